@@ -1,0 +1,676 @@
+"""The HTTP client for the reference backend's API (issue 2 contract, ``docs/api.md``).
+
+One :class:`ApiClient` holds one ``requests.Session`` whose connection pool is sized for the
+engine's concurrency. Every call has a timeout, verifies TLS (optionally against an organisation's
+CA bundle, never ``verify=False``), honours proxy settings from the environment, and makes exactly
+one attempt (plus one retry after refreshing an expired access token): retry policy belongs to the
+engine, which knows whether waiting is worth it.
+
+Nothing ``requests`` raises leaves this module: :func:`convert_http_errors` turns transport
+exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors` (STYLE
+E2).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from desktop import __version__
+from desktop.api.models import (
+    CreatedUpload,
+    RemotePart,
+    SignedParts,
+    TokenPair,
+    UploadPage,
+    UploadReceipt,
+    User,
+)
+from desktop.api.urls import API_PREFIX, validate_server_url
+from desktop.errors import (
+    AuthError,
+    BackendError,
+    NetworkError,
+    TlsError,
+    TooManyAttemptsError,
+    UploaderError,
+    UploadNotFoundError,
+)
+
+__all__ = [
+    "MAX_PARTS_PER_SIGN",
+    "ApiClient",
+    "TokenProvider",
+    "convert_http_errors",
+    "error_from_response",
+    "validate_server_url",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The backend signs at most this many parts per call; larger requests are split.
+MAX_PARTS_PER_SIGN = 100
+
+_UPLOAD_NOT_FOUND_CODES = frozenset({"upload_not_found", "not_found", "no_such_upload"})
+
+
+class TokenProvider(Protocol):
+    """Where the client gets bearer tokens (``desktop.auth.session.AuthSession`` is one)."""
+
+    def access_token(self) -> str | None:
+        """The current access token, or None when there is none (or it is about to expire)."""
+        ...
+
+    def refresh(self) -> str:
+        """Get a new access token; raise AuthError when the user must sign in again."""
+        ...
+
+
+class _Context(Enum):
+    """What a request was for, so the same status can get the message that fits."""
+
+    GENERIC = "generic"
+    LOGIN = "login"
+    REFRESH = "refresh"
+    UPLOAD = "upload"  # a request about one upload id: 404 means the upload is gone
+
+
+@contextmanager
+def convert_http_errors(server_url: str = "") -> Iterator[None]:
+    """Turn transport exceptions raised inside the block into :mod:`desktop.errors`.
+
+    Args:
+        server_url: Named in messages so the proctor knows which server failed.
+
+    Raises:
+        TlsError: Certificate problems, or a CA bundle that cannot be read.
+        NetworkError: DNS, refused or reset connections, timeouts, proxy failures, broken responses.
+    """
+    where = f"the server at {server_url}" if server_url else "the server"
+    try:
+        yield
+    except requests.exceptions.SSLError as exc:
+        raise _tls_error(str(exc), where) from exc
+    except requests.exceptions.ProxyError as exc:
+        raise NetworkError(
+            f"The proxy server refused or dropped the connection to {where}. Check the proxy "
+            "settings (HTTPS_PROXY) or ask IT."
+        ) from exc
+    except requests.exceptions.Timeout as exc:
+        raise NetworkError(
+            f"{where[0].upper()}{where[1:]} did not answer in time. Check the network connection; "
+            "the upload continues when the server answers again.",
+            title="Server not answering",
+        ) from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise _connection_error(str(exc), where) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+        raise NetworkError(
+            f"The address of {where} is not valid. Check the server address.", retryable=False
+        ) from exc
+    except requests.exceptions.RequestException as exc:
+        # ChunkedEncodingError, ContentDecodingError and friends: the answer broke off on the way.
+        raise NetworkError(
+            f"The connection to {where} broke off ({type(exc).__name__}). It will be tried again."
+        ) from exc
+    except OSError as exc:
+        # requests raises a plain OSError when the configured CA bundle cannot be read.
+        if "CA certificate bundle" in str(exc):
+            raise TlsError(
+                "The CA bundle file set in Settings cannot be read. Check the path, or clear it "
+                "to use the system's certificates."
+            ) from exc
+        raise NetworkError(f"Could not talk to {where}: {exc.strerror or exc}.") from exc
+
+
+def _tls_error(text: str, where: str) -> TlsError:
+    lowered = text.lower()
+    if "certificate has expired" in lowered:
+        detail = (
+            f"The security certificate of {where} has expired. "
+            "Ask the server's administrator to renew it."
+        )
+    elif "hostname" in lowered and ("mismatch" in lowered or "doesn't match" in lowered):
+        detail = (
+            f"The security certificate of {where} is for a different name. Check the server "
+            "address (use the exact name your organisation gave you)."
+        )
+    elif (
+        "self-signed" in lowered
+        or "self signed" in lowered
+        or "unable to get local issuer" in lowered
+    ):
+        detail = (
+            f"The security certificate of {where} is not issued by an authority this computer "
+            "trusts. If your organisation uses its own certificate authority, set its CA bundle "
+            "in Settings."
+        )
+    elif "wrong version number" in lowered or "record layer failure" in lowered:
+        detail = (
+            f"{where[0].upper()}{where[1:]} does not speak https on this port. Check the address "
+            "(http:// vs https:// and the port)."
+        )
+    else:
+        detail = (
+            f"A secure connection to {where} could not be established. Check the server address; "
+            "if your organisation uses its own certificate authority, set its CA bundle in "
+            "Settings."
+        )
+    return TlsError(detail)
+
+
+def _connection_error(text: str, where: str) -> NetworkError:
+    lowered = text.lower()
+    if any(
+        marker in lowered
+        for marker in (
+            "nameresolutionerror",
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo failed",
+            "temporary failure in name resolution",
+            "no address associated",
+            "failed to resolve",
+        )
+    ):
+        return NetworkError(
+            f"The name of {where} could not be found. Check the server address and the network "
+            "connection.",
+            title="Server not found",
+        )
+    if "refused" in lowered:
+        return NetworkError(
+            f"{where[0].upper()}{where[1:]} refused the connection: it may be down or the address "
+            "or port may be wrong. Uploads continue when it is reachable.",
+            title="Server not reachable",
+        )
+    if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
+        return NetworkError(
+            f"The connection to {where} was interrupted. It will be tried again.",
+            title="Connection dropped",
+        )
+    return NetworkError(
+        f"{where[0].upper()}{where[1:]} could not be reached. Check the network connection; "
+        "uploads continue when it is back."
+    )
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare from our backend, and the engine's backoff covers it
+    return max(0.0, seconds)
+
+
+def _error_body(response: requests.Response) -> tuple[str, str]:
+    """The backend's ``{"error": {"code", "message"}}``, or empty strings for any other body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    code = error.get("code")
+    message = error.get("message")
+    return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")
+
+
+def error_from_response(response: requests.Response, *, context: str = "generic") -> UploaderError:
+    """The error a non-2xx answer means, with a message that says what to do.
+
+    Args:
+        response: The error response (its body is read).
+        context: ``"generic"``, ``"login"``, ``"refresh"`` or ``"upload"`` (a request about one
+            upload id).
+
+    Returns:
+        The error to raise; never raises itself.
+    """
+    ctx = _Context(context)
+    status = response.status_code
+    code, backend_message = _error_body(response)
+    retry_after = _retry_after(response)
+    detail = f" ({backend_message})" if backend_message else ""
+
+    if ctx is _Context.LOGIN and status == 401:
+        return AuthError(
+            "The user name or password is not correct. Check them and try again.",
+            title="Sign-in failed",
+        )
+    if ctx is _Context.LOGIN and status == 429:
+        wait = (
+            f" Try again in about {max(1, round(retry_after / 60))} minute(s)."
+            if retry_after
+            else ""
+        )
+        return TooManyAttemptsError(
+            f"Too many failed sign-in attempts; the server is refusing new ones for a while.{wait}",
+            retry_after=retry_after,
+        )
+    if ctx in (_Context.LOGIN, _Context.REFRESH) and status == 403:
+        return AuthError(
+            f"The server refused this account{detail}. Ask your organisation's administrator.",
+            title="Account refused",
+        )
+    if status == 401:
+        if ctx is _Context.REFRESH:
+            return AuthError(
+                "Your sign-in has expired or was ended elsewhere. Please sign in again."
+            )
+        return AuthError()
+    if status == 404 and ctx is _Context.UPLOAD and (code in _UPLOAD_NOT_FOUND_CODES):
+        return UploadNotFoundError(status=status, code=code)
+    if 300 <= status < 400:
+        target = response.headers.get("Location", "").split("?", 1)[0]
+        return BackendError(
+            f"The server redirected the request{f' to {target}' if target else ''}. Use the final "
+            "server address (usually the https:// one) in the sign-in settings.",
+            status=status,
+            code=code or "redirected",
+            title="Server address moved",
+        )
+    if status == 404 and not code:
+        return BackendError(
+            "This server does not offer the Proctor Uploader service at this address (404). Check "
+            "the server address.",
+            status=status,
+            code="not_found",
+            title="Not a Proctor Uploader server",
+        )
+    if status == 429 or status == 408 or status >= 500:
+        if status in (502, 503, 504):
+            text = (
+                f"The server or its storage is temporarily unavailable{detail}. "
+                "It will be tried again."
+            )
+        elif status in (429, 408):
+            text = f"The server is busy{detail}. It will be tried again shortly."
+        else:
+            text = f"The server ran into a problem{detail}. It will be tried again."
+        return BackendError(
+            text,
+            status=status,
+            code=code or f"http_{status}",
+            retryable=True,
+            retry_after=retry_after,
+        )
+    return BackendError(
+        f"The server refused the request{detail or f' (HTTP {status})'}.",
+        status=status,
+        code=code or f"http_{status}",
+        title="Request refused",
+    )
+
+
+class ApiClient:
+    """Calls the backend's ``/api/v1`` endpoints; safe to share between the engine's threads.
+
+    Attributes:
+        server_url: The normalised server address (no trailing slash, no ``/api/v1``).
+    """
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        tokens: TokenProvider | None = None,
+        timeout: float = 30.0,
+        pool_size: int = 16,
+        allow_insecure_http: bool = False,
+        ca_bundle: str | None = None,
+    ) -> None:
+        """Create a client; no network traffic happens until the first call.
+
+        Args:
+            server_url: The server address; validated and normalised with
+                :func:`validate_server_url`.
+            tokens: Supplies bearer tokens for calls that need a signed-in user; None for anonymous
+                use (health, login, refresh, logout).
+            timeout: Seconds to wait for connecting and for each read.
+            pool_size: Connections kept alive to the server; at least the engine's concurrency.
+            allow_insecure_http: Allow ``http://`` to a non-loopback server (an explicit admin
+                setting).
+            ca_bundle: A PEM file of certificate authorities to trust instead of the system's.
+
+        Raises:
+            InvalidServerUrlError: The address is unusable (InsecureServerError for refused http).
+            TlsError: ``ca_bundle`` does not exist.
+        """
+        self._server_url = validate_server_url(server_url, allow_insecure_http=allow_insecure_http)
+        self._base = self._server_url + API_PREFIX
+        self._tokens = tokens
+        self._timeout = timeout
+        self._pool_size = max(1, pool_size)
+        self._allow_insecure_http = allow_insecure_http
+        self._ca_bundle = ca_bundle or None
+        if self._ca_bundle is not None and not Path(self._ca_bundle).is_file():
+            raise TlsError(
+                f"The CA bundle file {self._ca_bundle} does not exist. Check the path in Settings, "
+                "or clear it to use the system's certificates."
+            )
+        # Passed on every request: a session-level verify loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        # in
+        # requests' environment merge (psf/requests#3829), so an explicit per-request value keeps
+        # our choice.
+        self._verify: bool | str = self._ca_bundle or True
+        self._session = requests.Session()
+        self._session.trust_env = True  # proxies (HTTPS_PROXY, NO_PROXY) come from the environment
+        self._session.headers["User-Agent"] = f"proctor-uploader/{__version__}"
+        self._session.headers["Accept"] = "application/json"
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    @property
+    def server_url(self) -> str:
+        """The normalised server address."""
+        return self._server_url
+
+    def with_tokens(
+        self, tokens: TokenProvider | None, *, pool_size: int | None = None
+    ) -> ApiClient:
+        """A new client for the same server and settings, using ``tokens`` (and its own connection
+        pool)."""
+        return ApiClient(
+            self._server_url,
+            tokens=tokens,
+            timeout=self._timeout,
+            pool_size=pool_size if pool_size is not None else self._pool_size,
+            allow_insecure_http=self._allow_insecure_http,
+            ca_bundle=self._ca_bundle,
+        )
+
+    def __enter__(self) -> ApiClient:
+        """Use the client in a ``with`` block that closes it."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the client's connections."""
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections. The client may not be used afterwards."""
+        self._session.close()
+
+    # -- endpoints
+    # -------------------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, object]:
+        """``GET /health``: whether the server is up, and its version."""
+        body = self._json(self._request("GET", "/health", auth=False))
+        if not isinstance(body, dict):
+            raise BackendError(
+                "The server's health answer is not a JSON object.", code="invalid_response"
+            )
+        return body
+
+    def login(self, username: str, password: str) -> TokenPair:
+        """Exchange a user name and password for a token pair.
+
+        Raises:
+            AuthError: Wrong user name or password, or the account is refused.
+            TooManyAttemptsError: The server is refusing attempts for a while (429).
+        """
+        response = self._request(
+            "POST",
+            "/auth/login",
+            json_body={"username": username, "password": password},
+            auth=False,
+            context=_Context.LOGIN,
+        )
+        return TokenPair.from_json(self._json(response))
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Exchange a refresh token for a new pair; the old refresh token stops working (rotation).
+
+        Raises:
+            AuthError: The refresh token expired, was revoked, or was already used.
+        """
+        response = self._request(
+            "POST",
+            "/auth/refresh",
+            json_body={"refresh_token": refresh_token},
+            auth=False,
+            context=_Context.REFRESH,
+        )
+        return TokenPair.from_json(self._json(response))
+
+    def logout(self, refresh_token: str) -> None:
+        """Revoke a refresh token on the server."""
+        self._request(
+            "POST",
+            "/auth/logout",
+            json_body={"refresh_token": refresh_token},
+            auth=False,
+            context=_Context.REFRESH,
+        )
+
+    def me(self) -> User:
+        """``GET /me``: the signed-in account."""
+        return User.from_json(self._json(self._request("GET", "/me")))
+
+    def create_upload(
+        self,
+        *,
+        filename: str,
+        size: int,
+        content_type: str,
+        metadata: Mapping[str, str],
+        sha256: str | None = None,
+        part_size: int | None = None,
+    ) -> CreatedUpload:
+        """Create a multipart upload; the backend chooses the key and the part size.
+
+        Args:
+            filename: The file's name (no folders).
+            size: The file's size in bytes.
+            content_type: The MIME type to store with the object.
+            metadata: ``exam_id`` and ``kind`` (``webcam``, ``screen`` or ``other``).
+            sha256: The file's SHA-256 in hex, when known up front.
+            part_size: A preferred part size in bytes; the backend may raise it.
+        """
+        body: dict[str, Any] = {
+            "filename": filename,
+            "size": size,
+            "content_type": content_type,
+            "metadata": dict(metadata),
+        }
+        if sha256 is not None:
+            body["sha256"] = sha256
+        if part_size is not None:
+            body["part_size"] = part_size
+        return CreatedUpload.from_json(
+            self._json(self._request("POST", "/uploads", json_body=body))
+        )
+
+    def sign_parts(self, upload_id: str, part_numbers: Sequence[int]) -> SignedParts:
+        """Presigned PUT URLs for the given parts; more than 100 parts are signed in several calls.
+
+        Raises:
+            UploadNotFoundError: The upload no longer exists.
+        """
+        numbers = list(part_numbers)
+        path = f"/uploads/{_segment(upload_id)}/parts"
+        parts = []
+        expires_at = ""
+        for start in range(0, max(1, len(numbers)), MAX_PARTS_PER_SIGN):
+            batch = numbers[start : start + MAX_PARTS_PER_SIGN]
+            response = self._request(
+                "POST", path, json_body={"part_numbers": batch}, context=_Context.UPLOAD
+            )
+            signed = SignedParts.from_json(self._json(response))
+            parts.extend(signed.parts)
+            # The whole result is only as fresh as its oldest batch.
+            expires_at = signed.expires_at if not expires_at else min(expires_at, signed.expires_at)
+        return SignedParts(parts=parts, expires_at=expires_at)
+
+    def list_parts(self, upload_id: str) -> list[RemotePart]:
+        """The parts storage holds for this upload (S3 ListParts): the truth when resuming."""
+        response = self._request(
+            "GET", f"/uploads/{_segment(upload_id)}/parts", context=_Context.UPLOAD
+        )
+        body = self._json(response)
+        raw = body.get("parts") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            raise BackendError(
+                "The server's list of stored parts is malformed.", code="invalid_response"
+            )
+        return [RemotePart.from_json(p) for p in raw]
+
+    def complete(
+        self, upload_id: str, parts: Sequence[tuple[int, str]], *, sha256: str | None = None
+    ) -> UploadReceipt:
+        """Complete the upload from ``(part_number, etag)`` pairs; idempotent on the backend.
+
+        Raises:
+            UploadNotFoundError: The upload no longer exists.
+            BackendError: Storage refused the parts (e.g. a wrong ETag) or the size check failed.
+        """
+        body: dict[str, Any] = {"parts": [{"part_number": n, "etag": etag} for n, etag in parts]}
+        if sha256 is not None:
+            body["sha256"] = sha256
+        response = self._request(
+            "POST",
+            f"/uploads/{_segment(upload_id)}/complete",
+            json_body=body,
+            context=_Context.UPLOAD,
+        )
+        return UploadReceipt.from_json(self._json(response))
+
+    def abort(self, upload_id: str) -> None:
+        """Abort the multipart upload, freeing the parts storage holds.
+
+        Raises:
+            UploadNotFoundError: The upload was already gone (callers cancelling may ignore this).
+        """
+        self._request("DELETE", f"/uploads/{_segment(upload_id)}", context=_Context.UPLOAD)
+
+    def list_uploads(
+        self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> UploadPage:
+        """One page of the caller's uploads (an admin sees everyone's)."""
+        params = {
+            key: str(value)
+            for key, value in (("status", status), ("limit", limit), ("cursor", cursor))
+            if value is not None
+        }
+        return UploadPage.from_json(self._json(self._request("GET", "/uploads", params=params)))
+
+    # -- plumbing
+    # --------------------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: object = None,
+        params: Mapping[str, str] | None = None,
+        auth: bool = True,
+        context: _Context = _Context.GENERIC,
+    ) -> requests.Response:
+        """Send one request (and one retry after a token refresh); return a 2xx answer or raise."""
+        if not auth:
+            response = self._send(method, path, json_body, params, token=None)
+        else:
+            response = self._send_authorised(method, path, json_body, params)
+        if 200 <= response.status_code < 300:
+            return response
+        error = error_from_response(response, context=context.value)
+        logger.info(
+            "%s %s failed: HTTP %d %s", method, path, response.status_code, type(error).__name__
+        )
+        raise error
+
+    def _send_authorised(
+        self, method: str, path: str, json_body: object, params: Mapping[str, str] | None
+    ) -> requests.Response:
+        tokens = self._tokens
+        if tokens is None:
+            raise AuthError("You are not signed in. Please sign in.")
+        token = tokens.access_token()
+        refreshed = False
+        if token is None:
+            token = tokens.refresh()
+            refreshed = True
+        response = self._send(method, path, json_body, params, token=token)
+        if response.status_code == 401 and not refreshed:
+            response.close()
+            # Another thread may have refreshed while this request was in flight: use its token
+            # rather
+            # than rotating the refresh token a second time.
+            current = tokens.access_token()
+            token = current if current is not None and current != token else tokens.refresh()
+            response = self._send(method, path, json_body, params, token=token)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        json_body: object,
+        params: Mapping[str, str] | None,
+        *,
+        token: str | None,
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        started = time.monotonic()
+        with convert_http_errors(self._server_url):
+            response = self._session.request(
+                method,
+                self._base + path,
+                json=json_body,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+                verify=self._verify,
+                # Never replay a password or token to wherever a redirect points.
+                allow_redirects=False,
+            )
+            # Read the body inside the conversion: a connection dropped mid-body is a network error
+            # too.
+            _ = response.content
+        logger.debug(
+            "%s %s -> %d in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def _json(self, response: requests.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            raise BackendError(
+                "The server sent an empty answer where data was expected.", code="invalid_response"
+            )
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise BackendError(
+                "The server sent an answer that is not JSON. Check that the server address points "
+                "to the Proctor Uploader service.",
+                status=response.status_code,
+                code="invalid_response",
+                title="Unexpected server response",
+            ) from exc
+
+
+def _segment(value: str) -> str:
+    """Quote an id for use as one URL path segment, so an odd id can never change the path."""
+    return quote(value, safe="")
