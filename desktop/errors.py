@@ -227,8 +227,7 @@ class InvalidServerUrlError(UploaderError):
 
 
 class InsecureServerError(InvalidServerUrlError):
-    """An ``http://`` address for a server that is not on this computer: passwords would travel in
-    clear."""
+    """``http://`` to a server that is not this computer: passwords would travel in clear."""
 
     default_title = "Insecure server address"
     default_message = (

@@ -384,8 +384,7 @@ class ApiClient:
     def with_tokens(
         self, tokens: TokenProvider | None, *, pool_size: int | None = None
     ) -> ApiClient:
-        """A new client for the same server and settings, using ``tokens`` (and its own connection
-        pool)."""
+        """A new client with the same server and settings, using ``tokens`` and its own pool."""
         return ApiClient(
             self._server_url,
             tokens=tokens,
@@ -407,8 +406,7 @@ class ApiClient:
         """Close pooled connections. The client may not be used afterwards."""
         self._session.close()
 
-    # -- endpoints
-    # -------------------------------------------------------------------------------------------
+    # -- endpoints -----------------------------------------------------------------------------
 
     def health(self) -> dict[str, object]:
         """``GET /health``: whether the server is up, and its version."""
@@ -571,8 +569,7 @@ class ApiClient:
         }
         return UploadPage.from_json(self._json(self._request("GET", "/uploads", params=params)))
 
-    # -- plumbing
-    # --------------------------------------------------------------------------------------------
+    # -- plumbing ------------------------------------------------------------------------------
 
     def _request(
         self,

@@ -1,5 +1,4 @@
-"""Values the backend returns, parsed from its JSON (the contract of issue 2, explained in
-``docs/api.md``).
+"""Values the backend returns, parsed from its JSON (issue 2's contract; ``docs/api.md``).
 
 Every model is a frozen, slotted dataclass with a ``from_json`` classmethod that checks the shape
 and types of the payload. A payload that does not match raises :class:`desktop.errors.BackendError`
@@ -77,8 +76,9 @@ def _list(data: Mapping[str, Any], key: str, what: str) -> list[Any]:
 
 @dataclass(frozen=True, slots=True)
 class TokenPair:
-    """The answer of login and refresh. Tokens are kept out of ``repr`` so they never reach a log by
-    accident.
+    """The answer of login and refresh.
+
+    Tokens are kept out of ``repr`` so they never reach a log by accident.
 
     Attributes:
         access_token: Short-lived bearer token, kept in memory only.

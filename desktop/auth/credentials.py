@@ -118,8 +118,11 @@ class KeyringCredentialStore:
 
     @staticmethod
     def available() -> tuple[bool, str]:
-        """Whether the default keyring can hold secrets: ``(True, backend name)`` or ``(False,
-        reason)``."""
+        """Whether the default keyring can hold secrets.
+
+        Returns:
+            ``(True, backend name)`` or ``(False, a reason to show the user)``.
+        """
         try:
             backend = keyring.get_keyring()
         except _KEYRING_ERRORS as exc:

@@ -74,8 +74,7 @@ class AuthSession:
         self._anon: ApiClient | None = None
         self._bound: ApiClient | None = None
 
-    # -- properties
-    # -------------------------------------------------------------------------------------------
+    # -- properties ----------------------------------------------------------------------------
 
     @property
     def server_url(self) -> str | None:
@@ -101,8 +100,7 @@ class AuthSession:
         with self._state_lock:
             return self._remembered
 
-    # -- signing in and out
-    # -----------------------------------------------------------------------------------
+    # -- signing in and out --------------------------------------------------------------------
 
     def sign_in(self, server_url: str, username: str, password: str, *, remember: bool) -> None:
         """Sign in with a password; on success the session belongs to this account.
@@ -203,8 +201,7 @@ class AuthSession:
             self._forget_quietly(url, username)
         logger.info("Signed out")
 
-    # -- TokenProvider
-    # ----------------------------------------------------------------------------------------
+    # -- TokenProvider -------------------------------------------------------------------------
 
     def access_token(self) -> str | None:
         """The access token, or None when there is none or it is about to expire."""
@@ -254,12 +251,10 @@ class AuthSession:
                 self._save_rotated(url, username, pair.refresh_token)
             return pair.access_token
 
-    # -- API clients
-    # ------------------------------------------------------------------------------------------
+    # -- API clients ---------------------------------------------------------------------------
 
     def api(self) -> ApiClient:
-        """An :class:`ApiClient` that authenticates as this session (the same one until the server
-        changes).
+        """An :class:`ApiClient` signed in as this session (reused until the server changes).
 
         Raises:
             AuthError: No server is known yet (never signed in).
@@ -272,8 +267,7 @@ class AuthSession:
             return self._bound
 
     def close(self) -> None:
-        """Close the session's clients (at application exit). The session stays usable for reading
-        state."""
+        """Close the session's clients at application exit; its state stays readable."""
         with self._state_lock:
             clients = [c for c in (self._anon, self._bound) if c is not None]
             self._anon = None
@@ -281,8 +275,7 @@ class AuthSession:
         for client in clients:
             client.close()
 
-    # -- internals
-    # --------------------------------------------------------------------------------------------
+    # -- internals -----------------------------------------------------------------------------
 
     def _client_for(self, server_url: str) -> ApiClient:
         """The anonymous client for this address: the current one when it is the same server."""
