@@ -1,0 +1,535 @@
+"""UploadQueue: the engine's public face. Admits files, runs parts, completes, persists, recovers.
+
+Threads and budgets:
+
+* ``parts`` part workers share ONE global budget of parts in flight across all files; at most
+  ``files`` jobs are active at once. Both change live.
+* Two control threads run backend work (prepare: fingerprint, create or reconcile; complete; abort)
+  from a priority queue in which completion comes first, so an exam-end burst of finished files is
+  never stuck behind new parts (LESSONS 6).
+* Part URLs are signed lazily by the worker that needs one, in small batches, and dropped on every
+  failure so each retry uses a fresh URL (LESSONS 1).
+
+Failure policy (see ``retry.py``): transport errors make the queue probe ``GET /health``; when the
+server is unreachable every active job waits in ``waiting_network`` and resumes by itself. An
+expired URL is re-signed. 5xx/SlowDown/stalls back off with jitter (cap ~60 s). A sign-in that
+cannot be refreshed puts jobs in ``needs_login``; a state database that cannot be written pauses
+them. Nothing is lost in any of these: parts count only once committed to the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.engine import fingerprint, planner
+from desktop.engine.config import TransferConfig
+from desktop.engine.events import (
+    EngineListener,
+    JobSnapshot,
+    JobState,
+    ProgressMeter,
+    Receipt,
+)
+from desktop.engine.hashing import Sha256Pass
+from desktop.engine.jobs import RUNNING, UploadJob
+from desktop.engine.network import NetworkWatcher
+from desktop.engine.ratelimit import TokenBucket
+from desktop.engine.runner import ControlTasks, PartWorkers
+from desktop.engine.runs import JobRun
+from desktop.engine.store import QueueStore
+from desktop.engine.transfer import PartSender
+from desktop.errors import NetworkError, UploaderError
+
+if TYPE_CHECKING:
+    from desktop.api.client import ApiClient
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("webcam", "screen", "other")
+#: States in which a job still needs the engine (wait_idle waits for them).
+ACTIVE = frozenset(
+    {JobState.QUEUED, JobState.UPLOADING, JobState.VERIFYING, JobState.WAITING_NETWORK}
+)
+
+
+class UploadQueue:
+    """Uploads files through presigned multipart URLs, resumably. Thread-safe; Qt-free."""
+
+    def __init__(
+        self,
+        *,
+        api: ApiClient,
+        store: QueueStore,
+        config: TransferConfig,
+        listeners: Sequence[EngineListener] = (),
+    ) -> None:
+        """Create a stopped queue; call :meth:`start` to load persisted jobs and begin."""
+        self.api = api
+        self.store = store
+        self.config = config
+        self._listeners: list[EngineListener] = list(listeners)
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._jobs: dict[str, UploadJob] = {}
+        self._runs: dict[str, JobRun] = {}
+        self._files = config.files
+        self._offline = False
+        self._login_needed = False
+        self._started = False
+        self._closed = False
+        self.bucket = TokenBucket(config.bandwidth_limit)
+        self.sender = PartSender(
+            bucket=self.bucket, timeout=config.timeout, ssl_context=_ssl(config)
+        )
+        self.watcher = NetworkWatcher(self.api.health, self._back_online)
+        self.workers = PartWorkers(self, config.parts)
+        self.control = ControlTasks(self)
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def add_listener(self, listener: EngineListener) -> None:
+        """Add a listener; it receives events from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def emit(self, method: str, **kwargs: object) -> None:
+        """Call `method` on every listener; a listener's exception is logged, never raised."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                getattr(listener, method)(**kwargs)
+            except Exception:  # a broken listener must not break an upload
+                logger.exception("listener %s.%s failed", type(listener).__name__, method)
+
+    def snapshot(self, job: UploadJob) -> JobSnapshot:
+        """The job's current snapshot, with live progress when it is active."""
+        run = self._runs.get(job.job_id)
+        if run is not None:
+            meter = run.meter
+            return job.snapshot(bytes_done=meter.bytes_done, speed_bps=meter.speed, eta=meter.eta)
+        done = job.size if job.state is JobState.COMPLETED else 0
+        return job.snapshot(bytes_done=done)
+
+    def changed(self, job: UploadJob) -> None:
+        """Tell listeners a job's state or error changed."""
+        self.emit("on_job_changed", job=self.snapshot(job))
+
+    def progress(self, run: JobRun) -> None:
+        """Tell listeners how far a run is."""
+        m = run.meter
+        self.emit(
+            "on_progress",
+            job_id=run.job.job_id,
+            bytes_done=m.bytes_done,
+            total=m.total,
+            speed_bps=m.speed,
+            eta_seconds=m.eta,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load persisted jobs and resume every unfinished one that was not paused by the user.
+
+        Raises:
+            StateStoreError: The state database cannot be read.
+        """
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            for job in self.store.load_jobs():
+                if job.state in (RUNNING | {JobState.WAITING_NETWORK, JobState.NEEDS_LOGIN}):
+                    # Interrupted (crash, quit, outage): it goes back in line and reconciles.
+                    job.state = JobState.QUEUED
+                self._jobs[job.job_id] = job
+        for job in list(self._jobs.values()):
+            self.emit("on_job_added", job=self.snapshot(job))
+        self.workers.start()
+        self.control.start()
+        self.schedule()
+
+    def shutdown(self, *, pause: bool = True, timeout: float | None = 30) -> None:
+        """Stop every transfer, persist the queue, and join the engine's threads.
+
+        Args:
+            pause: Show active jobs as paused. Either way they are saved as queued, so the next
+                :meth:`start` resumes them (a proctor expects a restart to continue the upload).
+            timeout: Seconds to wait for the threads.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            runs = list(self._runs.values())
+            self._runs.clear()
+            for run in runs:
+                run.cancel.set()
+                if run.hasher is not None:
+                    run.hasher.stop()
+            for run in runs:
+                job = run.job
+                if pause and job.try_transition(JobState.PAUSED):
+                    with contextlib.suppress(UploaderError):
+                        self.store.save_job(job, state=JobState.QUEUED)
+            self._wake.notify_all()
+        for run in runs:
+            self.changed(run.job)
+        self.watcher.stop(timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.workers.stop(deadline)
+        self.control.stop(deadline)
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`shutdown`."""
+        return self._closed
+
+    # -- adding and controlling jobs ------------------------------------------------------------
+
+    def add(self, path: Path, *, exam_id: str, kind: str, priority: int = 0) -> JobSnapshot:
+        """Queue a file.
+
+        Raises:
+            ValueError: `kind` is not webcam, screen or other, or `exam_id` is empty.
+            DataChangedError: The file is missing, not a regular file, or unreadable.
+            StateStoreError: The job could not be saved.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+        if not exam_id.strip():
+            raise ValueError("exam_id must not be empty")
+        absolute = str(Path(path).expanduser().resolve())
+        fp = fingerprint.compute(absolute)
+        if fp.size > planner.MAX_PART_SIZE * planner.MAX_PARTS:
+            raise ValueError("the file is larger than S3 allows for one object (about 48 TiB)")
+        job = UploadJob(
+            job_id=uuid.uuid4().hex,
+            path=absolute,
+            size=fp.size,
+            exam_id=exam_id.strip(),
+            kind=kind,
+            priority=priority,
+            created_at=time.time(),
+            fingerprint=fp,
+        )
+        self.store.save_job(job)
+        with self._lock:
+            self._jobs[job.job_id] = job
+        logger.info("job %s added: %d bytes, kind %s", job.job_id, job.size, kind)
+        snap = self.snapshot(job)
+        self.emit("on_job_added", job=snap)
+        self.schedule()
+        return snap
+
+    def _job(self, job_id: str) -> UploadJob:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise KeyError(f"no job {job_id}")
+        return job
+
+    def pause(self, job_id: str) -> None:
+        """Pause a job; parts in flight stop and are sent again on resume."""
+        job = self._job(job_id)
+        self.suspend(job, JobState.PAUSED, None)
+
+    def resume(self, job_id: str) -> None:
+        """Resume a paused (or sign-in/network-waiting) job."""
+        job = self._job(job_id)
+        if job.state is JobState.PAUSED and job.try_transition(JobState.QUEUED):
+            self.persist(job)
+            self.changed(job)
+        self.schedule()
+
+    def pause_all(self) -> None:
+        """Pause every job that is not finished."""
+        for job in self._all_jobs():
+            if not job.terminal and job.state is not JobState.PAUSED:
+                self.suspend(job, JobState.PAUSED, None)
+
+    def resume_all(self) -> None:
+        """Resume every paused job."""
+        for job in self._all_jobs():
+            if job.state is JobState.PAUSED:
+                self.resume(job.job_id)
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job and abort its multipart upload on the server (best effort, retried)."""
+        job = self._job(job_id)
+        with self._lock:
+            if job.terminal or not job.try_transition(JobState.CANCELLED):
+                return
+            self._end_run(job)
+        self.persist(job)
+        self.changed(job)
+        if job.upload_id is not None:
+            self.control.submit_abort(job, job.upload_id)
+        self.schedule()
+
+    def retry(self, job_id: str) -> None:
+        """Try a failed or changed job again. A changed file is re-read and sent whole, anew."""
+        job = self._job(job_id)
+        was_changed = job.state is JobState.SOURCE_CHANGED
+        with job.lock:
+            job.retry()
+            if was_changed:
+                try:
+                    fp = fingerprint.compute(job.path)
+                except UploaderError as exc:
+                    job.state = JobState.SOURCE_CHANGED
+                    job.set_error(exc)
+                    self.persist(job)
+                    self.changed(job)
+                    return
+                old_upload = job.upload_id
+                job.fingerprint = fp
+                job.size = fp.size
+                job.forget_upload()
+                if old_upload is not None:
+                    self.control.submit_abort(job, old_upload)
+        if was_changed:
+            self.store.replace_parts(job.job_id, [])
+        self.persist(job)
+        self.changed(job)
+        self.schedule()
+
+    def remove(self, job_id: str) -> None:
+        """Remove a job from the queue (cancelling it first if unfinished); receipts stay."""
+        job = self._job(job_id)
+        if not job.terminal:
+            self.cancel(job_id)
+        with self._lock:
+            self._jobs.pop(job_id, None)
+        self.store.delete_job(job_id)
+        self.emit("on_job_removed", job_id=job_id)
+
+    def set_concurrency(self, *, files: int, parts: int) -> None:
+        """Change how many files and parts are in flight, now."""
+        if not 1 <= files <= 64 or not 1 <= parts <= 256:
+            raise ValueError("files must be 1..64 and parts 1..256")
+        with self._lock:
+            self._files = files
+        self.workers.resize(parts)
+        self.schedule()
+
+    def set_bandwidth_limit(self, bytes_per_second: int) -> None:
+        """Limit all transfers together to this many bytes per second; 0 = unlimited."""
+        self.bucket.set_rate(bytes_per_second)
+
+    def login_restored(self) -> None:
+        """After a new sign-in: jobs waiting for it continue."""
+        with self._lock:
+            self._login_needed = False
+            waiting = [j for j in self._jobs.values() if j.state is JobState.NEEDS_LOGIN]
+            for job in waiting:
+                job.try_transition(JobState.QUEUED)
+        for job in waiting:
+            self.persist(job)
+            self.changed(job)
+        self.schedule()
+
+    def jobs(self) -> list[JobSnapshot]:
+        """Snapshots of every job, in queue order."""
+        return [self.snapshot(j) for j in self._all_jobs()]
+
+    def receipts(self) -> list[Receipt]:
+        """Every receipt stored on this computer, oldest first."""
+        return self.store.receipts()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job is queued, uploading, verifying or waiting for the network.
+
+        Returns:
+            True when idle; False when `timeout` passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._wake:
+            while any(j.state in ACTIVE for j in self._jobs.values()) and not self._closed:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._wake.wait(0.5 if left is None else min(left, 0.5))
+            return True
+
+    # -- internals used by the runner -----------------------------------------------------------
+
+    def _all_jobs(self) -> list[UploadJob]:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return sorted(jobs, key=lambda j: (-j.priority, j.created_at))
+
+    def persist(self, job: UploadJob) -> bool:
+        """Save the job's row; on failure pause the queue and return False."""
+        try:
+            self.store.save_job(job)
+        except UploaderError as exc:
+            self.store_failed(exc)
+            return False
+        return True
+
+    def current_run(self, run: JobRun) -> bool:
+        """Whether `run` is still the job's live run."""
+        with self._lock:
+            return self._runs.get(run.job.job_id) is run and not run.cancel.is_set()
+
+    def _end_run(self, job: UploadJob) -> None:
+        with self._lock:
+            run = self._runs.pop(job.job_id, None)
+            if run is not None:
+                run.cancel.set()
+                run.meter.idle()
+                if run.hasher is not None:
+                    run.hasher.stop()
+            self._wake.notify_all()
+
+    def suspend(self, job: UploadJob, state: JobState, error: UploaderError | None) -> None:
+        """Stop a job's run and move it to a waiting state (paused, network, sign-in)."""
+        with self._lock:
+            if not job.try_transition(state, error=error):
+                return
+            self._end_run(job)
+        self.persist(job)
+        self.changed(job)
+        self.schedule()
+
+    def finish(self, job: UploadJob, state: JobState, error: UploaderError | None) -> None:
+        """End a job in a terminal state (failed, source changed, completed)."""
+        with self._lock:
+            if not job.try_transition(state, error=error):
+                return
+            self._end_run(job)
+        if error is not None:
+            logger.info("job %s %s: %s", job.job_id, state.value, error.title)
+        self.persist(job)
+        self.changed(job)
+        self.schedule()
+
+    def requeue(self, job: UploadJob, error: UploaderError | None) -> None:
+        """Take an active job back to QUEUED (restart cleanly, or after a transient setback)."""
+        with self._lock:
+            if not job.try_transition(JobState.QUEUED, error=error):
+                return
+            self._end_run(job)
+        self.persist(job)
+        self.changed(job)
+        self.schedule()
+
+    def store_failed(self, error: UploaderError) -> None:
+        """The state database failed: pause every unfinished job, keeping what is on disk."""
+        logger.error("state store failed; pausing the queue: %s", error.message)
+        changed = []
+        with self._lock:
+            for job in self._jobs.values():
+                if not job.terminal and job.try_transition(JobState.PAUSED, error=error):
+                    self._end_run(job)
+                    changed.append(job)
+        for job in changed:
+            self.changed(job)
+
+    def needs_login(self, error: UploaderError) -> None:
+        """The sign-in ended: every unfinished job waits for `login_restored()`."""
+        changed = []
+        with self._lock:
+            first = not self._login_needed
+            self._login_needed = True
+            for job in self._jobs.values():
+                if job.state in ACTIVE and job.try_transition(JobState.NEEDS_LOGIN, error=error):
+                    self._end_run(job)
+                    changed.append(job)
+        for job in changed:
+            self.persist(job)
+            self.changed(job)
+        if first:
+            logger.info("sign-in needed; %d jobs wait for it", len(changed))
+            self.emit("on_login_required")
+
+    def network_suspect(self) -> None:
+        """A transport error happened: probe now; if the server is unreachable, wait for it."""
+        with self._lock:
+            if self._offline or self._closed:
+                return
+        if self.watcher.check():
+            return
+        error = NetworkError(
+            "The server cannot be reached. Uploads continue by themselves when the network is back."
+        )
+        changed = []
+        with self._lock:
+            if self._offline or self._closed:
+                return
+            self._offline = True
+            for job in self._jobs.values():
+                if job.state in (
+                    JobState.UPLOADING,
+                    JobState.VERIFYING,
+                    JobState.QUEUED,
+                ) and job.try_transition(JobState.WAITING_NETWORK, error=error):
+                    self._end_run(job)
+                    changed.append(job)
+        logger.info("network down; %d jobs waiting", len(changed))
+        for job in changed:
+            self.changed(job)
+        self.watcher.start()
+
+    def _back_online(self) -> None:
+        with self._lock:
+            self._offline = False
+            waiting = [j for j in self._jobs.values() if j.state is JobState.WAITING_NETWORK]
+            for job in waiting:
+                job.try_transition(JobState.QUEUED)
+        for job in waiting:
+            self.changed(job)
+        self.schedule()
+
+    def schedule(self) -> None:
+        """Admit queued jobs while fewer than `files` are active."""
+        admitted: list[JobRun] = []
+        with self._lock:
+            if self._closed or not self._started or self._offline or self._login_needed:
+                self._wake.notify_all()
+                return
+            for job in sorted(self._jobs.values(), key=lambda j: (-j.priority, j.created_at)):
+                if len(self._runs) >= self._files:
+                    break
+                if job.state is not JobState.QUEUED or job.job_id in self._runs:
+                    continue
+                job.transition(JobState.UPLOADING, error=None)
+                run = JobRun(job=job, plan=[], done={}, meter=ProgressMeter(job.size))
+                self._runs[job.job_id] = run
+                admitted.append(run)
+            self._wake.notify_all()
+        for run in admitted:
+            logger.info("job %s started", run.job.job_id)
+            self.changed(run.job)
+            self.control.submit_prepare(run)
+
+    def runs(self) -> list[JobRun]:
+        """The live runs, highest priority first."""
+        with self._lock:
+            runs = list(self._runs.values())
+        return sorted(runs, key=lambda r: (-r.job.priority, r.job.created_at))
+
+    def start_hasher(self, run: JobRun) -> None:
+        """Begin the whole-file SHA-256 pass of a run."""
+        run.hasher = Sha256Pass(run.job.path, run.job.size, name=f"sha256-{run.job.job_id[:8]}")
+
+    @property
+    def wake(self) -> threading.Condition:
+        """Notified whenever parts may have become available."""
+        return self._wake
+
+
+def _ssl(config: TransferConfig) -> ssl.SSLContext:
+    if config.ca_bundle:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    return ssl.create_default_context()

@@ -1,0 +1,538 @@
+"""The engine's threads: part workers (one global budget) and control threads (completion first).
+
+Workers pick the next ready part of the highest-priority active run, sign its URL lazily, send it,
+commit it, and report. Control threads run each job's backend steps: prepare (fingerprint check,
+create or reconcile), complete (verify, receipt) and abort. Every exception is turned into job state
+here (STYLE E3, E6); nothing escapes a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import mimetypes
+import queue as stdqueue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from desktop.api.models import RemotePart
+from desktop.engine import fingerprint, planner
+from desktop.engine.events import JobState, Receipt
+from desktop.engine.jobs import UploadJob
+from desktop.engine.planner import PartRange
+from desktop.engine.retry import call_with_retry
+from desktop.engine.runs import JobRun, multipart_etag, reconcile
+from desktop.engine.store import PartRecord
+from desktop.engine.transfer import CancelledError, IntegrityError, md5_range
+from desktop.errors import (
+    AuthError,
+    ClockSkewError,
+    DataChangedError,
+    NetworkError,
+    StateStoreError,
+    UploaderError,
+    UploadExpiredError,
+    UploadNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from desktop.engine.queue import UploadQueue
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RESTARTED = UploaderError(
+    "The server no longer had this upload (it may have been cleaned up), so the file is being "
+    "sent again from the start.",
+    title="Restarted from the beginning",
+)
+
+
+class PartWorkers:
+    """N threads sending parts; N changes live."""
+
+    def __init__(self, q: UploadQueue, count: int) -> None:
+        """Prepare `count` workers for queue `q` (started by :meth:`start`)."""
+        self._q = q
+        self._target = count
+        self._threads: dict[int, threading.Thread] = {}
+        self._started = False
+        self._ids = itertools.count()
+
+    def start(self) -> None:
+        """Start the workers."""
+        with self._q.wake:
+            self._started = True
+            self._spawn()
+
+    def _spawn(self) -> None:
+        alive = {i: t for i, t in self._threads.items() if t.is_alive()}
+        self._threads = alive
+        slots = sorted(alive)
+        for slot in range(self._target):
+            if slot not in slots:
+                t = threading.Thread(
+                    target=self._loop, args=(slot,), name=f"part-{slot}", daemon=True
+                )
+                self._threads[slot] = t
+                t.start()
+
+    def resize(self, count: int) -> None:
+        """Run `count` workers from now on (extra ones exit after their current part)."""
+        with self._q.wake:
+            self._target = count
+            if self._started:
+                self._spawn()
+            self._q.wake.notify_all()
+
+    def stop(self, deadline: float | None) -> None:
+        """Join the workers (the queue has already cancelled every run)."""
+        with self._q.wake:
+            self._target = 0
+            self._q.wake.notify_all()
+            threads = list(self._threads.values())
+        for t in threads:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _take(self, slot: int) -> tuple[JobRun, PartRange] | None:
+        q = self._q
+        with q.wake:
+            while True:
+                if q.closed or slot >= self._target:
+                    return None
+                now = time.monotonic()
+                wakeups = []
+                for run in q.runs():
+                    if run.completing or not run.plan:
+                        continue
+                    part = run.ready_part(now)
+                    if part is not None:
+                        return run, part
+                    nxt = run.next_wakeup()
+                    if nxt is not None:
+                        wakeups.append(nxt)
+                wait = min(wakeups) - now if wakeups else 1.0
+                q.wake.wait(max(0.01, min(wait, 1.0)))
+
+    def _loop(self, slot: int) -> None:
+        try:
+            while True:
+                item = self._take(slot)
+                if item is None:
+                    return
+                run, part = item
+                try:
+                    self._send(run, part)
+                except Exception as exc:  # last resort: a bug fails the job, never the thread
+                    logger.exception(
+                        "part %d of job %s: unexpected error", part.number, run.job.job_id
+                    )
+                    run.part_returned(part.number)
+                    self._q.finish(
+                        run.job, JobState.FAILED, UploaderError(f"Internal error: {exc}")
+                    )
+        finally:
+            self._q.sender.close_thread_connections()
+
+    def _url(self, run: JobRun, number: int) -> tuple[str, dict[str, str]]:
+        q = self._q
+        now = time.monotonic()
+        cached = run.take_url(number, now)
+        if cached is not None:
+            return cached.url, cached.headers
+        with run.sign_lock:
+            now = time.monotonic()
+            cached = run.take_url(number, now)
+            if cached is None:
+                batch = min(q.config.sign_batch, max(2, 2 * q.config.parts))
+                numbers = run.numbers_to_sign(number, batch, now)
+                upload_id = run.job.upload_id
+                assert upload_id is not None
+                signed = q.api.sign_parts(upload_id, numbers)
+                run.store_urls(signed.parts, signed.expires_at, time.monotonic())
+                cached = run.take_url(number, time.monotonic() - 1e9)
+            if cached is None:
+                raise UploaderError("The server did not sign a requested part.", retryable=True)
+            return cached.url, cached.headers
+
+    def _send(self, run: JobRun, part: PartRange) -> None:
+        q = self._q
+        job = run.job
+
+        def progress(delta: int) -> None:
+            if run.meter.add(delta):
+                q.progress(run)
+
+        started = time.monotonic()
+        try:
+            url, headers = self._url(run, part.number)
+            result = q.sender.put_part(
+                url=url,
+                headers=headers,
+                path=job.path,
+                offset=part.offset,
+                length=part.length,
+                cancelled=run.cancel,
+                progress=progress,
+            )
+            record = PartRecord(part.number, part.length, result.etag, result.md5)
+            if not q.current_run(run):
+                return
+            q.store.record_part(job.job_id, record)
+        except CancelledError:
+            run.part_returned(part.number)
+            return
+        except UploadExpiredError:
+            # Not a failure: the URL aged out. A fresh one is signed for the next attempt; a
+            # persistent 403 (a broken signature) still ends after max_part_failures.
+            logger.info("part %d of job %s: URL expired, re-signing", part.number, job.job_id)
+            count = run.part_returned(part.number, failed=True)
+            if count > 3 * q.config.max_part_failures:
+                q.finish(
+                    job,
+                    JobState.FAILED,
+                    UploaderError(
+                        "Storage keeps refusing freshly signed upload links. Check the computer's "
+                        "clock "
+                        "and the server's storage settings.",
+                        title="Upload links refused",
+                    ),
+                )
+            return
+        except StateStoreError as exc:
+            run.part_returned(part.number)
+            q.store_failed(exc)
+            return
+        except AuthError as exc:
+            run.part_returned(part.number)
+            q.needs_login(exc)
+            return
+        except DataChangedError as exc:
+            run.part_returned(part.number)
+            q.finish(job, JobState.SOURCE_CHANGED, exc)
+            return
+        except UploadNotFoundError:
+            run.part_returned(part.number)
+            restart(q, job)
+            return
+        except ClockSkewError as exc:
+            run.part_returned(part.number)
+            q.finish(job, JobState.FAILED, exc)
+            return
+        except UploaderError as exc:
+            self._failed(run, part, exc)
+            return
+        run.part_finished(record)
+        logger.debug(
+            "job %s part %d: %d bytes in %.2f s",
+            job.job_id,
+            part.number,
+            part.length,
+            time.monotonic() - started,
+        )
+        if run.finished_sending:
+            q.control.submit_complete(run)
+        with q.wake:
+            q.wake.notify_all()
+
+    def _failed(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
+        q = self._q
+        job = run.job
+        network = isinstance(exc, NetworkError)
+        if not exc.retryable:
+            run.part_returned(part.number)
+            q.finish(job, JobState.FAILED, exc)
+            return
+        attempts = run.failures.get(part.number, 0) + 1
+        delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
+        # Transport failures never fail a job; other retryable ones do after enough attempts in a
+        # row (an integrity mismatch that repeats means the file is changing under us).
+        count = run.part_returned(part.number, delay=delay, failed=True)
+        logger.info(
+            "job %s part %d: %s (attempt %d), retrying in %.1f s",
+            job.job_id,
+            part.number,
+            type(exc).__name__,
+            count,
+            delay,
+        )
+        if not network and count >= q.config.max_part_failures:
+            if isinstance(exc, IntegrityError):
+                try:
+                    fingerprint.verify(job.path, job.fingerprint)
+                except DataChangedError as changed:
+                    q.finish(job, JobState.SOURCE_CHANGED, changed)
+                    return
+            q.finish(job, JobState.FAILED, exc)
+            return
+        if count >= 2:
+            job.set_error(exc)
+            q.changed(job)
+        if network:
+            q.network_suspect()
+
+
+def restart(q: UploadQueue, job: UploadJob) -> None:
+    """The server lost the upload: forget it and start the file again, saying so."""
+    logger.info("job %s: upload gone on the server; restarting from the beginning", job.job_id)
+    with job.lock:
+        job.forget_upload()
+    try:
+        q.store.replace_parts(job.job_id, [])
+    except StateStoreError as exc:
+        q.store_failed(exc)
+        return
+    q.requeue(job, _RESTARTED)
+
+
+class ControlTasks:
+    """Two threads running backend steps from a priority queue: completion before anything else."""
+
+    COMPLETE, PREPARE, ABORT = 0, 1, 2
+
+    def __init__(self, q: UploadQueue, threads: int = 2) -> None:
+        """Prepare the control threads for queue `q`."""
+        self._q = q
+        self._tasks: stdqueue.PriorityQueue[tuple[int, int, Callable[[], None] | None]] = (
+            stdqueue.PriorityQueue()
+        )
+        self._seq = itertools.count()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"control-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        """Start the threads."""
+        for t in self._threads:
+            t.start()
+
+    def stop(self, deadline: float | None) -> None:
+        """Stop after the running tasks; pending ones are dropped (their jobs are persisted)."""
+        self._stop.set()
+        for _ in self._threads:
+            self._tasks.put((-1, next(self._seq), None))
+        for t in self._threads:
+            if t.is_alive():
+                t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _loop(self) -> None:
+        while True:
+            _, _, task = self._tasks.get()
+            if task is None or self._stop.is_set():
+                return
+            try:
+                task()
+            except Exception:  # last resort: log, and keep the thread alive for other jobs
+                logger.exception("control task failed")
+
+    def _submit(self, priority: int, task: Callable[[], None]) -> None:
+        self._tasks.put((priority, next(self._seq), task))
+
+    def submit_prepare(self, run: JobRun) -> None:
+        """Queue the preparation of a newly admitted run."""
+        self._submit(self.PREPARE, lambda: self._guard(run, self._prepare))
+
+    def submit_complete(self, run: JobRun) -> None:
+        """Queue a run's completion (once)."""
+        with run.lock:
+            if run.completing:
+                return
+            run.completing = True
+        self._submit(self.COMPLETE, lambda: self._guard(run, self._complete))
+
+    def submit_abort(self, job: UploadJob, upload_id: str) -> None:
+        """Abort a cancelled or replaced upload on the server, retrying a few times."""
+        self._submit(self.ABORT, lambda: self._abort(job, upload_id))
+
+    def _call(self, run: JobRun, fn: Callable[[], T]) -> T:
+        """A backend call retried with backoff while the run lives; transport errors make the
+        queue check the network."""
+
+        def on_retry(exc: UploaderError, attempt: int, wait: float) -> None:
+            logger.info(
+                "job %s: %s (attempt %d), retrying in %.1f s",
+                run.job.job_id,
+                type(exc).__name__,
+                attempt,
+                wait,
+            )
+            if isinstance(exc, NetworkError):
+                self._q.network_suspect()
+
+        return call_with_retry(
+            fn, backoff=self._q.config.backoff, stop=run.cancel, on_retry=on_retry
+        )
+
+    def _guard(self, run: JobRun, step: Callable[[JobRun], None]) -> None:
+        q = self._q
+        job = run.job
+        if not q.current_run(run):
+            return
+        try:
+            step(run)
+        except UploaderError as exc:
+            if run.cancel.is_set():
+                return  # the run was ended meanwhile (pause, network wait, shutdown)
+            if isinstance(exc, AuthError):
+                q.needs_login(exc)
+            elif isinstance(exc, StateStoreError):
+                q.store_failed(exc)
+            elif isinstance(exc, DataChangedError):
+                q.finish(job, JobState.SOURCE_CHANGED, exc)
+            elif isinstance(exc, UploadNotFoundError):
+                restart(q, job)
+            else:
+                q.finish(job, JobState.FAILED, exc)
+        except Exception as exc:
+            logger.exception("job %s: unexpected error", job.job_id)
+            q.finish(job, JobState.FAILED, UploaderError(f"Internal error: {exc}"))
+
+    def _prepare(self, run: JobRun) -> None:
+        q = self._q
+        job = run.job
+        fingerprint.verify(job.path, job.fingerprint)
+        if job.upload_id is None:
+            created = self._call(
+                run,
+                lambda: q.api.create_upload(
+                    filename=Path(job.path).name,
+                    size=job.size,
+                    content_type=_content_type(job.path),
+                    metadata={"exam_id": job.exam_id, "kind": job.kind},
+                    part_size=planner.choose_part_size(job.size, q.config.part_size),
+                ),
+            )
+            with job.lock:
+                job.upload_id = created.upload_id
+                job.key = created.key
+                job.part_size = created.part_size
+            q.store.replace_parts(job.job_id, [])
+            q.store.save_job(job)
+            logger.info(
+                "job %s: upload created, part size %d, %d parts",
+                job.job_id,
+                created.part_size,
+                created.part_count,
+            )
+            q.changed(job)
+            run.plan = planner.plan(job.size, created.part_size)
+        else:
+            assert job.part_size is not None
+            upload_id = job.upload_id
+            run.plan = planner.plan(job.size, job.part_size)
+            remote = self._call(run, lambda: q.api.list_parts(upload_id))
+            local = q.store.parts(job.job_id)
+            agreed, unknown = reconcile(run.plan, local, remote)
+            adopted = self._adopt(run, unknown)
+            agreed.update(adopted)
+            q.store.replace_parts(job.job_id, list(agreed.values()))
+            run.done = agreed
+            logger.info(
+                "job %s: resumed with %d of %d parts stored (%d recovered from storage)",
+                job.job_id,
+                len(agreed),
+                len(run.plan),
+                len(adopted),
+            )
+        if not q.current_run(run):
+            return
+        q.start_hasher(run)
+        run.start_parts()
+        q.progress(run)
+        if run.finished_sending:
+            self.submit_complete(run)
+        with q.wake:
+            q.wake.notify_all()
+
+    def _adopt(self, run: JobRun, unknown: list[RemotePart]) -> dict[int, PartRecord]:
+        """Keep parts storage holds that we never committed (a crash right after sending) when
+        their ETag equals the MD5 of the same range of the file, instead of sending them again."""
+        adopted: dict[int, PartRecord] = {}
+        if not unknown:
+            return adopted
+        buf = bytearray(512 * 1024)
+        with open(run.job.path, "rb", buffering=0) as f:
+            for rp in unknown:
+                part = run.plan[rp.part_number - 1]
+                digest = md5_range(f.fileno(), part.offset, part.length, buf, run.cancel).hex()
+                if digest == rp.etag.lower():
+                    adopted[part.number] = PartRecord(part.number, part.length, rp.etag, digest)
+        return adopted
+
+    def _complete(self, run: JobRun) -> None:
+        q = self._q
+        job = run.job
+        if not job.try_transition(JobState.VERIFYING):
+            return
+        q.changed(job)
+        assert run.hasher is not None
+        assert job.upload_id is not None
+        sha256 = run.hasher.result(run.cancel)
+        if sha256 is None:
+            return
+        # A mixed file is never completed: the file must still be exactly what was queued.
+        fingerprint.verify(job.path, job.fingerprint)
+        records = list(run.done.values())
+        local_etag = multipart_etag(records)
+        upload_id = job.upload_id
+        receipt = self._call(
+            run, lambda: q.api.complete(upload_id, run.parts_for_complete(), sha256=sha256)
+        )
+        if receipt.size != job.size or receipt.etag.lower() != local_etag.lower():
+            raise IntegrityError(
+                f"Storage reports {receipt.size:,} bytes with checksum {receipt.etag}, but the "
+                "file "
+                f"has {job.size:,} bytes with checksum {local_etag}. The upload is not trusted; "
+                "retry it.",
+                title="Verification failed",
+                retryable=False,
+            )
+        final = Receipt(
+            job_id=job.job_id,
+            path=job.path,
+            key=receipt.key,
+            size=receipt.size,
+            sha256=sha256,
+            etag=receipt.etag,
+            completed_at=receipt.completed_at or datetime.now(UTC).isoformat(),
+            exam_id=job.exam_id,
+            kind=job.kind,
+            upload_id=upload_id,
+        )
+        q.store.add_receipt(final)
+        with job.lock:
+            job.key = receipt.key
+        logger.info("job %s completed: %d bytes, %d parts", job.job_id, job.size, len(records))
+        # The receipt goes out before the state change, so whoever waits for "idle" has it.
+        q.emit("on_receipt", receipt=final)
+        q.finish(job, JobState.COMPLETED, None)
+        with contextlib.suppress(StateStoreError):
+            q.store.replace_parts(job.job_id, [])
+
+    def _abort(self, job: UploadJob, upload_id: str) -> None:
+        q = self._q
+        stop = threading.Event()
+        try:
+            call_with_retry(
+                lambda: q.api.abort(upload_id), backoff=q.config.backoff, stop=stop, max_attempts=4
+            )
+            logger.info("job %s: upload aborted on the server", job.job_id)
+        except UploadNotFoundError:
+            pass
+        except UploaderError as exc:
+            # The bucket's AbortIncompleteMultipartUpload lifecycle rule is the backstop.
+            logger.info(
+                "job %s: abort failed (%s); storage lifecycle will clean up", job.job_id, exc.title
+            )
+
+
+def _content_type(path: str) -> str:
+    guessed, _ = mimetypes.guess_type(path)
+    return guessed or "application/octet-stream"

@@ -1,0 +1,202 @@
+"""One activation of a job: which parts are missing, in flight or done, and the URLs signed for
+them.
+
+A :class:`JobRun` lives from the moment the queue admits a job until the job completes, fails or is
+suspended; resuming creates a new run that reconciles with the server again. Stale workers of an
+ended run can therefore never disturb the next one: they hold the old object, whose ``cancel`` is
+set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from desktop.api.models import RemotePart, SignedPart
+from desktop.engine.events import ProgressMeter
+from desktop.engine.hashing import Sha256Pass
+from desktop.engine.jobs import UploadJob
+from desktop.engine.planner import PartRange
+from desktop.engine.store import PartRecord
+
+
+@dataclass(slots=True)
+class _Url:
+    url: str
+    headers: dict[str, str]
+    valid_until: float  # monotonic
+
+
+@dataclass(slots=True)
+class JobRun:
+    """The in-memory state of one job while it is active. Guarded by `lock`.
+
+    Attributes:
+        job: The job.
+        plan: Every part of the file.
+        done: Parts stored and committed, by number.
+        pending: Heap of part numbers still to send.
+        in_flight: Part numbers a worker is sending.
+        not_before: Monotonic time before which a part must not be retried (backoff).
+        failures: Consecutive non-network failures per part.
+        cancel: Set when the run ends; workers stop at their next chunk.
+        meter: Progress, speed and ETA.
+        hasher: The whole-file SHA-256 pass.
+        completing: True once the completion task was queued.
+    """
+
+    job: UploadJob
+    plan: list[PartRange]
+    done: dict[int, PartRecord]
+    meter: ProgressMeter
+    pending: list[int] = field(default_factory=list)
+    in_flight: dict[int, int] = field(default_factory=dict)
+    not_before: dict[int, float] = field(default_factory=dict)
+    failures: dict[int, int] = field(default_factory=dict)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    hasher: Sha256Pass | None = None
+    completing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sign_lock: threading.Lock = field(default_factory=threading.Lock)
+    urls: dict[int, _Url] = field(default_factory=dict)
+
+    def start_parts(self) -> None:
+        """Queue every part not yet done and reset the progress figures."""
+        with self.lock:
+            self.pending = [p.number for p in self.plan if p.number not in self.done]
+            heapq.heapify(self.pending)
+            self.meter.reset(sum(r.size for r in self.done.values()))
+
+    @property
+    def finished_sending(self) -> bool:
+        """True when every part is done."""
+        with self.lock:
+            return len(self.done) == len(self.plan)
+
+    def ready_part(self, now: float) -> PartRange | None:
+        """Pop the lowest-numbered part whose backoff has passed, or None."""
+        with self.lock:
+            if self.cancel.is_set():
+                return None
+            held: list[int] = []
+            found = None
+            while self.pending:
+                number = heapq.heappop(self.pending)
+                if self.not_before.get(number, 0.0) <= now:
+                    found = number
+                    break
+                held.append(number)
+            for number in held:
+                heapq.heappush(self.pending, number)
+            if found is None:
+                return None
+            self.in_flight[found] = 0
+            return self.plan[found - 1]
+
+    def next_wakeup(self) -> float | None:
+        """The earliest monotonic time a backed-off part becomes ready, None if none waits."""
+        with self.lock:
+            times = [self.not_before.get(n, 0.0) for n in self.pending]
+            return min(times) if times else None
+
+    def part_finished(self, record: PartRecord) -> None:
+        """A part was committed."""
+        with self.lock:
+            self.in_flight.pop(record.number, None)
+            self.not_before.pop(record.number, None)
+            self.failures.pop(record.number, None)
+            self.done[record.number] = record
+
+    def part_returned(self, number: int, *, delay: float = 0.0, failed: bool = False) -> int:
+        """Put a part back for another attempt; returns its consecutive failure count."""
+        with self.lock:
+            self.in_flight.pop(number, None)
+            self.urls.pop(number, None)  # re-sign on every retry
+            if failed:
+                self.failures[number] = self.failures.get(number, 0) + 1
+            if delay > 0:
+                self.not_before[number] = time.monotonic() + delay
+            if number not in self.done and number not in self.pending:
+                heapq.heappush(self.pending, number)
+            return self.failures.get(number, 0)
+
+    def take_url(self, number: int, now: float) -> _Url | None:
+        """A still-fresh signed URL for the part, or None."""
+        with self.lock:
+            url = self.urls.get(number)
+            if url is not None and url.valid_until > now:
+                return url
+            return None
+
+    def numbers_to_sign(self, number: int, batch: int, now: float) -> list[int]:
+        """`number` plus the next pending parts lacking a fresh URL, at most `batch` in all."""
+        with self.lock:
+            chosen = [number]
+            for n in sorted(self.pending):
+                if len(chosen) >= batch:
+                    break
+                cached = self.urls.get(n)
+                if n != number and (cached is None or cached.valid_until <= now):
+                    chosen.append(n)
+            return chosen
+
+    def store_urls(self, parts: list[SignedPart], expires_at: str, now: float) -> None:
+        """Remember freshly signed URLs, trusting them for 3/4 of their stated life."""
+        lifetime = _seconds_until(expires_at)
+        with self.lock:
+            for p in parts:
+                self.urls[p.part_number] = _Url(p.url, dict(p.headers), now + 0.75 * lifetime)
+
+    def parts_for_complete(self) -> list[tuple[int, str]]:
+        """``(number, etag)`` of every part, in order."""
+        with self.lock:
+            return [(n, self.done[n].etag) for n in sorted(self.done)]
+
+
+def _seconds_until(iso: str) -> float:
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return 60.0
+    if when.tzinfo is None:
+        return 60.0
+    return max(0.0, when.timestamp() - time.time())
+
+
+def multipart_etag(records: list[PartRecord]) -> str:
+    """The ETag S3 gives a multipart object: MD5 of the parts' binary MD5s, then ``-<count>``."""
+    digest = hashlib.md5()
+    for record in sorted(records, key=lambda r: r.number):
+        digest.update(bytes.fromhex(record.md5))
+    return f"{digest.hexdigest()}-{len(records)}"
+
+
+def reconcile(
+    plan: list[PartRange],
+    local: dict[int, PartRecord],
+    remote: list[RemotePart],
+) -> tuple[dict[int, PartRecord], list[RemotePart]]:
+    """Match locally recorded parts with what storage holds.
+
+    Returns:
+        The parts both sides agree on (same number, size and ETag), and the remote parts we have no
+        matching record of (sent before a crash but not yet committed): the caller may verify those
+        against the file instead of sending them again.
+    """
+    by_number = {p.number: p for p in plan}
+    agreed: dict[int, PartRecord] = {}
+    unknown: list[RemotePart] = []
+    for rp in remote:
+        want = by_number.get(rp.part_number)
+        if want is None or rp.size != want.length:
+            continue
+        mine = local.get(rp.part_number)
+        if mine is not None and mine.etag.lower() == rp.etag.lower() and mine.size == rp.size:
+            agreed[rp.part_number] = mine
+        else:
+            unknown.append(rp)
+    return agreed, unknown

@@ -1,0 +1,334 @@
+"""The queue's state on disk: SQLite in WAL mode, a schema version and ordered migrations (STYLE P1,
+P2).
+
+What is stored: jobs (path, fingerprint, metadata, state, upload id, key, part size), finished parts
+(number, size, ETag, MD5) and receipts. What is never stored: URLs and tokens — presigned URLs
+expire and are secrets.
+
+Every write commits before it returns, with ``synchronous=FULL``, so a part counts as done only once
+its row is on disk: a crash at any instant costs at most the parts in flight. Any SQLite or OS
+failure (disk full, read-only folder, corrupt file) becomes :class:`desktop.errors.StateStoreError`,
+which pauses the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop.engine.events import JobState, Receipt
+from desktop.engine.fingerprint import Fingerprint
+from desktop.engine.jobs import UploadJob
+from desktop.errors import StateStoreError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PartRecord:
+    """A part that storage has acknowledged and whose ETag matched its MD5.
+
+    Attributes:
+        number: 1-based part number.
+        size: Bytes.
+        etag: ETag storage returned, without quotes.
+        md5: Hex MD5 computed locally from the bytes sent.
+    """
+
+    number: int
+    size: int
+    etag: str
+    md5: str
+
+
+_V1 = """
+CREATE TABLE jobs (
+    job_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sample TEXT NOT NULL,
+    exam_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    state TEXT NOT NULL,
+    error_title TEXT,
+    error_message TEXT,
+    key TEXT,
+    upload_id TEXT,
+    part_size INTEGER
+);
+CREATE TABLE parts (
+    job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    md5 TEXT NOT NULL,
+    PRIMARY KEY (job_id, number)
+);
+CREATE TABLE receipts (
+    upload_id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    exam_id TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+"""
+
+_V2 = "CREATE INDEX receipts_by_time ON receipts (completed_at);"
+
+#: Ordered migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_JOB_COLUMNS = (
+    "job_id, path, size, mtime_ns, sample, exam_id, kind, priority, created_at, state, "
+    "error_title, error_message, key, upload_id, part_size"
+)
+_RECEIPT_COLUMNS = "job_id, path, key, size, sha256, etag, completed_at, exam_id, kind, upload_id"
+
+
+def _fail(action: str, exc: BaseException) -> StateStoreError:
+    text = str(exc).lower()
+    if "full" in text or "no space" in text:
+        message = (
+            f"Upload progress could not be saved ({action}): the disk is full. Uploads are "
+            "paused; free some space, then resume. Nothing already uploaded is lost."
+        )
+    else:
+        message = (
+            f"Upload progress could not be saved ({action}: {exc}). Uploads are paused; check "
+            "that the app's data folder is writable, then resume. Nothing already uploaded is lost."
+        )
+    return StateStoreError(message)
+
+
+class QueueStore:
+    """The SQLite-backed queue state. Thread-safe: one connection guarded by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (creating and migrating as needed) the database at `path`.
+
+        Raises:
+            StateStoreError: The file cannot be created, opened or migrated.
+        """
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise _fail("opening the queue database", exc) from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, StateStoreError) as exc:
+            self._db.close()
+            if isinstance(exc, StateStoreError):
+                raise
+            raise _fail("opening the queue database", exc) from exc
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > SCHEMA_VERSION:
+            raise StateStoreError(
+                f"The queue database {self.path} was written by a newer version of the app "
+                f"(schema {version}, this one knows {SCHEMA_VERSION}). Update the app."
+            )
+        for target in range(version, SCHEMA_VERSION):
+            # executescript commits first, so each step is applied as its own script, then recorded.
+            self._db.executescript(f"BEGIN;\n{MIGRATIONS[target]}\nCOMMIT;")
+            with self._tx():
+                self._db.execute("DELETE FROM schema_version")
+                self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (target + 1,))
+            logger.info("queue database migrated to schema %d", target + 1)
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _write(self, action: str, body: Callable[[], object]) -> None:
+        with self._lock:
+            try:
+                with self._tx():
+                    body()
+            except (sqlite3.Error, OSError) as exc:
+                logger.error("queue database write failed (%s): %s", action, exc)
+                raise _fail(action, exc) from exc
+
+    def _read(self, action: str, sql: str, args: tuple[object, ...] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise _fail(action, exc) from exc
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version on disk."""
+        return int(
+            self._read("reading the schema version", "SELECT version FROM schema_version")[0][0]
+        )
+
+    def save_job(self, job: UploadJob, *, state: JobState | None = None) -> None:
+        """Insert or replace the job's row (its parts are untouched).
+
+        Args:
+            job: The job.
+            state: Store this state instead of the job's own (shutdown saves paused jobs as queued
+                so the next start resumes them).
+        """
+        with job.lock:
+            fp = job.fingerprint
+            values = (
+                job.job_id, job.path, job.size, fp.mtime_ns, fp.sample, job.exam_id, job.kind,
+                job.priority, job.created_at, (state or job.state).value, job.error_title,
+                job.error_message, job.key, job.upload_id, job.part_size,
+            )  # fmt: skip
+        self._write(
+            "saving a job",
+            lambda: self._db.execute(
+                f"INSERT OR REPLACE INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 15)})",
+                values,
+            ),
+        )
+
+    def load_jobs(self) -> list[UploadJob]:
+        """Every job, oldest first."""
+        rows = self._read(
+            "loading the queue", f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY created_at, rowid"
+        )
+        jobs = []
+        for r in rows:
+            jobs.append(
+                UploadJob(
+                    job_id=str(r[0]),
+                    path=str(r[1]),
+                    size=int(r[2]),
+                    fingerprint=Fingerprint(size=int(r[2]), mtime_ns=int(r[3]), sample=str(r[4])),
+                    exam_id=str(r[5]),
+                    kind=str(r[6]),
+                    priority=int(r[7]),
+                    created_at=float(r[8]),
+                    state=JobState(r[9]),
+                    error_title=None if r[10] is None else str(r[10]),
+                    error_message=None if r[11] is None else str(r[11]),
+                    key=None if r[12] is None else str(r[12]),
+                    upload_id=None if r[13] is None else str(r[13]),
+                    part_size=None if r[14] is None else int(r[14]),
+                )
+            )
+        return jobs
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove a job and its parts (receipts stay)."""
+        self._write(
+            "removing a job",
+            lambda: self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,)),
+        )
+
+    def record_part(self, job_id: str, part: PartRecord) -> None:
+        """Durably record one finished part."""
+        self._write(
+            "recording a finished part",
+            lambda: self._db.execute(
+                "INSERT OR REPLACE INTO parts (job_id, number, size, etag, md5) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job_id, part.number, part.size, part.etag, part.md5),
+            ),
+        )
+
+    def parts(self, job_id: str) -> dict[int, PartRecord]:
+        """The recorded parts of a job by number."""
+        rows = self._read(
+            "loading finished parts",
+            "SELECT number, size, etag, md5 FROM parts WHERE job_id = ? ORDER BY number",
+            (job_id,),
+        )
+        return {
+            int(r[0]): PartRecord(number=int(r[0]), size=int(r[1]), etag=str(r[2]), md5=str(r[3]))
+            for r in rows
+        }
+
+    def replace_parts(self, job_id: str, parts: list[PartRecord]) -> None:
+        """Replace a job's recorded parts in one transaction (after reconciling with the server)."""
+
+        def body() -> None:
+            self._db.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
+            self._db.executemany(
+                "INSERT INTO parts (job_id, number, size, etag, md5) VALUES (?, ?, ?, ?, ?)",
+                [(job_id, p.number, p.size, p.etag, p.md5) for p in parts],
+            )
+
+        self._write("reconciling finished parts", body)
+
+    def add_receipt(self, receipt: Receipt) -> None:
+        """Store a receipt (idempotent per upload id)."""
+        r = receipt
+        self._write(
+            "storing a receipt",
+            lambda: self._db.execute(
+                f"INSERT OR REPLACE INTO receipts ({_RECEIPT_COLUMNS}) "
+                f"VALUES ({','.join('?' * 10)})",
+                (
+                    r.job_id,
+                    r.path,
+                    r.key,
+                    r.size,
+                    r.sha256,
+                    r.etag,
+                    r.completed_at,
+                    r.exam_id,
+                    r.kind,
+                    r.upload_id,
+                ),
+            ),
+        )
+
+    def receipts(self) -> list[Receipt]:
+        """Every receipt, oldest first."""
+        rows = self._read(
+            "loading receipts", f"SELECT {_RECEIPT_COLUMNS} FROM receipts ORDER BY completed_at"
+        )
+        return [
+            Receipt(
+                job_id=str(r[0]),
+                path=str(r[1]),
+                key=str(r[2]),
+                size=int(r[3]),
+                sha256=str(r[4]),
+                etag=str(r[5]),
+                completed_at=str(r[6]),
+                exam_id=str(r[7]),
+                kind=str(r[8]),
+                upload_id=str(r[9]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,464 @@
+"""PUT one part to a presigned URL: hash it, then stream it from disk, never holding it in memory.
+
+How a part travels (measured choices; see docs/performance.md):
+
+1. The part's MD5 is computed first, reading the range through one small reusable buffer. Knowing it
+   before sending lets us send ``Content-MD5``, so storage itself refuses bytes that do not match
+   what we read (AWS, SeaweedFS and moto all check it, and it needs no signature change), and the
+   returned ETag is compared with it as a second check.
+2. The body goes from the page cache to the socket with ``socket.sendfile`` (no copy through Python)
+   in chunks, so progress, the shared bandwidth limit and cancellation act between chunks. TLS
+   sockets cannot use the kernel's sendfile; there the same buffer is reused for plain ``sendall``.
+
+Memory per part in flight is one buffer (512 KiB), whatever the part size. Connections are kept
+alive per worker thread. Every failure leaves here as an :class:`UploaderError` that says whether a
+retry can help.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import io
+import logging
+import os
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from desktop.engine.ratelimit import TokenBucket
+from desktop.errors import (
+    ClockSkewError,
+    DataChangedError,
+    NetworkError,
+    UploaderError,
+    UploadExpiredError,
+    UploadNotFoundError,
+)
+
+logger = logging.getLogger(__name__)
+
+BUFFER_SIZE = 512 * 1024
+SEND_CHUNK = 4 * 1024 * 1024
+
+
+class StorageError(UploaderError):
+    """Storage refused a part for a reason other than expiry, clock or a missing upload.
+
+    Attributes:
+        status: HTTP status (0 when there was no response).
+        code: S3 error code, e.g. ``SlowDown``.
+        retry_after: Seconds from a Retry-After header, when given.
+    """
+
+    default_title = "Storage error"
+    default_message = "The storage server refused part of the upload."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int = 0,
+        code: str = "",
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Create the error from the storage response."""
+        super().__init__(message, retryable=retryable)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class IntegrityError(UploaderError):
+    """The bytes storage received do not match what was read from disk (ETag or Content-MD5)."""
+
+    default_title = "Integrity check failed"
+    default_message = "A part arrived damaged and is sent again."
+    default_retryable = True
+
+
+class CancelledError(Exception):
+    """The part was interrupted because its job was paused, cancelled or suspended."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """A part storage accepted.
+
+    Attributes:
+        etag: ETag without quotes.
+        md5: Hex MD5 of the bytes read and sent.
+        size: Bytes sent.
+    """
+
+    etag: str
+    md5: str
+    size: int
+
+
+def redact_url(url: str) -> str:
+    """The URL without its query string: presigned queries carry credentials and signatures."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def md5_range(
+    fd: int, offset: int, length: int, buf: bytearray, cancelled: threading.Event | None = None
+) -> bytes:
+    """MD5 of `length` bytes at `offset`, read through `buf`.
+
+    Raises:
+        DataChangedError: The file ended early (it was truncated).
+        CancelledError: `cancelled` was set.
+    """
+    digest = hashlib.md5()
+    view = memoryview(buf)
+    pos = offset
+    end = offset + length
+    while pos < end:
+        if cancelled is not None and cancelled.is_set():
+            raise CancelledError
+        want = min(len(buf), end - pos)
+        n = os.preadv(fd, [view[:want]], pos)
+        if n <= 0:
+            raise DataChangedError("The file became shorter while it was being uploaded.")
+        digest.update(view[:n])
+        pos += n
+    return digest.digest()
+
+
+def _error_code(body: bytes) -> tuple[str, str]:
+    """The S3 error ``Code`` and ``Message`` from an XML body (empty strings when absent)."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return "", ""
+
+    def text(tag: str) -> str:
+        for el in root.iter():
+            if el.tag.rsplit("}", 1)[-1] == tag:
+                return (el.text or "").strip()
+        return ""
+
+    return text("Code"), text("Message")
+
+
+def _retry_after(resp: http.client.HTTPResponse) -> float | None:
+    raw = resp.getheader("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def classify_response(status: int, body: bytes, retry_after: float | None = None) -> UploaderError:
+    """Turn a non-2xx storage answer into the error the queue acts on."""
+    code, message = _error_code(body)
+    lowered = message.lower()
+    if code == "RequestTimeTooSkewed":
+        return ClockSkewError()
+    if status == 403 and (
+        code in ("ExpiredToken", "RequestExpired", "TokenRefreshRequired")
+        or "expired" in lowered
+        or code == "SignatureDoesNotMatch"
+    ):
+        # An expired or no-longer-valid signature: a fresh URL fixes it.
+        return UploadExpiredError()
+    if code == "NoSuchUpload" or (status == 404 and not code):
+        return UploadNotFoundError(status=404, code="NoSuchUpload")
+    if code in ("BadDigest", "InvalidDigest"):
+        return IntegrityError(
+            "Storage received different bytes than were read from the file; the part is sent again."
+        )
+    retryable = status >= 500 or status in (408, 429) or code in ("SlowDown", "RequestTimeout")
+    what = f"{status} {code}".strip() if code else str(status)
+    return StorageError(
+        f"The storage server refused a part ({what}).",
+        status=status,
+        code=code,
+        retryable=retryable,
+        retry_after=retry_after,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    scheme: str
+    host: str
+    port: int
+    proxy: str | None
+
+
+class PartSender:
+    """Sends parts over kept-alive connections, one set of connections per worker thread.
+
+    Attributes:
+        bucket: The shared bandwidth limit.
+        timeout: Socket timeout in seconds for connect, each send and each receive (a stalled
+            transfer fails after this long and is retried).
+    """
+
+    def __init__(
+        self,
+        *,
+        bucket: TokenBucket,
+        timeout: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
+        use_sendfile: bool = True,
+    ) -> None:
+        """Create a sender sharing `bucket` across all its threads."""
+        self.bucket = bucket
+        self.timeout = timeout
+        self._ssl = ssl_context or ssl.create_default_context()
+        self._use_sendfile = use_sendfile and hasattr(os, "sendfile")
+        self._local = threading.local()
+
+    def close_thread_connections(self) -> None:
+        """Close the calling thread's connections (a worker calls this before it exits)."""
+        conns: dict[_Endpoint, http.client.HTTPConnection] = getattr(self._local, "conns", {})
+        for conn in conns.values():
+            conn.close()
+        conns.clear()
+
+    def _buffer(self) -> bytearray:
+        buf: bytearray | None = getattr(self._local, "buf", None)
+        if buf is None:
+            buf = bytearray(BUFFER_SIZE)
+            self._local.buf = buf
+        return buf
+
+    def _endpoint(self, url: urllib.parse.SplitResult) -> _Endpoint:
+        host = url.hostname or ""
+        port = url.port or (443 if url.scheme == "https" else 80)
+        proxy = None
+        if not urllib.request.proxy_bypass(host):
+            proxy = urllib.request.getproxies().get(url.scheme)
+        return _Endpoint(url.scheme, host, port, proxy)
+
+    def _connection(self, ep: _Endpoint) -> tuple[http.client.HTTPConnection, bool]:
+        conns: dict[_Endpoint, http.client.HTTPConnection] | None = getattr(
+            self._local, "conns", None
+        )
+        if conns is None:
+            conns = {}
+            self._local.conns = conns
+        conn = conns.get(ep)
+        if conn is not None and conn.sock is not None:
+            return conn, True
+        if ep.proxy:
+            p = urllib.parse.urlsplit(ep.proxy)
+            phost, pport = p.hostname or "", p.port or 80
+            if ep.scheme == "https":
+                conn = http.client.HTTPSConnection(
+                    phost, pport, timeout=self.timeout, context=self._ssl
+                )
+                conn.set_tunnel(ep.host, ep.port)
+            else:
+                conn = http.client.HTTPConnection(phost, pport, timeout=self.timeout)
+        elif ep.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                ep.host, ep.port, timeout=self.timeout, context=self._ssl
+            )
+        else:
+            conn = http.client.HTTPConnection(ep.host, ep.port, timeout=self.timeout)
+        conns[ep] = conn
+        return conn, False
+
+    def _drop(self, ep: _Endpoint) -> None:
+        conns: dict[_Endpoint, http.client.HTTPConnection] = getattr(self._local, "conns", {})
+        conn = conns.pop(ep, None)
+        if conn is not None:
+            conn.close()
+
+    def put_part(
+        self,
+        *,
+        url: str,
+        headers: Mapping[str, str],
+        path: str,
+        offset: int,
+        length: int,
+        cancelled: threading.Event,
+        progress: Callable[[int], None],
+    ) -> PartResult:
+        """Upload bytes ``[offset, offset+length)`` of `path` to the presigned `url`.
+
+        Args:
+            url: Presigned PUT URL (a secret: never logged).
+            headers: Headers the backend said the PUT must carry.
+            path: Source file.
+            offset: First byte of the part.
+            length: Bytes in the part.
+            cancelled: Checked between chunks; when set the part stops with :class:`CancelledError`.
+            progress: Called with the bytes just sent (negative to rewind after a failure).
+
+        Raises:
+            CancelledError: `cancelled` was set.
+            UploaderError: The part was not stored; ``retryable`` says whether to try again.
+        """
+        buf = self._buffer()
+        try:
+            file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
+        except OSError as exc:
+            raise DataChangedError(
+                f"The file {path} cannot be read any more ({exc.strerror}).",
+                title="File unreadable",
+            ) from None
+        try:
+            digest = md5_range(file.fileno(), offset, length, buf, cancelled)
+            split = urllib.parse.urlsplit(url)
+            ep = self._endpoint(split)
+            target = url if (ep.proxy and ep.scheme == "http") else _path_and_query(split)
+            for fresh_retry in (False, True):
+                conn, reused = self._connection(ep)
+                try:
+                    return self._put_once(
+                        conn, target, headers, file, offset, length, digest, cancelled, progress
+                    )
+                except _StaleConnectionError as exc:
+                    self._drop(ep)
+                    # A kept-alive connection the server had already closed: one immediate retry on
+                    # a fresh one is safe (a part PUT is idempotent) and is not a failure.
+                    if reused and not fresh_retry:
+                        continue
+                    raise exc.error from None
+                except BaseException:
+                    self._drop(ep)
+                    raise
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            file.close()
+
+    def _put_once(
+        self,
+        conn: http.client.HTTPConnection,
+        target: str,
+        headers: Mapping[str, str],
+        file: io.FileIO,
+        offset: int,
+        length: int,
+        digest: bytes,
+        cancelled: threading.Event,
+        progress: Callable[[int], None],
+    ) -> PartResult:
+        md5_hex = digest.hex()
+        sent = 0
+        started = time.monotonic()
+        try:
+            conn.putrequest("PUT", target, skip_accept_encoding=True)
+            lowered = {k.lower() for k in headers}
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            if "content-md5" not in lowered:
+                conn.putheader("Content-MD5", base64.b64encode(digest).decode())
+            conn.putheader("Content-Length", str(length))
+            conn.endheaders()
+            sock = conn.sock
+            assert sock is not None
+            sent = self._send_body(sock, file, offset, length, cancelled, progress)
+            resp = conn.getresponse()
+            body = resp.read()
+        except CancelledError:
+            progress(-sent)
+            raise
+        except (OSError, http.client.HTTPException) as exc:
+            progress(-sent)
+            early = self._early_response(conn)
+            if early is not None:
+                raise classify_response(*early) from None
+            err = NetworkError(
+                f"The connection to the storage server failed ({type(exc).__name__}); retrying."
+            )
+            raise _StaleConnectionError(err) from None
+        if resp.status // 100 != 2:
+            progress(-sent)
+            conn.close()
+            raise classify_response(resp.status, body, _retry_after(resp))
+        etag = (resp.getheader("ETag") or "").strip().strip('"')
+        if etag.lower() != md5_hex:
+            progress(-sent)
+            raise IntegrityError(
+                "Storage acknowledged a part with a checksum that does not match the file; "
+                "it is sent again."
+            )
+        logger.debug(
+            "part stored: %d bytes in %.3f s at offset %d",
+            length,
+            time.monotonic() - started,
+            offset,
+        )
+        return PartResult(etag=etag, md5=md5_hex, size=length)
+
+    def _send_body(
+        self,
+        sock: socket.socket,
+        file: io.FileIO,
+        offset: int,
+        length: int,
+        cancelled: threading.Event,
+        progress: Callable[[int], None],
+    ) -> int:
+        limited = self.bucket.rate > 0
+        chunk = min(self.bucket.burst, SEND_CHUNK) if limited else SEND_CHUNK
+        use_sendfile = self._use_sendfile and not isinstance(sock, ssl.SSLSocket)
+        buf = self._buffer()
+        view = memoryview(buf)
+        sent = 0
+        while sent < length:
+            if cancelled.is_set():
+                raise CancelledError
+            n = min(chunk, length - sent)
+            if not self.bucket.acquire(n, cancelled):
+                raise CancelledError
+            if use_sendfile:
+                done = sock.sendfile(file, offset + sent, n)
+                if done != n:
+                    raise DataChangedError("The file became shorter while it was being uploaded.")
+            else:
+                done = 0
+                while done < n:
+                    want = min(len(buf), n - done)
+                    got = os.preadv(file.fileno(), [view[:want]], offset + sent + done)
+                    if got <= 0:
+                        raise DataChangedError(
+                            "The file became shorter while it was being uploaded."
+                        )
+                    sock.sendall(view[:got])
+                    done += got
+            sent += n
+            progress(n)
+        return sent
+
+    @staticmethod
+    def _early_response(conn: http.client.HTTPConnection) -> tuple[int, bytes, float | None] | None:
+        """A response the server sent before it stopped reading the body (e.g. 403 expired)."""
+        sock = conn.sock
+        if sock is None:
+            return None
+        try:
+            sock.settimeout(2.0)
+            resp = conn.getresponse()
+            return resp.status, resp.read(64 * 1024), _retry_after(resp)
+        except (OSError, http.client.HTTPException):
+            return None
+
+
+class _StaleConnectionError(Exception):
+    def __init__(self, error: UploaderError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _path_and_query(url: urllib.parse.SplitResult) -> str:
+    path = url.path or "/"
+    return f"{path}?{url.query}" if url.query else path
