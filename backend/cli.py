@@ -1,0 +1,322 @@
+"""`proctor-backend`: serve, dev, and the admin commands (users, uploads, lifecycle)."""
+# ruff: noqa: T201  (a CLI talks to its user through stdout/stderr)
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from backend import __version__
+from backend.settings import ENV_PREFIX, Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+# Settings that `serve` and the admin commands take as flags (each also PROCTOR_BACKEND_<NAME>).
+_SECRET_FIELDS = {"jwt_secret"}  # env only: a flag would show in `ps`
+
+
+def _add_settings_flags(
+    parser: argparse.ArgumentParser, names: Sequence[str] | None = None
+) -> None:
+    for f in fields(Settings):
+        if f.name in _SECRET_FIELDS or (names is not None and f.name not in names):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kind = int if f.type in ("int", int) else str
+        parser.add_argument(
+            flag,
+            dest=f.name,
+            type=kind,
+            default=None,
+            help=f"(env {ENV_PREFIX}{f.name.upper()})",
+        )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
+    return Settings.from_env(**overrides)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise SystemExit("proctor-backend: the passwords differ")
+    else:
+        raise SystemExit("proctor-backend: give --password-stdin and pipe the password in")
+    return password
+
+
+class _Stop(Exception):
+    """SIGTERM arrived."""
+
+
+@contextmanager
+def _graceful_signals() -> Iterator[None]:
+    """SIGTERM stops like Ctrl+C: the server drains, cleanup runs, exit code 0."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except (_Stop, KeyboardInterrupt):
+        logger.info("Stopped by signal")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API against the configured storage."""
+    from backend.app import create_app
+    from backend.log import setup_logging
+    from backend.server import bind_socket, make_server
+
+    settings = _settings(args)
+    setup_logging(settings.log_level)
+    app = create_app(settings)
+    try:
+        app.state.services.storage.check()
+    except Exception as exc:  # noqa: BLE001 (storage may come up later: warn, serve anyway)
+        logger.warning(
+            "Storage is not reachable yet (%s); serving anyway, requests will get 503", exc
+        )
+    sock = bind_socket(settings.host, settings.port)
+    logger.info(
+        "Serving on http://%s:%d/api/v1 (bucket %s, endpoint %s)",
+        settings.host,
+        sock.getsockname()[1],
+        settings.bucket,
+        settings.s3_endpoint_url or "AWS",
+    )
+    with _graceful_signals():
+        make_server(app, log_level=settings.log_level).run(sockets=[sock])
+    sock.close()
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """Serve with an in-process S3 emulator and a demo user."""
+    from backend.dev import run_dev
+    from backend.log import setup_logging
+
+    settings = Settings.from_env(log_level=args.log_level)
+    setup_logging(settings.log_level)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    with _graceful_signals():
+        return run_dev(host=args.host, port=args.port, data_dir=data_dir, settings=settings)
+    return 0
+
+
+def _open_db(args: argparse.Namespace) -> Any:
+    from backend.db import Database
+
+    return Database(_settings(args).db_path)
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Account administration."""
+    from backend import users
+
+    db = _open_db(args)
+    try:
+        if args.user_cmd == "add":
+            user = users.add_user(db, args.name, _read_password(args), args.role)
+            print(f"Added {user.role} {user.username!r}.")
+        elif args.user_cmd == "passwd":
+            users.set_password(db, args.name, _read_password(args))
+            print(f"Password of {args.name!r} changed; their sessions were signed out.")
+        elif args.user_cmd == "disable":
+            users.set_disabled(db, args.name, True)
+            print(f"Disabled {args.name!r}; their sessions were signed out.")
+        elif args.user_cmd == "enable":
+            users.set_disabled(db, args.name, False)
+            print(f"Enabled {args.name!r}.")
+        else:
+            for u in db.list_users():
+                print(f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'enabled'}")
+    except users.UserAdminError as exc:
+        print(f"proctor-backend: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_uploads(args: argparse.Namespace) -> int:
+    """List uploads recorded in the database."""
+    from backend.uploads import iso
+
+    db = _open_db(args)
+    try:
+        user_id = None
+        if args.user:
+            user = db.get_user(args.user.lower())
+            if user is None:
+                print(f"proctor-backend: no user {args.user!r}", file=sys.stderr)
+                return 1
+            user_id = user.id
+        rows = db.list_uploads(
+            user_id=user_id, status=args.status, before_seq=None, limit=args.limit
+        )
+    finally:
+        db.close()
+    for r in rows:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "upload_id": r.upload_id,
+                        "owner": r.username,
+                        "status": r.status,
+                        "key": r.key,
+                        "size": r.size,
+                        "created_at": iso(r.created_at),
+                        "completed_at": iso(r.completed_at),
+                        "etag": r.etag,
+                        "exam_id": r.exam_id,
+                        "kind": r.kind,
+                    }
+                )
+            )
+        else:
+            print(f"{iso(r.created_at)}  {r.status:<11}  {r.username:<16}  {r.size:>14}  {r.key}")
+    if not rows and not args.json:
+        print("No uploads.")
+    return 0
+
+
+def cmd_lifecycle(args: argparse.Namespace) -> int:
+    """Show or apply S3 lifecycle rules per kind."""
+    from backend.keys import KINDS
+    from backend.lifecycle import apply_rules
+    from backend.storage import S3Storage, StorageError
+
+    storage = S3Storage(_settings(args))
+    try:
+        if args.lifecycle_cmd == "apply":
+            kinds = args.kind or list(KINDS)
+            try:
+                rules = apply_rules(
+                    storage,
+                    kinds=kinds,
+                    expire_days=args.expire_days,
+                    abort_days=args.abort_incomplete_days,
+                )
+            except ValueError as exc:
+                print(f"proctor-backend: {exc}", file=sys.stderr)
+                return 2
+        else:
+            rules = storage.get_lifecycle_rules()
+    except StorageError as exc:
+        print(f"proctor-backend: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(rules, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `proctor-backend`."""
+    from backend.keys import KINDS
+
+    parser = argparse.ArgumentParser(
+        prog="proctor-backend",
+        description="Proctor Uploader reference backend: sign-in, presigned S3 multipart uploads.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="serve the API (settings from flags or PROCTOR_BACKEND_* env)"
+    )
+    _add_settings_flags(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    dev = sub.add_parser(
+        "dev", help="serve with an embedded S3 emulator and a demo user on 127.0.0.1"
+    )
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    dev.add_argument(
+        "--data-dir", default=None, help="keep users and uploads here (default: temporary)"
+    )
+    dev.add_argument("--log-level", default=None)
+    dev.set_defaults(func=cmd_dev)
+
+    db_flags = ("data_dir", "db")
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_cmd", required=True)
+    for name, helptext in (
+        ("add", "create an account"),
+        ("passwd", "change a password (signs the user out everywhere)"),
+        ("disable", "disable an account (signs the user out everywhere)"),
+        ("enable", "re-enable an account"),
+    ):
+        p = user_sub.add_parser(name, help=helptext)
+        p.add_argument("name")
+        if name in ("add", "passwd"):
+            p.add_argument(
+                "--password-stdin", action="store_true", help="read the password from stdin"
+            )
+        if name == "add":
+            p.add_argument("--role", choices=("user", "admin"), default="user")
+        _add_settings_flags(p, db_flags)
+    _add_settings_flags(user_sub.add_parser("list", help="list accounts"), db_flags)
+    user.set_defaults(func=cmd_user)
+
+    uploads = sub.add_parser("uploads", help="inspect uploads")
+    uploads_sub = uploads.add_subparsers(dest="uploads_cmd", required=True)
+    ul = uploads_sub.add_parser("list", help="list uploads, newest first")
+    ul.add_argument("--status", choices=("in_progress", "completed", "aborted"))
+    ul.add_argument("--user", help="only this user's uploads")
+    ul.add_argument("--limit", type=int, default=100)
+    ul.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_settings_flags(ul, db_flags)
+    uploads.set_defaults(func=cmd_uploads)
+
+    storage_flags = ("bucket", "region", "s3_endpoint_url", "s3_addressing_style")
+    lifecycle = sub.add_parser("lifecycle", help="S3 lifecycle rules per kind prefix")
+    lc_sub = lifecycle.add_subparsers(dest="lifecycle_cmd", required=True)
+    apply = lc_sub.add_parser("apply", help="set retention and the orphaned-multipart backstop")
+    apply.add_argument(
+        "--expire-days", type=int, help="delete recordings this many days after upload"
+    )
+    apply.add_argument(
+        "--abort-incomplete-days",
+        type=int,
+        help="abort multipart uploads unfinished after this many days",
+    )
+    apply.add_argument(
+        "--kind", action="append", choices=KINDS, help="repeatable; default: every kind"
+    )
+    _add_settings_flags(apply, storage_flags)
+    _add_settings_flags(lc_sub.add_parser("show", help="print the bucket's rules"), storage_flags)
+    lifecycle.set_defaults(func=cmd_lifecycle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `proctor-backend` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except SettingsError as exc:
+        print(f"proctor-backend: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"proctor-backend: {exc}", file=sys.stderr)
+        return 1
+    return result

@@ -1,0 +1,121 @@
+"""One JSON error shape for every failure: `{"error": {"code": ..., "message": ...}}`.
+
+Clients branch on `code` (a stable list in docs/api.md), never on `message`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+# Status codes Starlette raises itself (unknown route, wrong method...) and the code we give them.
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    """An error that leaves the service as a JSON body with a status.
+
+    Attributes:
+        status: HTTP status.
+        code: Stable machine-readable code.
+        message: Human-readable explanation, safe to show (never a secret).
+        headers: Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`).
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def unauthorized(message: str) -> ApiError:
+    """A 401 that tells HTTP clients a bearer token is expected."""
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def not_found(what: str = "upload") -> ApiError:
+    """The same 404 whether the thing is missing or belongs to someone else."""
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The JSON body of every error response."""
+    return {"error": {"code": code, "message": message}}
+
+
+def _json_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """Turn pydantic's error list into one readable sentence per problem, without echoing input."""
+    lines = []
+    for err in errors[:10]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc) if loc else "body"
+        msg = str(err.get("msg", "is invalid"))
+        # pydantic prefixes custom ValueError messages; the prefix adds nothing for a reader.
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}")
+    if len(errors) > 10:
+        lines.append(f"... and {len(errors) - 10} more problems")
+    return "; ".join(lines)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _json_error(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    # A body that is not JSON at all is a 400; a JSON body of the wrong shape is a 422.
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _json_error(400, "invalid_json", "The request body is not valid JSON.")
+    return _json_error(422, "invalid_request", describe_validation_errors(errors))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404:
+        message = "Not found."
+    return _json_error(exc.status_code, code, message, dict(exc.headers or {}))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only a bug gets here: log it with the traceback (path only, never the query string).
+    logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _json_error(500, "internal_error", "The server failed unexpectedly; see its log.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception type to the one JSON error shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

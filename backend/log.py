@@ -1,0 +1,102 @@
+"""Logging with redaction, and an access log that never prints query strings or Authorization."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+logger = logging.getLogger("backend.access")
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # Presigned-URL query parameters (SigV4 and SigV2 forms).
+    (
+        re.compile(
+            r"(?i)(X-Amz-(?:Signature|Credential|Security-Token)|Signature|AWSAccessKeyId)=[^&\s\"'<>]+"
+        ),
+        r"\1=REDACTED",
+    ),
+    (
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+)?[^\s\"',}]+"),
+        r"\1\2REDACTED",
+    ),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer REDACTED"),
+    # JSON-ish or key=value secrets.
+    (
+        re.compile(
+            r"(?i)([\"']?(?:password|passwd|secret|token|access_token|refresh_token|jwt_secret)"
+            r"[\"']?\s*[:=]\s*)([\"'])(?:(?!\2).)*\2"
+        ),
+        r"\1\2REDACTED\2",
+    ),
+    (
+        re.compile(r"(?i)\b(password|passwd|secret|token|access_token|refresh_token)=[^&\s]+"),
+        r"\1=REDACTED",
+    ),
+    # Anything shaped like a JWT.
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"), "REDACTED.JWT"),
+]
+
+
+def redact(text: str) -> str:
+    """`text` with tokens, passwords and presigned-URL signatures replaced by REDACTED."""
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every record's final message through `redact` (third-party records too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact in place; never drops a record."""
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 (a broken format string must not kill logging)
+            return True
+        cleaned = redact(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Root logging to stderr with redaction on the handler; quiet chatty libraries."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # uvicorn's own access log prints the full request line; ours below prints the path only.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+async def access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Log method, path (no query string), status, duration and client: never headers."""
+    start = time.perf_counter()
+    response = await call_next(request)
+    logger.info(
+        "%s %s %d %.1fms %s",
+        request.method,
+        request.url.path,
+        response.status_code,
+        (time.perf_counter() - start) * 1000,
+        request.client.host if request.client else "-",
+    )
+    return response

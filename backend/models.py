@@ -1,0 +1,238 @@
+"""Typed request and response bodies: the OpenAPI contract that docs/api.md explains."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from backend.keys import EXAM_ID_PATTERN, validate_exam_id, validate_filename
+
+Kind = Literal["webcam", "screen", "other"]
+Status = Literal["in_progress", "completed", "aborted"]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+# A base64 MD5 digest: 16 bytes -> 24 characters ending in "==".
+ContentMd5 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
+PartNumber = Annotated[int, Field(ge=1, le=10000)]
+
+
+class _Body(BaseModel):
+    # Unknown fields are refused so a misspelt field never silently means "not given".
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class LoginRequest(_Body):
+    """Credentials."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshRequest(_Body):
+    """A refresh token to rotate or revoke."""
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenResponse(BaseModel):
+    """A token pair."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class MeResponse(BaseModel):
+    """The signed-in user."""
+
+    username: str
+    role: Literal["user", "admin"]
+
+
+class HealthResponse(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"]
+    version: str
+
+
+class ReadinessResponse(BaseModel):
+    """Readiness: the database and the storage bucket answer."""
+
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"]
+    storage: Literal["ok", "unavailable"]
+    version: str
+
+
+class UploadMetadata(_Body):
+    """Exam metadata; it places the object under `recordings/{kind}/.../{exam_id}/`."""
+
+    exam_id: str = Field(min_length=1, max_length=128, pattern=EXAM_ID_PATTERN)
+    kind: Kind
+
+    @field_validator("exam_id")
+    @classmethod
+    def _exam_id(cls, value: str) -> str:
+        return validate_exam_id(value)
+
+
+class CreateUploadRequest(_Body):
+    """Start a multipart upload."""
+
+    filename: str = Field(min_length=1, max_length=1024)
+    size: int = Field(ge=0, description="Exact size in bytes.")
+    content_type: str = Field(
+        default="application/octet-stream",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=[A-Za-z0-9!#$&^_.+\"-]+)*$",
+    )
+    sha256: Sha256Hex | None = None
+    part_size: int | None = Field(
+        default=None,
+        ge=5 * 1024 * 1024,
+        le=5 * 1024 * 1024 * 1024,
+        description="Hint in bytes; raised so that part_count <= 10000.",
+    )
+    metadata: UploadMetadata
+
+    @field_validator("filename")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        return validate_filename(value)
+
+
+class CreateUploadResponse(BaseModel):
+    """The new upload."""
+
+    upload_id: str
+    key: str
+    part_size: int
+    part_count: int
+    url_ttl_seconds: int
+
+
+class SignPartsRequest(_Body):
+    """Ask for part URLs."""
+
+    part_numbers: list[PartNumber] = Field(min_length=1, max_length=100)
+    checksums: dict[str, ContentMd5] | None = Field(
+        default=None,
+        description="Optional base64 MD5 per part number ('1': '...'); storage then verifies it.",
+    )
+
+
+class SignedPart(BaseModel):
+    """One presigned part URL."""
+
+    part_number: int
+    url: str
+    headers: dict[str, str]
+
+
+class SignPartsResponse(BaseModel):
+    """Part URLs and when they stop working."""
+
+    parts: list[SignedPart]
+    expires_at: str = Field(description="ISO 8601 UTC.")
+
+
+class StoredPartModel(BaseModel):
+    """A part storage holds."""
+
+    part_number: int
+    etag: str = Field(description="Without quotes.")
+    size: int
+
+
+class ListPartsResponse(BaseModel):
+    """Parts storage holds for an upload."""
+
+    parts: list[StoredPartModel]
+
+
+class CompletePart(_Body):
+    """A part to assemble."""
+
+    part_number: PartNumber
+    etag: str = Field(min_length=1, max_length=128, description="Quoted or not.")
+
+
+class CompleteRequest(_Body):
+    """Assemble the object."""
+
+    parts: list[CompletePart] = Field(min_length=1, max_length=10000)
+    sha256: Sha256Hex | None = None
+
+
+class Receipt(BaseModel):
+    """Proof of a stored object."""
+
+    upload_id: str
+    key: str
+    size: int
+    etag: str = Field(description="S3 multipart ETag, without quotes.")
+    sha256: str | None
+    completed_at: str = Field(description="ISO 8601 UTC.")
+    bucket: str
+    metadata: UploadMetadata
+
+
+class UploadInfo(BaseModel):
+    """One upload as listed."""
+
+    upload_id: str
+    key: str
+    filename: str
+    size: int
+    content_type: str
+    part_size: int
+    part_count: int
+    status: Status
+    owner: str
+    metadata: UploadMetadata
+    sha256: str | None
+    created_at: str
+    completed_at: str | None
+    aborted_at: str | None
+    etag: str | None
+
+
+class UploadList(BaseModel):
+    """A page of uploads, newest first."""
+
+    uploads: list[UploadInfo]
+    next_cursor: str | None
+
+
+class PresignedUrlRequest(BaseModel):
+    """The single-PUT request of existing clients (camelCase, as they send it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fileName: str = Field(min_length=1, max_length=1024)
+    contentType: str = Field(
+        default="application/octet-stream",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^\s/]+/[^\s]+$",
+    )
+    examId: str = Field(default="unassigned", max_length=128, pattern=EXAM_ID_PATTERN)
+    kind: Kind = "other"
+
+    @field_validator("fileName")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        return validate_filename(value)
+
+
+class PresignedUrlResponse(BaseModel):
+    """Where to PUT the whole file."""
+
+    uploadUrl: str
+    fileUrl: str
+    key: str
+    headers: dict[str, str]
+    expiresAt: str

@@ -1,0 +1,252 @@
+"""Passwords (argon2id), JWTs (HS256), refresh-token rotation and family revocation, throttling."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from backend.db import Database, User
+from backend.errors import ApiError, unauthorized
+
+logger = logging.getLogger(__name__)
+
+JWT_ALGORITHM = "HS256"
+_SECRET_FILE = "jwt-secret"
+_hasher = PasswordHasher()  # argon2id, memory-hard (64 MiB, t=3, p=4)
+# Verified when the user does not exist, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True if `password` matches `password_hash`."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_policy(password: str) -> None:
+    """Raise ValueError unless `password` is acceptable for a new account."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 1024:
+        raise ValueError("password must be at most 1024 characters")
+
+
+def load_or_create_secret(data_dir: Path, configured: str) -> str:
+    """The JWT secret: `configured` if given, else one generated once in `data_dir` (0600)."""
+    if configured:
+        return configured
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / _SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="ascii").strip()
+        if len(secret) < 32:
+            raise RuntimeError(f"{path} holds a JWT secret shorter than 32 characters") from None
+        if path.stat().st_mode & 0o077:
+            logger.warning("JWT secret file %s is readable by others; tightening to 0600", path)
+            path.chmod(0o600)
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret + "\n")
+    logger.info("Generated a new JWT secret in %s", path)
+    return secret
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    """What login and refresh return.
+
+    Attributes:
+        access_token: Short-lived bearer token.
+        refresh_token: Long-lived, single-use token.
+        expires_in: Seconds until the access token expires.
+    """
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request.
+
+    Attributes:
+        user_id: Row id.
+        username: Login name.
+        role: `user` or `admin`.
+    """
+
+    user_id: int
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins see everyone's uploads in listings."""
+        return self.role == "admin"
+
+
+class TokenService:
+    """Issues and checks access and refresh tokens."""
+
+    def __init__(self, db: Database, secret: str, *, access_ttl: int, refresh_ttl: int) -> None:
+        """Sign with `secret`; lifetimes in seconds."""
+        self._db = db
+        self._secret = secret
+        self._access_ttl = access_ttl
+        self._refresh_ttl = refresh_ttl
+
+    def issue(self, user: User, family_id: str | None = None) -> TokenPair:
+        """A fresh access token and a refresh token in `family_id` (a new family when None)."""
+        now = time.time()
+        family_id = family_id or uuid.uuid4().hex
+        jti = uuid.uuid4().hex
+        access = self._encode(
+            {"sub": user.username, "uid": user.id, "role": user.role, "typ": "access"},
+            now,
+            self._access_ttl,
+        )
+        refresh = self._encode(
+            {"sub": user.username, "uid": user.id, "typ": "refresh", "jti": jti, "fam": family_id},
+            now,
+            self._refresh_ttl,
+        )
+        self._db.add_refresh_token(
+            jti=jti,
+            family_id=family_id,
+            user_id=user.id,
+            issued_at=now,
+            expires_at=now + self._refresh_ttl,
+        )
+        return TokenPair(access, refresh, self._access_ttl)
+
+    def _encode(self, claims: dict[str, Any], now: float, ttl: int) -> str:
+        payload = {**claims, "iat": int(now), "exp": int(now) + ttl}
+        return jwt.encode(payload, self._secret, algorithm=JWT_ALGORITHM)
+
+    def _decode(self, token: str, typ: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["exp", "iat", "sub", "uid", "typ"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthorized(f"The {typ} token has expired.") from None
+        except jwt.PyJWTError:
+            raise unauthorized(f"The {typ} token is not valid.") from None
+        if claims.get("typ") != typ or not isinstance(claims.get("uid"), int):
+            raise unauthorized(f"The {typ} token is not valid.")
+        return claims
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal of a valid access token of an enabled user; 401 otherwise."""
+        claims = self._decode(token, "access")
+        user = self._db.get_user_by_id(claims["uid"])
+        if user is None or user.disabled or user.username != claims["sub"]:
+            raise unauthorized("The account of this token is disabled or no longer exists.")
+        return Principal(user.id, user.username, user.role)
+
+    def rotate(self, refresh_token: str) -> TokenPair:
+        """Exchange a refresh token for a new pair; reusing a rotated token revokes its family."""
+        claims = self._decode(refresh_token, "refresh")
+        jti, family = claims.get("jti"), claims.get("fam")
+        if not isinstance(jti, str) or not isinstance(family, str):
+            raise unauthorized("The refresh token is not valid.")
+        outcome = self._db.use_refresh_token(jti, family, time.time())
+        if outcome == "reused":
+            logger.warning(
+                "Refresh token reuse for user %s: revoked its whole token family", claims["sub"]
+            )
+            raise unauthorized("This refresh token was already used; the session has been revoked.")
+        if outcome != "ok":
+            raise unauthorized(f"The refresh token is not valid ({outcome}).")
+        user = self._db.get_user_by_id(claims["uid"])
+        if user is None or user.disabled:
+            self._db.revoke_family(family, "user disabled", time.time())
+            raise unauthorized("The account of this token is disabled or no longer exists.")
+        return self.issue(user, family)
+
+    def revoke(self, refresh_token: str) -> None:
+        """Revoke the family of a refresh token; expired or unknown tokens are already harmless."""
+        try:
+            claims = jwt.decode(
+                refresh_token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            raise unauthorized("The refresh token is not valid.") from None
+        family = claims.get("fam")
+        if claims.get("typ") != "refresh" or not isinstance(family, str):
+            raise unauthorized("The refresh token is not valid.")
+        self._db.revoke_family(family, "logout", time.time())
+
+
+class LoginThrottle:
+    """Counts failed logins per username and per client address within a sliding window."""
+
+    def __init__(self, db: Database, *, per_user: int, per_address: int, window: int) -> None:
+        """Allow `per_user` / `per_address` failures within `window` seconds."""
+        self._db = db
+        self._limits = {"user": per_user, "addr": per_address}
+        self._window = window
+
+    def check(self, username: str, address: str) -> None:
+        """Raise 429 when either scope is over its limit."""
+        now = time.time()
+        for kind, scope in (("user", f"user:{username}"), ("addr", f"addr:{address}")):
+            count, oldest = self._db.count_failures(scope, now - self._window)
+            if count >= self._limits[kind]:
+                retry_after = max(1, int((oldest or now) + self._window - now) + 1)
+                raise ApiError(
+                    429,
+                    "too_many_attempts",
+                    f"Too many failed sign-ins; try again in {retry_after} seconds.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+
+    def failed(self, username: str, address: str) -> None:
+        """Count one failure for both scopes."""
+        now = time.time()
+        self._db.add_failures([f"user:{username}", f"addr:{address}"], now, now - self._window)
+
+    def succeeded(self, username: str) -> None:
+        """A successful login clears the user's count (not the address's: one valid account must not
+        reset an attacker's budget against others)."""
+        self._db.clear_failures(f"user:{username}")
+
+
+def authenticate_password(db: Database, username: str, password: str) -> User | None:
+    """The enabled user whose password matches, else None (always spending one argon2 verify)."""
+    user = db.get_user(username)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or user.disabled:
+        return None
+    return user

@@ -1,0 +1,152 @@
+"""One frozen settings object, read from `PROCTOR_BACKEND_<NAME>` env vars and CLI overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+ENV_PREFIX = "PROCTOR_BACKEND_"
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+TIB = 1024 * GIB
+
+AddressingStyle = Literal["path", "virtual", "auto"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with; the message names the env var."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads from its environment.
+
+    Attributes:
+        host: Address `serve` binds.
+        port: Port `serve` binds.
+        bucket: S3 bucket that receives the recordings.
+        region: S3 region used for signing.
+        s3_endpoint_url: Endpoint the backend's own S3 calls use; empty means AWS.
+        s3_public_endpoint_url: Endpoint the presigned URLs point at (clients reach storage there);
+            empty means the same as `s3_endpoint_url`.
+        s3_addressing_style: `path`, `virtual` or `auto` (botocore's choice).
+        data_dir: Holds the database and the generated JWT secret.
+        db: SQLite database path; empty means `data_dir/backend.sqlite3`.
+        jwt_secret: HS256 secret; empty means generate once into `data_dir/jwt-secret` (0600).
+        url_ttl_seconds: Lifetime of presigned URLs.
+        access_token_ttl_seconds: Lifetime of access tokens.
+        refresh_token_ttl_seconds: Lifetime of refresh tokens (and of their family).
+        max_upload_size: Largest declared upload size in bytes.
+        default_part_size: Part size when the client gives no hint.
+        max_parts_per_request: Most part URLs one sign call returns.
+        login_max_failures: Failed logins per user or client address within the window before 429.
+        login_max_failures_per_address: Failed logins from one client address within the window
+            before 429 (higher than the per-user limit: many proctors may share one NAT address).
+        login_failure_window_seconds: The window those failures count in.
+        s3_connect_timeout_seconds: Connect timeout of the backend's own S3 calls.
+        s3_read_timeout_seconds: Read timeout of the backend's own S3 calls (completing a large
+            upload can take a while).
+        log_level: Root log level of `serve`.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    bucket: str = "proctor-recordings"
+    region: str = "us-east-1"
+    s3_endpoint_url: str = ""
+    s3_public_endpoint_url: str = ""
+    s3_addressing_style: AddressingStyle = "path"
+    data_dir: Path = field(default_factory=lambda: Path("./proctor-backend-data"))
+    db: str = ""
+    jwt_secret: str = field(default="", repr=False)
+    url_ttl_seconds: int = 900
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    max_upload_size: int = 5 * TIB
+    default_part_size: int = 16 * MIB
+    max_parts_per_request: int = 100
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 50
+    login_failure_window_seconds: int = 300
+    s3_connect_timeout_seconds: int = 5
+    s3_read_timeout_seconds: int = 120
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.s3_addressing_style not in get_args(AddressingStyle):
+            raise SettingsError(
+                f"{ENV_PREFIX}S3_ADDRESSING_STYLE must be path, virtual or auto, "
+                f"not {self.s3_addressing_style!r}"
+            )
+        positive = (
+            "url_ttl_seconds",
+            "access_token_ttl_seconds",
+            "refresh_token_ttl_seconds",
+            "max_upload_size",
+            "max_parts_per_request",
+            "login_max_failures",
+            "login_max_failures_per_address",
+            "login_failure_window_seconds",
+            "s3_connect_timeout_seconds",
+            "s3_read_timeout_seconds",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        # S3 presigned URLs cannot live longer than 7 days (SigV4 limit).
+        if self.url_ttl_seconds > 7 * 24 * 3600:
+            raise SettingsError(f"{ENV_PREFIX}URL_TTL_SECONDS must be at most 604800 (7 days)")
+        if not 5 * MIB <= self.default_part_size <= 5 * GIB:
+            raise SettingsError(f"{ENV_PREFIX}DEFAULT_PART_SIZE must be between 5 MiB and 5 GiB")
+        if not self.bucket:
+            raise SettingsError(f"{ENV_PREFIX}BUCKET must not be empty")
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file: `db` when set, else inside `data_dir`."""
+        return Path(self.db) if self.db else self.data_dir / "backend.sqlite3"
+
+    @property
+    def presign_endpoint_url(self) -> str:
+        """The endpoint presigned URLs point at."""
+        return self.s3_public_endpoint_url or self.s3_endpoint_url
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from `PROCTOR_BACKEND_<NAME>` variables, then apply non-None overrides.
+
+        Raises:
+            SettingsError: A variable does not parse or a value is out of range.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)
+
+
+def _parse(name: str, type_name: object, raw: str) -> Any:
+    if type_name in ("int", int):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise SettingsError(
+                f"{ENV_PREFIX}{name.upper()} must be an integer, not {raw!r}"
+            ) from None
+    if type_name in ("Path", Path):
+        return Path(raw)
+    return raw.strip() if name != "jwt_secret" else raw

@@ -1,0 +1,357 @@
+"""The storage adapter: S3 multipart calls and presigning behind a Protocol.
+
+The HTTP layer only sees `Storage` and the exceptions below; boto3 stays in this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
+
+
+class StorageError(Exception):
+    """Storage answered, but not with what we asked for (502)."""
+
+
+class StorageUnavailableError(StorageError):
+    """Storage could not be reached or is overloaded (503); retrying later may succeed."""
+
+
+class NoSuchUploadError(StorageError):
+    """Storage no longer knows the multipart upload (aborted, expired, or completed)."""
+
+
+class InvalidPartsError(StorageError):
+    """Storage refused the part list of a completion (missing part, wrong ETag, part too small)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedRequest:
+    """A URL plus the headers the client must send with it.
+
+    Attributes:
+        url: The presigned URL (a secret until it expires; never logged).
+        headers: Headers that are part of the signature.
+    """
+
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """One part as storage holds it.
+
+    Attributes:
+        part_number: 1-based part number.
+        etag: ETag without quotes.
+        size: Bytes stored.
+    """
+
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """HEAD of a stored object.
+
+    Attributes:
+        size: Content length in bytes.
+        etag: ETag without quotes.
+    """
+
+    size: int
+    etag: str
+
+
+class Storage(Protocol):
+    """What the HTTP layer needs from S3-compatible storage."""
+
+    bucket: str
+
+    def check(self) -> None:
+        """Raise `StorageUnavailableError` or `StorageError` unless the bucket is reachable."""
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The stored object at `key`, or None."""
+
+    def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
+        """Start a multipart upload; returns storage's upload id."""
+
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires_in: int, content_md5: str | None
+    ) -> PresignedRequest:
+        """A URL that accepts one part by plain HTTP PUT."""
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """Every part storage holds for the upload, in part-number order."""
+
+    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
+        """Complete the upload from `(part_number, etag)` pairs; returns the ETag without quotes."""
+
+    def abort(self, key: str, upload_id: str) -> None:
+        """Abort the upload and free its parts."""
+
+    def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
+        """A URL that accepts a whole object by one PUT."""
+
+    def object_url(self, key: str) -> str:
+        """The unsigned URL of the object (a stable reference, not a download link)."""
+
+    def get_lifecycle_rules(self) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules (empty if none)."""
+
+    def put_lifecycle_rules(self, rules: list[dict[str, Any]]) -> None:
+        """Replace the bucket's lifecycle rules."""
+
+
+def strip_etag(etag: str) -> str:
+    """ETags travel quoted in S3 XML and headers; the API returns them without quotes."""
+    return etag.strip().strip('"')
+
+
+# Error codes S3-compatible servers use for "try again later" conditions.
+_UNAVAILABLE_CODES = {
+    "SlowDown",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "InternalError",
+    "503",
+    "500",
+}
+_INVALID_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+
+
+def _client_config(settings: Settings) -> Config:
+    return Config(
+        signature_version="s3v4",
+        region_name=settings.region,
+        s3={"addressing_style": settings.s3_addressing_style},
+        # botocore >= 1.36 otherwise adds CRC32 checksums that plain HTTP clients cannot satisfy.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=settings.s3_connect_timeout_seconds,
+        read_timeout=settings.s3_read_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": 3},
+    )
+
+
+class S3Storage:
+    """`Storage` over boto3.
+
+    Two clients share one session: `_client` talks to `s3_endpoint_url`; `_signer` only presigns,
+    against `s3_public_endpoint_url` (where clients reach storage) and never makes a request.
+    """
+
+    def __init__(self, settings: Settings, *, session: boto3.Session | None = None) -> None:
+        """Create the clients; credentials come from `session` or the standard AWS chain."""
+        self.bucket = settings.bucket
+        session = session or boto3.Session()
+        config = _client_config(settings)
+        self._client: S3Client = session.client(
+            "s3", endpoint_url=settings.s3_endpoint_url or None, config=config
+        )
+        self._signer: S3Client = session.client(
+            "s3", endpoint_url=settings.presign_endpoint_url or None, config=config
+        )
+
+    def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            raise _translate(what, exc) from exc
+        except (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+            botocore.exceptions.HTTPClientError,
+        ) as exc:
+            logger.warning("Storage unreachable during %s: %s", what, type(exc).__name__)
+            raise StorageUnavailableError(f"Storage could not be reached ({what}).") from exc
+        except botocore.exceptions.NoCredentialsError as exc:
+            raise StorageError("The backend has no storage credentials configured.") from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            logger.warning("Storage failed during %s: %s", what, type(exc).__name__)
+            raise StorageError(f"Storage failed ({what}).") from exc
+
+    def check(self) -> None:
+        """Raise unless the bucket answers HEAD."""
+        self._call("head bucket", self._client.head_bucket, Bucket=self.bucket)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The stored object at `key`, or None when there is none."""
+        try:
+            resp = self._call("head object", self._client.head_object, Bucket=self.bucket, Key=key)
+        except NoSuchKeyError:
+            return None
+        return ObjectInfo(size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]))
+
+    def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
+        """Start a multipart upload; returns storage's upload id."""
+        resp = self._call(
+            "create multipart upload",
+            self._client.create_multipart_upload,
+            Bucket=self.bucket,
+            Key=key,
+            ContentType=content_type,
+            Metadata=metadata,
+        )
+        return str(resp["UploadId"])
+
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires_in: int, content_md5: str | None
+    ) -> PresignedRequest:
+        """A URL for one part; with `content_md5` the header is signed and storage verifies it."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+        }
+        headers: dict[str, str] = {}
+        if content_md5:
+            params["ContentMD5"] = content_md5
+            headers["Content-MD5"] = content_md5
+        url = self._signer.generate_presigned_url(
+            "upload_part", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
+        )
+        return PresignedRequest(url=url, headers=headers)
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """Every stored part, following ListParts pagination (1000 per page)."""
+        parts: list[StoredPart] = []
+        marker = 0
+        while True:
+            resp = self._call(
+                "list parts",
+                self._client.list_parts,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumberMarker=marker,
+            )
+            for p in resp.get("Parts", []):
+                parts.append(
+                    StoredPart(int(p["PartNumber"]), strip_etag(p["ETag"]), int(p["Size"]))
+                )
+            if not resp.get("IsTruncated"):
+                break
+            next_marker = int(resp.get("NextPartNumberMarker", 0))
+            if next_marker <= marker:  # a server that pages without advancing would loop forever
+                break
+            marker = next_marker
+        parts.sort(key=lambda p: p.part_number)
+        return parts
+
+    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
+        """Complete the upload; returns the multipart ETag without quotes."""
+        resp = self._call(
+            "complete multipart upload",
+            self._client.complete_multipart_upload,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": n, "ETag": f'"{strip_etag(e)}"'} for n, e in parts]
+            },
+        )
+        return strip_etag(str(resp.get("ETag", "")))
+
+    def abort(self, key: str, upload_id: str) -> None:
+        """Abort the upload; storage frees its parts."""
+        self._call(
+            "abort multipart upload",
+            self._client.abort_multipart_upload,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+        )
+
+    def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
+        """A URL for one whole-object PUT; the Content-Type is part of the signature."""
+        url = self._signer.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+        return PresignedRequest(url=url, headers={"Content-Type": content_type})
+
+    def object_url(self, key: str) -> str:
+        """The unsigned URL of the object at the public endpoint."""
+        url = self._signer.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=1
+        )
+        return url.split("?", 1)[0]
+
+    def get_lifecycle_rules(self) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules; none configured is an empty list."""
+        try:
+            resp = self._call(
+                "get lifecycle",
+                self._client.get_bucket_lifecycle_configuration,
+                Bucket=self.bucket,
+            )
+        except NoLifecycleError:
+            return []
+        return list(resp.get("Rules", []))
+
+    def put_lifecycle_rules(self, rules: list[dict[str, Any]]) -> None:
+        """Replace the bucket's lifecycle rules (an empty list deletes them)."""
+        if not rules:
+            self._call("delete lifecycle", self._client.delete_bucket_lifecycle, Bucket=self.bucket)
+            return
+        self._call(
+            "put lifecycle",
+            self._client.put_bucket_lifecycle_configuration,
+            Bucket=self.bucket,
+            LifecycleConfiguration={"Rules": rules},
+        )
+
+
+class NoSuchKeyError(StorageError):
+    """HEAD found no object (internal to this module)."""
+
+
+class NoLifecycleError(StorageError):
+    """The bucket has no lifecycle configuration (internal to this module)."""
+
+
+def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    if code == "NoSuchUpload":
+        return NoSuchUploadError("Storage no longer has this upload.")
+    if code in ("NoSuchKey", "404", "NotFound") and what == "head object":
+        return NoSuchKeyError(what)
+    if code == "NoSuchLifecycleConfiguration":
+        return NoLifecycleError(what)
+    if code == "NoSuchBucket" or (what == "head bucket" and status == 404):
+        logger.error("Storage bucket is missing (%s)", what)
+        return StorageError("The storage bucket does not exist; an administrator must create it.")
+    if code in _INVALID_PART_CODES:
+        return InvalidPartsError(f"Storage refused the parts: {err.get('Message') or code}.")
+    if code in _UNAVAILABLE_CODES or status >= 500:
+        logger.warning("Storage unavailable during %s: %s (HTTP %s)", what, code, status)
+        return StorageUnavailableError(f"Storage is unavailable ({what}); try again later.")
+    if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
+        logger.error("Storage refused the backend's credentials during %s: %s", what, code)
+        return StorageError("Storage refused the backend's credentials.")
+    logger.warning("Storage error during %s: %s (HTTP %s)", what, code, status)
+    return StorageError(f"Storage failed ({what}: {code or status}).")

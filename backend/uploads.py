@@ -1,0 +1,424 @@
+"""Upload rules: key choice, part sizing, ownership, signing, completion with verification, abort.
+
+The routers call this; it talks to storage only through `Storage` and to SQLite through `Database`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.db import Database, UploadRecord
+from backend.errors import ApiError, not_found
+from backend.keys import candidate_keys, object_key, sanitise_filename
+from backend.security import Principal
+from backend.settings import Settings
+from backend.storage import (
+    InvalidPartsError,
+    NoSuchUploadError,
+    PresignedRequest,
+    Storage,
+    StorageError,
+    StorageUnavailableError,
+    StoredPart,
+    strip_etag,
+)
+
+logger = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+MIN_PART_SIZE = 5 * MIB
+MAX_PART_SIZE = 5 * 1024 * MIB
+MAX_PARTS = 10_000
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix time as ISO 8601 UTC with a `Z`, or None."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def plan_parts(size: int, hint: int | None, default: int) -> tuple[int, int]:
+    """`(part_size, part_count)`: the hint (or default), at least 5 MiB, raised to fit 10,000 parts.
+
+    A 0-byte upload still has one (empty) part: S3 needs at least one to complete.
+    """
+    part_size = max(hint or default, MIN_PART_SIZE)
+    needed = math.ceil(size / MAX_PARTS)
+    if needed > part_size:
+        part_size = math.ceil(needed / MIB) * MIB  # whole MiB keeps sizes readable
+    part_size = min(part_size, MAX_PART_SIZE)
+    part_count = max(1, math.ceil(size / part_size))
+    return part_size, part_count
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn storage exceptions into API errors (503 unavailable, 404 upload gone, 502 otherwise)."""
+    try:
+        yield
+    except StorageUnavailableError as exc:
+        raise ApiError(503, "storage_unavailable", str(exc), headers={"Retry-After": "5"}) from exc
+    except NoSuchUploadError as exc:
+        raise ApiError(
+            404, "upload_not_found", "Storage no longer has this upload; start a new one."
+        ) from exc
+    except InvalidPartsError as exc:
+        raise ApiError(400, "invalid_parts", str(exc)) from exc
+    except StorageError as exc:
+        raise ApiError(502, "storage_error", str(exc)) from exc
+
+
+class UploadService:
+    """Everything `/uploads` does."""
+
+    def __init__(self, settings: Settings, db: Database, storage: Storage) -> None:
+        """Work against `db` and `storage` under `settings`."""
+        self._settings = settings
+        self._db = db
+        self._storage = storage
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @contextmanager
+    def _upload_lock(self, upload_id: str) -> Iterator[None]:
+        # Serialises complete/abort of one upload so a double click cannot complete twice.
+        with self._locks_guard:
+            lock = self._locks.setdefault(upload_id, threading.Lock())
+        with lock:
+            yield
+
+    # --- create ----------------------------------------------------------------------------
+
+    def create(
+        self,
+        user: Principal,
+        *,
+        filename: str,
+        size: int,
+        content_type: str,
+        sha256: str | None,
+        part_size_hint: int | None,
+        exam_id: str,
+        kind: str,
+    ) -> UploadRecord:
+        """Reserve a fresh key, create the S3 multipart upload, then record it (in that order)."""
+        if size > self._settings.max_upload_size:
+            raise ApiError(
+                413,
+                "upload_too_large",
+                f"size {size} exceeds this server's maximum of "
+                f"{self._settings.max_upload_size} bytes.",
+            )
+        try:
+            clean = sanitise_filename(filename)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", f"filename: {exc}") from None
+        part_size, part_count = plan_parts(size, part_size_hint, self._settings.default_part_size)
+        now = time.time()
+        base = object_key(
+            kind=kind,
+            exam_id=exam_id,
+            username=user.username,
+            filename=clean,
+            when=datetime.fromtimestamp(now, UTC),
+        )
+        key = self._reserve_key(base, user, "multipart")
+        try:
+            with storage_errors():
+                s3_upload_id = self._storage.create_multipart(
+                    key, content_type, {"exam-id": exam_id, "kind": kind, "owner": user.username}
+                )
+        except BaseException:
+            # Nothing half-created: the key goes back and no record claims an upload.
+            self._db.release_key(key)
+            raise
+        rec = UploadRecord(
+            seq=0,
+            upload_id="up_" + secrets.token_urlsafe(16),
+            s3_upload_id=s3_upload_id,
+            user_id=user.user_id,
+            username=user.username,
+            key=key,
+            filename=clean,
+            content_type=content_type,
+            size=size,
+            part_size=part_size,
+            part_count=part_count,
+            sha256=sha256.lower() if sha256 else None,
+            exam_id=exam_id,
+            kind=kind,
+            status="in_progress",
+            created_at=now,
+            completed_at=None,
+            aborted_at=None,
+            etag=None,
+            receipt=None,
+        )
+        rec = self._db.insert_upload(rec)
+        logger.info(
+            "Upload %s created by %s: %d bytes in %d parts of %d",
+            rec.upload_id,
+            user.username,
+            size,
+            part_count,
+            part_size,
+        )
+        return rec
+
+    def _reserve_key(self, base: str, user: Principal, source: str) -> str:
+        """The first candidate neither the database nor storage has ever held."""
+        for key in candidate_keys(base):
+            if not self._db.reserve_key(key, user.user_id, source):
+                continue
+            try:
+                with storage_errors():
+                    exists = self._storage.head(key) is not None
+            except BaseException:
+                self._db.release_key(key)
+                raise
+            if not exists:
+                return key
+            # Someone put an object here outside this backend: keep the key reserved, try the next.
+        raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
+
+    # --- single PUT (existing clients) -----------------------------------------------------------
+
+    def presign_single(
+        self, user: Principal, *, filename: str, content_type: str, exam_id: str, kind: str
+    ) -> tuple[str, PresignedRequest, str, str]:
+        """`(key, request, file_url, expires_at)` for one whole-object PUT."""
+        try:
+            clean = sanitise_filename(filename)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", f"fileName: {exc}") from None
+        now = time.time()
+        base = object_key(
+            kind=kind,
+            exam_id=exam_id,
+            username=user.username,
+            filename=clean,
+            when=datetime.fromtimestamp(now, UTC),
+        )
+        key = self._reserve_key(base, user, "single")
+        ttl = self._settings.url_ttl_seconds
+        with storage_errors():
+            req = self._storage.presign_put(key, content_type, ttl)
+            file_url = self._storage.object_url(key)
+        return key, req, file_url, iso(now + ttl) or ""
+
+    # --- per-upload operations -------------------------------------------------------------------
+
+    def get(self, user: Principal, upload_id: str) -> UploadRecord:
+        """The caller's upload; anyone else's is the same 404 as a missing one."""
+        rec = self._db.get_upload(upload_id)
+        if rec is None or rec.user_id != user.user_id:
+            raise not_found()
+        return rec
+
+    def _require_in_progress(self, rec: UploadRecord) -> None:
+        if rec.status == "completed":
+            raise ApiError(409, "already_completed", "This upload is already completed.")
+        if rec.status == "aborted":
+            raise ApiError(404, "upload_not_found", "This upload was aborted; start a new one.")
+
+    def _check_part_numbers(self, rec: UploadRecord, numbers: list[int]) -> None:
+        bad = sorted({n for n in numbers if not 1 <= n <= rec.part_count})
+        if bad:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"part numbers must be between 1 and {rec.part_count}; got {_short(bad)}.",
+            )
+        if len(set(numbers)) != len(numbers):
+            dupes = sorted({n for n in numbers if numbers.count(n) > 1})
+            raise ApiError(422, "invalid_request", f"duplicate part numbers: {_short(dupes)}.")
+
+    def sign_parts(
+        self, user: Principal, upload_id: str, numbers: list[int], checksums: dict[str, str] | None
+    ) -> tuple[list[tuple[int, PresignedRequest]], str]:
+        """Presigned URLs for `numbers` and their expiry (ISO 8601)."""
+        rec = self.get(user, upload_id)
+        self._require_in_progress(rec)
+        self._check_part_numbers(rec, numbers)
+        md5s: dict[int, str] = {}
+        for raw, digest in (checksums or {}).items():
+            if not raw.isdigit() or int(raw) not in numbers:
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    f"checksums: {raw!r} is not one of the requested part numbers.",
+                )
+            md5s[int(raw)] = digest
+        ttl = self._settings.url_ttl_seconds
+        expires_at = iso(time.time() + ttl) or ""
+        with storage_errors():
+            signed = [
+                (n, self._storage.presign_part(rec.key, rec.s3_upload_id, n, ttl, md5s.get(n)))
+                for n in numbers
+            ]
+        return signed, expires_at
+
+    def list_parts(self, user: Principal, upload_id: str) -> list[StoredPart]:
+        """Parts storage holds: the source of truth for a resuming client."""
+        rec = self.get(user, upload_id)
+        self._require_in_progress(rec)
+        try:
+            with storage_errors():
+                return self._storage.list_parts(rec.key, rec.s3_upload_id)
+        except ApiError as exc:
+            if exc.code == "upload_not_found":
+                self._db.mark_aborted(rec.upload_id, time.time())
+            raise
+
+    def complete(
+        self, user: Principal, upload_id: str, parts: list[tuple[int, str]], sha256: str | None
+    ) -> dict[str, Any]:
+        """Assemble the object after checking every part against storage; idempotent."""
+        rec = self.get(user, upload_id)
+        with self._upload_lock(rec.upload_id):
+            rec = self.get(user, upload_id)
+            if rec.status == "completed" and rec.receipt is not None:
+                return rec.receipt
+            self._require_in_progress(rec)
+            numbers = [n for n, _ in parts]
+            self._check_part_numbers(rec, numbers)
+            missing = sorted(set(range(1, rec.part_count + 1)) - set(numbers))
+            if missing:
+                raise ApiError(
+                    422, "invalid_request", f"parts missing from the list: {_short(missing)}."
+                )
+            sha = sha256.lower() if sha256 else None
+            if sha and rec.sha256 and sha != rec.sha256:
+                raise ApiError(
+                    409,
+                    "sha256_mismatch",
+                    "sha256 differs from the one declared when the upload was created.",
+                )
+            try:
+                etag = self._assemble(rec, sorted(parts))
+            except ApiError as exc:
+                if exc.code == "upload_not_found":
+                    recovered = self._recover_completed(rec)
+                    if recovered is None:
+                        self._db.mark_aborted(rec.upload_id, time.time())
+                        raise
+                    etag = recovered
+                else:
+                    raise
+            return self._record_completion(rec, etag, sha or rec.sha256)
+
+    def _assemble(self, rec: UploadRecord, parts: list[tuple[int, str]]) -> str:
+        with storage_errors():
+            stored = {p.part_number: p for p in self._storage.list_parts(rec.key, rec.s3_upload_id)}
+        absent = [n for n, _ in parts if n not in stored]
+        if absent:
+            raise ApiError(
+                400, "invalid_parts", f"storage has no part {_short(absent)}; upload it first."
+            )
+        wrong = [n for n, e in parts if strip_etag(e) != stored[n].etag]
+        if wrong:
+            raise ApiError(
+                400,
+                "invalid_parts",
+                f"ETag of part {_short(wrong)} differs from what storage holds.",
+            )
+        total = sum(stored[n].size for n, _ in parts)
+        if total != rec.size:
+            raise ApiError(
+                409,
+                "size_mismatch",
+                f"the parts hold {total} bytes but the upload was declared as {rec.size} bytes.",
+            )
+        with storage_errors():
+            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts)
+            info = self._storage.head(rec.key)
+        if info is None or info.size != rec.size:
+            logger.error(
+                "Upload %s: stored object size %s differs from declared %d",
+                rec.upload_id,
+                None if info is None else info.size,
+                rec.size,
+            )
+            raise ApiError(
+                502, "storage_error", "The stored object does not have the declared size."
+            )
+        return etag or info.etag
+
+    def _recover_completed(self, rec: UploadRecord) -> str | None:
+        """The ETag of this upload's object if an earlier completion reached storage unrecorded.
+
+        Storage forgot the multipart upload; if its object is there with the declared size, a
+        completion succeeded in storage but the backend never recorded it (crash, lost connection).
+        """
+        with storage_errors():
+            info = self._storage.head(rec.key)
+        if info is not None and info.size == rec.size and "-" in info.etag:
+            logger.info(
+                "Upload %s: found its completed object; recording the completion", rec.upload_id
+            )
+            return info.etag
+        return None
+
+    def _record_completion(
+        self, rec: UploadRecord, etag: str, sha256: str | None
+    ) -> dict[str, Any]:
+        now = time.time()
+        receipt = {
+            "upload_id": rec.upload_id,
+            "key": rec.key,
+            "size": rec.size,
+            "etag": etag,
+            "sha256": sha256,
+            "completed_at": iso(now),
+            "bucket": self._storage.bucket,
+            "metadata": {"exam_id": rec.exam_id, "kind": rec.kind},
+        }
+        self._db.mark_completed(rec.upload_id, etag, now, receipt)
+        logger.info("Upload %s completed: %d bytes, ETag %s", rec.upload_id, rec.size, etag)
+        return receipt
+
+    def abort(self, user: Principal, upload_id: str) -> None:
+        """Abort the multipart upload; aborting twice is fine, aborting a completed one is not."""
+        rec = self.get(user, upload_id)
+        with self._upload_lock(rec.upload_id):
+            rec = self.get(user, upload_id)
+            if rec.status == "aborted":
+                return
+            if rec.status == "completed":
+                raise ApiError(409, "already_completed", "A completed upload cannot be aborted.")
+            try:
+                with storage_errors():
+                    self._storage.abort(rec.key, rec.s3_upload_id)
+            except ApiError as exc:
+                if exc.code != "upload_not_found":
+                    raise
+            self._db.mark_aborted(rec.upload_id, time.time())
+            logger.info("Upload %s aborted by %s", rec.upload_id, user.username)
+
+    def list(
+        self, user: Principal, *, status: str | None, limit: int, cursor: int | None
+    ) -> tuple[list[UploadRecord], int | None]:
+        """A page of uploads (an admin's: everyone's) and the cursor of the next page."""
+        rows = self._db.list_uploads(
+            user_id=None if user.is_admin else user.user_id,
+            status=status,
+            before_seq=cursor,
+            limit=limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (rows[-1].seq if more and rows else None)
+
+
+def _short(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")

