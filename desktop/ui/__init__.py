@@ -1,0 +1,1 @@
+"""The PySide6 desktop app. Only `desktop.app` imports this package (STYLE D1)."""

@@ -1,0 +1,260 @@
+"""The single path by which errors and notices reach the proctor (STYLE E4, E5).
+
+- `MessageCenter.error(err)` logs, then posts a non-modal notice (the main window shows it in its
+  notice area, the tray as a notification when the window is hidden).
+- `ErrorDialog.ask`, `ConfirmDialog.ask` and `CrashDialog.ask` are the only modal messages; they are
+  classmethods so tests monkeypatch them instead of clicking real modal loops.
+- `install_excepthooks()` routes uncaught exceptions, from the GUI thread or any worker thread, to
+  the crash dialog with the log path, instead of the app vanishing.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import UploaderError
+from desktop.log import redact
+from desktop.ui.assets import icon
+from desktop.ui.error_text import error_text
+
+logger = logging.getLogger(__name__)
+
+
+class Level(enum.StrEnum):
+    """How serious a notice is; decides its colour, icon and whether it fades by itself."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class MessageCenter(QObject):
+    """Turns errors and events into notices; widgets listen to `sig_notice_posted`."""
+
+    sig_notice_posted = Signal(str, str, str)
+    """A notice to show: (level — a `Level` value, title, message), already translated."""
+
+    def error(self, err: BaseException, *, doing: str = "") -> None:
+        """Log `err` and show it as a notice. Unexpected exceptions get a generic, honest text.
+
+        Args:
+            err: What went wrong.
+            doing: What the app was doing, for the log ("adding files").
+        """
+        if isinstance(err, UploaderError):
+            logger.warning("%s%s: %s", f"While {doing}: " if doing else "", err.title, err.message)
+            title, message = error_text(err.title, err.message)
+            level = Level.WARNING if err.retryable else Level.ERROR
+        else:
+            logger.error("Unexpected error%s", f" while {doing}" if doing else "", exc_info=err)
+            title, message = error_text(None, None)
+            level = Level.ERROR
+        self.sig_notice_posted.emit(level.value, title, message)
+
+    def notify(self, level: Level, title: str, message: str = "") -> None:
+        """Show an already translated notice (and log it at INFO)."""
+        logger.info("Notice (%s): %s %s", level.value, title, message)
+        self.sig_notice_posted.emit(level.value, title, message)
+
+
+def _parent_window(parent: QWidget | None) -> QWidget | None:
+    return parent if parent is not None else QApplication.activeWindow()
+
+
+class ErrorDialog:
+    """A modal error, reserved for sign-in and password-store problems (STYLE E4)."""
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, err: BaseException) -> None:
+        """Show `err` and wait until the user closes the dialog."""
+        if isinstance(err, UploaderError):
+            title, message = error_text(err.title, err.message)
+        else:
+            title, message = error_text(None, None)
+        box = QMessageBox(_parent_window(parent))
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(title)
+        box.setText(title)
+        box.setInformativeText(message)
+        box.exec()
+
+
+class ConfirmDialog:
+    """A yes/no question with explicit verbs on the buttons."""
+
+    @classmethod
+    def ask(
+        cls,
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        *,
+        confirm: str,
+        cancel: str,
+        destructive: bool = False,
+    ) -> bool:
+        """Ask, and return True when the user chose `confirm`.
+
+        Args:
+            parent: The window the question is about.
+            title: Window title and headline.
+            text: One or two sentences explaining the consequence.
+            confirm: Label of the confirming button ("Cancel uploads").
+            cancel: Label of the safe button ("Keep uploading"); it is the default.
+            destructive: Show a warning icon.
+        """
+        box = QMessageBox(_parent_window(parent))
+        box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+        box.setWindowTitle(title)
+        box.setText(title)
+        box.setInformativeText(text)
+        yes = box.addButton(confirm, QMessageBox.ButtonRole.AcceptRole)
+        no = box.addButton(cancel, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(no)
+        box.setEscapeButton(no)
+        box.exec()
+        return box.clickedButton() is yes
+
+
+class CrashDialog(QDialog):
+    """ "Something went wrong": the log path, the (redacted) details, and a way to keep going."""
+
+    def __init__(self, parent: QWidget | None, details: str, log_path: Path | None) -> None:
+        """Build the dialog; `details` is the formatted traceback (already redacted)."""
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Proctor Uploader ran into a problem"))
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        headline = QLabel(self.tr("Something unexpected happened."))
+        headline.setObjectName("dialogHeadline")
+        layout.addWidget(headline)
+        body = QLabel(
+            self.tr(
+                "Your uploads are safe: finished parts are kept, and unfinished files continue "
+                "where they stopped. If this keeps happening, send the log file to your IT support."
+            )
+        )
+        body.setWordWrap(True)
+        layout.addWidget(body)
+        self._log_path = log_path
+        if log_path is not None:
+            where = QLabel(self.tr("Log file: {path}").format(path=log_path))
+            where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            where.setWordWrap(True)
+            where.setObjectName("mutedLabel")
+            layout.addWidget(where)
+        self._details = QPlainTextEdit(details)
+        self._details.setReadOnly(True)
+        self._details.setVisible(False)
+        self._details.setMinimumHeight(180)
+        layout.addWidget(self._details)
+        buttons = QHBoxLayout()
+        toggle = QPushButton(self.tr("Show details"))
+        toggle.setCheckable(True)
+        toggle.toggled.connect(self._details.setVisible)
+        buttons.addWidget(toggle)
+        copy = QPushButton(icon("copy"), self.tr("Copy details"))
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
+        buttons.addWidget(copy)
+        if log_path is not None:
+            folder = QPushButton(icon("show-folder"), self.tr("Open log folder"))
+            folder.clicked.connect(self._on_folder_clicked)
+            buttons.addWidget(folder)
+        buttons.addStretch(1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        box.rejected.connect(self.reject)
+        buttons.addWidget(box)
+        layout.addLayout(buttons)
+
+    @Slot()
+    def _on_folder_clicked(self) -> None:
+        if self._log_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_path.parent)))
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, details: str, log_path: Path | None) -> None:
+        """Show the crash dialog and wait until it is closed."""
+        cls(_parent_window(parent), details, log_path).exec()
+
+
+class _CrashReporter(QObject):
+    """Lives in the GUI thread; worker-thread crashes reach it through a queued signal."""
+
+    sig_crashed = Signal(str)
+    """An uncaught exception happened: (redacted traceback text)."""
+
+    def __init__(self, log_path: Path | None) -> None:
+        super().__init__()
+        self._log_path = log_path
+        self._showing = False
+        self.sig_crashed.connect(self._on_self_crashed, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(str)
+    def _on_self_crashed(self, details: str) -> None:
+        if self._showing:
+            return  # one dialog at a time; the log has every traceback
+        self._showing = True
+        try:
+            CrashDialog.ask(None, details, self._log_path)
+        finally:
+            self._showing = False
+
+
+def install_excepthooks(log_path: Path | None) -> Callable[[], None]:
+    """Log uncaught exceptions and show the crash dialog; returns a function that uninstalls.
+
+    Must be called on the GUI thread after the QApplication exists.
+    """
+    reporter = _CrashReporter(log_path)
+    previous_sys, previous_thread = sys.excepthook, threading.excepthook
+
+    def report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            previous_sys(exc_type, exc, tb)
+            return
+        logger.critical("Uncaught exception", exc_info=(exc_type, exc, tb))
+        details = redact("".join(traceback.format_exception(exc_type, exc, tb)))
+        reporter.sig_crashed.emit(details)
+
+    def sys_hook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        report(exc_type, exc, tb)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = sys_hook
+    threading.excepthook = thread_hook
+
+    def uninstall() -> None:
+        sys.excepthook = previous_sys
+        threading.excepthook = previous_thread
+        reporter.deleteLater()
+
+    return uninstall

@@ -1,0 +1,430 @@
+"""The upload queue as a Qt table model, repainted in batches (STYLE T4).
+
+Engine events arrive often (a few per second per job, times a thousand jobs). The model applies them
+to its rows at once but tells the view only from a timer: every `refresh_ms` it emits one
+`dataChanged` per contiguous run of changed rows (one signal when they are all adjacent), inserts
+new rows in one `beginInsertRows`, and publishes a `QueueSummary` for the status bar, the window
+title and the tray.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QBrush, QColor, QIcon
+
+from desktop.engine.events import TERMINAL, JobSnapshot, JobState
+from desktop.ui import text
+from desktop.ui.assets import icon
+from desktop.ui.error_text import error_text
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(enum.IntEnum):
+    """The table's columns, in display order."""
+
+    FILE = 0
+    EXAM = 1
+    KIND = 2
+    SIZE = 3
+    PROGRESS = 4
+    SPEED = 5
+    ETA = 6
+    STATUS = 7
+
+
+#: The job snapshot of a row, with its latest progress merged in.
+JobRole = Qt.ItemDataRole.UserRole + 1
+#: Progress of a row as a fraction from 0.0 to 1.0.
+ProgressRole = Qt.ItemDataRole.UserRole + 2
+
+_ACTIVE = frozenset(
+    {
+        JobState.QUEUED,
+        JobState.UPLOADING,
+        JobState.WAITING_NETWORK,
+        JobState.NEEDS_LOGIN,
+        JobState.VERIFYING,
+    }
+)
+_PROBLEM = frozenset({JobState.FAILED, JobState.SOURCE_CHANGED})
+_STATE_ICONS = {
+    JobState.QUEUED: "state-queued",
+    JobState.UPLOADING: "state-uploading",
+    JobState.PAUSED: "state-paused",
+    JobState.WAITING_NETWORK: "state-waiting",
+    JobState.NEEDS_LOGIN: "state-needs-login",
+    JobState.VERIFYING: "state-verifying",
+    JobState.COMPLETED: "state-completed",
+    JobState.FAILED: "state-failed",
+    JobState.CANCELLED: "state-cancelled",
+    JobState.SOURCE_CHANGED: "state-source-changed",
+}
+_STATE_COLOURS = {
+    JobState.COMPLETED: "#15803d",
+    JobState.FAILED: "#b91c1c",
+    JobState.SOURCE_CHANGED: "#b91c1c",
+    JobState.WAITING_NETWORK: "#b45309",
+    JobState.NEEDS_LOGIN: "#b45309",
+    JobState.PAUSED: "#b45309",
+    JobState.CANCELLED: "#64748b",
+}
+
+
+def is_active(state: JobState) -> bool:
+    """Whether a job in `state` is still going to move bytes without the user doing anything."""
+    return state in _ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    """The queue at a glance, for the status bar, the window title and the tray.
+
+    Attributes:
+        total: Jobs in the list.
+        active: Jobs queued, uploading, verifying or waiting (network or sign-in).
+        uploading: Jobs moving bytes right now.
+        paused: Jobs paused by the user.
+        completed: Jobs uploaded (in the current batch).
+        problems: Jobs failed or whose file changed (need the user).
+        needs_login: Jobs waiting for a sign-in.
+        batch_files: Jobs in the current batch (active ones plus those finished since it began).
+        batch_bytes: Bytes of the current batch.
+        batch_done: Bytes of the current batch already stored.
+        speed_bps: Combined speed.
+        eta_seconds: Time left for the batch at the combined speed, None when unknown.
+    """
+
+    total: int = 0
+    active: int = 0
+    uploading: int = 0
+    paused: int = 0
+    completed: int = 0
+    problems: int = 0
+    needs_login: int = 0
+    batch_files: int = 0
+    batch_bytes: int = 0
+    batch_done: int = 0
+    speed_bps: float = 0.0
+    eta_seconds: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Progress of the current batch, 0.0 to 1.0."""
+        if self.batch_bytes <= 0:
+            return 1.0 if self.batch_files and self.active == 0 else 0.0
+        return min(1.0, self.batch_done / self.batch_bytes)
+
+
+class UploadQueueModel(QAbstractTableModel):
+    """Rows of `JobSnapshot`s; fed by `EngineBridge` signals, repainted from a timer."""
+
+    sig_summary_changed = Signal(QueueSummary)
+    """After each repaint: (the queue summary)."""
+
+    sig_batch_finished = Signal(int, int)
+    """Every job of a batch reached an end: (files uploaded, files that need attention)."""
+
+    def __init__(self, parent: QObject | None = None, *, refresh_ms: int = 300) -> None:
+        """Create an empty model whose view refreshes every `refresh_ms` milliseconds."""
+        super().__init__(parent)
+        self._rows: list[JobSnapshot] = []
+        self._index: dict[str, int] = {}
+        # Added since the last refresh, in arrival order (dicts keep insertion order).
+        self._pending_adds: dict[str, JobSnapshot] = {}
+        self._dirty: set[int] = set()
+        self._batch: set[str] = set()
+        self._summary = QueueSummary()
+        self._timer = QTimer(self)
+        self._timer.setInterval(refresh_ms)
+        self._timer.timeout.connect(self.flush)
+        self._timer.start()
+
+    # -- feeding ---------------------------------------------------------------------------------
+
+    @Slot(JobSnapshot)
+    def add_job(self, job: JobSnapshot) -> None:
+        """A job was added (shown at the next refresh); a known id is treated as a change."""
+        if job.job_id in self._index or job.job_id in self._pending_adds:
+            self.update_job(job)
+            return
+        self._pending_adds[job.job_id] = job
+        if job.state in _ACTIVE:
+            self._batch.add(job.job_id)
+
+    @Slot(JobSnapshot)
+    def update_job(self, job: JobSnapshot) -> None:
+        """A job's state or error changed."""
+        row = self._index.get(job.job_id)
+        if row is None:
+            if job.job_id in self._pending_adds:
+                self._pending_adds[job.job_id] = job
+                if job.state in _ACTIVE:
+                    self._batch.add(job.job_id)
+            else:
+                self.add_job(job)
+            return
+        self._rows[row] = job
+        self._dirty.add(row)
+        if job.state in _ACTIVE:
+            self._batch.add(job.job_id)
+
+    @Slot(str, "qint64", "qint64", float, float)
+    def update_progress(
+        self, job_id: str, bytes_done: int, total: int, speed_bps: float, eta: float
+    ) -> None:
+        """Bytes moved for a job (`eta` negative when unknown)."""
+        del total  # the size is in the snapshot already
+        eta_seconds = eta if eta >= 0 else None
+        row = self._index.get(job_id)
+        if row is not None:
+            self._rows[row] = replace(
+                self._rows[row], bytes_done=bytes_done, speed_bps=speed_bps, eta_seconds=eta_seconds
+            )
+            self._dirty.add(row)
+        elif job_id in self._pending_adds:  # progress may overtake the next refresh
+            self._pending_adds[job_id] = replace(
+                self._pending_adds[job_id],
+                bytes_done=bytes_done,
+                speed_bps=speed_bps,
+                eta_seconds=eta_seconds,
+            )
+
+    @Slot(str)
+    def remove_job(self, job_id: str) -> None:
+        """A job left the queue."""
+        self._pending_adds.pop(job_id, None)
+        self._batch.discard(job_id)
+        row = self._index.get(job_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self._reindex()
+        self.endRemoveRows()
+        self._dirty = {r - 1 if r > row else r for r in self._dirty if r != row}
+
+    def flush(self) -> None:
+        """Tell the view what changed since the last refresh, and publish the summary."""
+        if self._pending_adds:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(self._pending_adds) - 1)
+            self._rows.extend(self._pending_adds.values())
+            self._pending_adds = {}
+            self._reindex()
+            self.endInsertRows()
+        if self._dirty:
+            rows = sorted(self._dirty)
+            self._dirty.clear()
+            last_column = self.columnCount() - 1
+            start = prev = rows[0]
+            for row in [*rows[1:], None]:
+                if row is not None and row == prev + 1:
+                    prev = row
+                    continue
+                self.dataChanged.emit(self.index(start, 0), self.index(prev, last_column))
+                if row is not None:
+                    start = prev = row
+        self._publish_summary()
+
+    def _reindex(self) -> None:
+        self._index = {job.job_id: row for row, job in enumerate(self._rows)}
+
+    def _publish_summary(self) -> None:
+        counts = dict.fromkeys(JobState, 0)
+        batch_bytes = batch_done = 0
+        speed = 0.0
+        for job in self._rows:
+            counts[job.state] += 1
+            if job.job_id in self._batch and job.state is not JobState.CANCELLED:
+                batch_bytes += job.size
+                batch_done += job.size if job.state is JobState.COMPLETED else job.bytes_done
+                if job.state is JobState.UPLOADING:
+                    speed += job.speed_bps
+        active = sum(counts[s] for s in _ACTIVE)
+        batch_rows = [self._rows[self._index[j]] for j in self._batch if j in self._index]
+        summary = QueueSummary(
+            total=len(self._rows),
+            active=active,
+            uploading=counts[JobState.UPLOADING] + counts[JobState.VERIFYING],
+            paused=counts[JobState.PAUSED],
+            completed=sum(1 for j in batch_rows if j.state is JobState.COMPLETED),
+            problems=counts[JobState.FAILED] + counts[JobState.SOURCE_CHANGED],
+            needs_login=counts[JobState.NEEDS_LOGIN],
+            batch_files=len(batch_rows),
+            batch_bytes=batch_bytes,
+            batch_done=batch_done,
+            speed_bps=speed,
+            eta_seconds=(batch_bytes - batch_done) / speed if speed > 0 else None,
+        )
+        if summary != self._summary:
+            self._summary = summary
+            self.sig_summary_changed.emit(summary)
+        if batch_rows and not self._pending_adds and all(j.state in TERMINAL for j in batch_rows):
+            # Every file of the batch reached an end: report it once, and start a new batch.
+            problems = sum(1 for j in batch_rows if j.state in _PROBLEM)
+            self._batch.clear()
+            self.sig_batch_finished.emit(summary.completed, problems)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    @property
+    def summary(self) -> QueueSummary:
+        """The summary as of the last refresh."""
+        return self._summary
+
+    def job_at(self, row: int) -> JobSnapshot:
+        """The snapshot shown on `row`, with its latest progress."""
+        return self._rows[row]
+
+    def row_of(self, job_id: str) -> int | None:
+        """The row showing `job_id`, None when it is not (yet) shown."""
+        return self._index.get(job_id)
+
+    def jobs(self) -> list[JobSnapshot]:
+        """Every shown job, in row order."""
+        return list(self._rows)
+
+    def retranslate(self) -> None:
+        """Re-read every translated text (the language changed)."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1)
+            )
+
+    # -- QAbstractTableModel ---------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Number of jobs shown (none under a valid parent: this is a flat table)."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        """Number of columns."""
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        """Column titles."""
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._header_titles()[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in (
+            Column.SIZE,
+            Column.SPEED,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _header_titles(self) -> tuple[str, ...]:
+        return (
+            self.tr("File"),
+            self.tr("Exam"),
+            self.tr("Kind"),
+            self.tr("Size"),
+            self.tr("Progress"),
+            self.tr("Speed"),
+            self.tr("Time left"),
+            self.tr("Status"),
+        )
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        """Rows are selectable, not editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        """The value of one cell for `role`."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        job = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column)
+        if role == JobRole:
+            return job
+        if role == ProgressRole:
+            return _fraction(job)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.FILE:
+            return self._state_icon(job.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+            colour = _STATE_COLOURS.get(job.state)
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.SIZE, Column.SPEED):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _state_icon(state: JobState) -> QIcon:
+        return icon(_STATE_ICONS[state])
+
+    def _display(self, job: JobSnapshot, column: int) -> str:
+        if column == Column.FILE:
+            return os.path.basename(job.path)
+        if column == Column.EXAM:
+            return job.exam_id
+        if column == Column.KIND:
+            return text.kind_label(job.kind)
+        if column == Column.SIZE:
+            return text.format_size(job.size)
+        if column == Column.PROGRESS:
+            return f"{int(_fraction(job) * 100)} %"
+        if column == Column.SPEED:
+            return text.format_speed(job.speed_bps) if job.state is JobState.UPLOADING else ""
+        if column == Column.ETA:
+            return text.format_duration(job.eta_seconds) if job.state is JobState.UPLOADING else ""
+        return status_text(job)
+
+    def _tooltip(self, job: JobSnapshot, column: int) -> str | None:
+        if column == Column.FILE:
+            return job.path
+        if column in (Column.STATUS, Column.PROGRESS):
+            lines = [status_text(job)]
+            if column == Column.PROGRESS and job.state not in TERMINAL:
+                lines.append(
+                    self.tr("{done} of {total}").format(
+                        done=text.format_size(job.bytes_done), total=text.format_size(job.size)
+                    )
+                )
+            if job.error_title or job.error_message:
+                lines.append(error_text(job.error_title, job.error_message)[1])
+            if job.key:
+                lines.append(self.tr("Storage key: {key}").format(key=job.key))
+            return "\n".join(line for line in lines if line)
+        return None
+
+
+def _fraction(job: JobSnapshot) -> float:
+    if job.state is JobState.COMPLETED:
+        return 1.0
+    if job.size <= 0:
+        return 0.0
+    return max(0.0, min(1.0, job.bytes_done / job.size))
+
+
+def status_text(job: JobSnapshot) -> str:
+    """The status cell: the state, plus the reason when something needs attention."""
+    label = text.state_label(job.state)
+    if job.error_title and job.state in (*_PROBLEM, JobState.WAITING_NETWORK):
+        title, _ = error_text(job.error_title, job.error_message)
+        if title and title != label:
+            return f"{label} — {title}"
+    return label

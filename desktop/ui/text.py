@@ -1,0 +1,106 @@
+"""Human text for numbers, times and job states, in the user's language.
+
+Sizes use 1024-based units labelled KB/MB/GB, as Windows Explorer shows them, so a proctor sees the
+same figure here as in the file manager on most exam workstations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from PySide6.QtCore import QCoreApplication, QLocale
+
+from desktop.engine.events import JobState
+
+_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+# Kinds of recording: the engine's values and how to show them.
+KINDS = ("webcam", "screen", "other")
+
+
+def _tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    return QCoreApplication.translate("text", text, disambiguation, n)
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """`value` with the current locale's decimal separator."""
+    return QLocale().toString(float(value), "f", decimals)
+
+
+def format_size(size: float) -> str:
+    """`1.4 GB`, `820 KB`, `0 B`: three significant digits at most."""
+    size = max(0.0, float(size))
+    unit = 0
+    while size >= 1000 and unit < len(_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(size)} {_UNITS[0]}"
+    decimals = 0 if size >= 100 else 1
+    return f"{format_number(size, decimals)} {_UNITS[unit]}"
+
+
+def format_speed(bytes_per_second: float) -> str:
+    """`12.3 MB/s`; empty when there is no speed to show."""
+    if bytes_per_second <= 0 or not math.isfinite(bytes_per_second):
+        return ""
+    return _tr("{size}/s").format(size=format_size(bytes_per_second))
+
+
+def format_duration(seconds: float | None) -> str:
+    """A calm estimate: "less than a minute", "about 5 min", "about 2 h 10 min"; "" if unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    if seconds < 60:
+        return _tr("less than a minute")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return _tr("about %n min", "duration", minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        return _tr("about %n days", "duration", round(hours / 24))
+    if minutes == 0:
+        return _tr("about %n h", "duration", hours)
+    return _tr("about {hours} h {minutes} min").format(hours=hours, minutes=minutes)
+
+
+def kind_label(kind: str) -> str:
+    """The human name of a recording kind."""
+    labels = {
+        "webcam": _tr("Webcam"),
+        "screen": _tr("Screen"),
+        "other": _tr("Other"),
+    }
+    return labels.get(kind, kind)
+
+
+def state_label(state: JobState) -> str:
+    """The short human status of a job in `state`."""
+    labels = {
+        JobState.QUEUED: _tr("Waiting to start"),
+        JobState.UPLOADING: _tr("Uploading"),
+        JobState.PAUSED: _tr("Paused"),
+        JobState.WAITING_NETWORK: _tr("Waiting for the network"),
+        JobState.NEEDS_LOGIN: _tr("Sign-in needed"),
+        JobState.VERIFYING: _tr("Checking the upload"),
+        JobState.COMPLETED: _tr("Uploaded"),
+        JobState.FAILED: _tr("Failed"),
+        JobState.CANCELLED: _tr("Cancelled"),
+        JobState.SOURCE_CHANGED: _tr("File changed"),
+    }
+    return labels[state]
+
+
+_KIND_HINTS = (
+    ("webcam", re.compile(r"web[-_ ]?cam|camera|\bcam\b|face|video[-_ ]?feed", re.IGNORECASE)),
+    ("screen", re.compile(r"screen|display|desktop|monitor|capture", re.IGNORECASE)),
+)
+
+
+def guess_kind(name: str) -> str | None:
+    """`webcam` or `screen` when the file name says so (`*webcam*`, `Screen*`), else None."""
+    for kind, pattern in _KIND_HINTS:
+        if pattern.search(name):
+            return kind
+    return None

@@ -1,0 +1,235 @@
+"""The queue model: a correct Qt model, batched repaints of changed rows, a truthful summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from desktop.engine.events import JobState, Receipt
+from desktop.ui.bridge import EngineBridge
+from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
+from tests.ui.conftest import make_job
+
+GIB = 1024**3
+
+
+def _model(qtbot: Any, jobs: int = 0) -> UploadQueueModel:
+    model = UploadQueueModel(refresh_ms=60_000)  # tests flush by hand
+    for _ in range(jobs):
+        model.add_job(make_job())
+    model.flush()
+    return model
+
+
+def _record_changes(model: UploadQueueModel) -> list[tuple[int, int, int, int]]:
+    changes: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda tl, br, _roles=None: changes.append((tl.row(), br.row(), tl.column(), br.column()))
+    )
+    return changes
+
+
+def test_model_passes_qtmodeltester(qtbot: Any, qtmodeltester: Any) -> None:
+    model = _model(qtbot)
+    qtmodeltester.check(model)
+    model.add_job(make_job(state=JobState.UPLOADING, bytes_done=5 * GIB, size=6 * GIB))
+    model.add_job(make_job(state=JobState.FAILED, error_title="Storage error", error_message="x"))
+    model.add_job(make_job(state=JobState.COMPLETED, key="exams/BIO-101/a.mp4"))
+    model.flush()
+    qtmodeltester.check(model)
+
+
+def test_rows_appear_at_the_next_refresh_in_one_insert(qtbot: Any) -> None:
+    model = _model(qtbot)
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    for _ in range(50):
+        model.add_job(make_job())
+    assert model.rowCount() == 0
+    model.flush()
+    assert model.rowCount() == 50
+    assert inserts == [(0, 49)]
+
+
+def test_progress_repaints_only_changed_rows_once_per_refresh(qtbot: Any) -> None:
+    model = _model(qtbot, jobs=10)
+    changes = _record_changes(model)
+    ids = [model.job_at(row).job_id for row in range(10)]
+    for step in range(5):  # many events for the same rows between two refreshes...
+        for row in (3, 4, 5, 8):
+            model.update_progress(ids[row], 1000 * step, 0, 10.0, 5.0)
+    assert changes == []
+    model.flush()
+    # ...become one signal per run of adjacent changed rows, across all columns.
+    last = len(Column) - 1
+    assert changes == [(3, 5, 0, last), (8, 8, 0, last)]
+    assert model.job_at(4).bytes_done == 4000
+    changes.clear()
+    model.flush()
+    assert changes == []  # nothing changed: nothing repainted
+
+
+def test_progress_beyond_4_gib_crosses_threads_intact(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    model = _model(qtbot)
+    job = make_job(size=10 * GIB, state=JobState.UPLOADING)
+    bridge.sig_job_added.connect(model.add_job, Qt.ConnectionType.QueuedConnection)
+    bridge.sig_progress_changed.connect(model.update_progress, Qt.ConnectionType.QueuedConnection)
+
+    def engine_thread() -> None:
+        bridge.on_job_added(job=job)
+        bridge.on_progress(
+            job_id=job.job_id, bytes_done=9 * GIB, total=10 * GIB, speed_bps=2e7, eta_seconds=None
+        )
+
+    def progress_shown() -> bool:
+        model.flush()
+        row = model.row_of(job.job_id)
+        return row is not None and model.job_at(row).bytes_done == 9 * GIB
+
+    worker = threading.Thread(target=engine_thread)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(progress_shown)
+    row = model.row_of(job.job_id)
+    assert row is not None
+    shown = model.job_at(row)
+    assert shown.eta_seconds is None
+    assert model.data(model.index(row, Column.PROGRESS), ProgressRole) == 0.9
+    assert model.data(model.index(row, Column.PROGRESS)) == "90 %"
+
+
+def test_cells_show_human_text(qtbot: Any) -> None:
+    model = _model(qtbot)
+    model.add_job(
+        make_job(
+            path="/rec/BIO-101/webcam.mp4",
+            size=3 * GIB // 2,
+            state=JobState.UPLOADING,
+            bytes_done=GIB // 2,
+            speed_bps=12.5 * 1024 * 1024,
+            eta_seconds=125,
+        )
+    )
+    model.add_job(
+        make_job(
+            state=JobState.FAILED,
+            error_title="Storage error",
+            error_message="The storage server refused part 3 (HTTP 500).",
+        )
+    )
+    model.flush()
+
+    def cell(row: int, column: Column, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        return model.data(model.index(row, column), role)
+
+    assert cell(0, Column.FILE) == "webcam.mp4"
+    assert cell(0, Column.FILE, Qt.ItemDataRole.ToolTipRole) == "/rec/BIO-101/webcam.mp4"
+    assert cell(0, Column.SIZE) == "1.5 GB"
+    assert cell(0, Column.SPEED) == "12.5 MB/s"
+    assert cell(0, Column.ETA) == "about 3 min"
+    assert cell(0, Column.STATUS) == "Uploading"
+    assert cell(0, Column.KIND) == "Webcam"
+    assert cell(1, Column.STATUS) == "Failed — Storage error"
+    assert "HTTP 500" in str(cell(1, Column.STATUS, Qt.ItemDataRole.ToolTipRole))
+    assert cell(1, Column.SPEED) == ""
+    assert isinstance(cell(1, Column.FILE, JobRole), type(model.job_at(1)))
+    assert model.headerData(Column.ETA, Qt.Orientation.Horizontal) == "Time left"
+    assert model.rowCount(model.index(0, 0)) == 0  # flat table
+    assert model.data(QModelIndex()) is None
+
+
+def test_state_change_replaces_the_snapshot(qtbot: Any) -> None:
+    model = _model(qtbot, jobs=3)
+    job = model.job_at(1)
+    changes = _record_changes(model)
+    model.update_job(dataclasses.replace(job, state=JobState.PAUSED))
+    model.flush()
+    assert model.job_at(1).state is JobState.PAUSED
+    assert [c[:2] for c in changes] == [(1, 1)]
+
+
+def test_remove_keeps_other_rows_and_pending_changes_aligned(qtbot: Any) -> None:
+    model = _model(qtbot, jobs=4)
+    ids = [job.job_id for job in model.jobs()]
+    model.update_progress(ids[3], 77, 0, 1.0, 1.0)
+    model.remove_job(ids[1])
+    assert model.rowCount() == 3
+    assert [j.job_id for j in model.jobs()] == [ids[0], ids[2], ids[3]]
+    changes = _record_changes(model)
+    model.flush()
+    assert [c[:2] for c in changes] == [(2, 2)]
+    assert model.row_of(ids[3]) == 2
+    model.remove_job("unknown")  # harmless
+    assert model.rowCount() == 3
+
+
+def test_summary_and_batch_finished(qtbot: Any) -> None:
+    model = _model(qtbot)
+    old = make_job(state=JobState.COMPLETED, size=100)  # done before this batch: not counted
+    a = make_job(size=1000, state=JobState.UPLOADING)
+    b = make_job(size=3000, state=JobState.QUEUED)
+    for job in (old, a, b):
+        model.add_job(job)
+    summaries: list[QueueSummary] = []
+    model.sig_summary_changed.connect(summaries.append)
+    model.flush()
+    model.update_progress(a.job_id, 500, 1000, 100.0, 5.0)
+    model.flush()
+    summary = summaries[-1]
+    assert (summary.total, summary.active, summary.batch_files) == (3, 2, 2)
+    assert summary.batch_bytes == 4000
+    assert summary.batch_done == 500
+    assert summary.fraction == 0.125
+    assert summary.eta_seconds == 35.0
+
+    model.update_job(dataclasses.replace(a, state=JobState.COMPLETED, bytes_done=1000))
+    with qtbot.waitSignal(
+        model.sig_batch_finished, check_params_cb=lambda ok, bad: (ok, bad) == (1, 1)
+    ):
+        model.update_job(dataclasses.replace(b, state=JobState.FAILED, error_title="Storage error"))
+        model.flush()
+    assert summaries[-1].problems == 1
+    assert summaries[-1].fraction == 0.25
+
+    # A paused batch is not finished: it will go on when resumed.
+    c = make_job(size=10, state=JobState.QUEUED)
+    model.add_job(c)
+    model.flush()
+    finished: list[tuple[int, int]] = []
+    model.sig_batch_finished.connect(lambda ok, bad: finished.append((ok, bad)))
+    model.update_job(dataclasses.replace(c, state=JobState.PAUSED))
+    model.flush()
+    assert finished == []
+    assert model.summary.paused == 1
+
+
+def test_refresh_timer_flushes_by_itself(qtbot: Any) -> None:
+    model = UploadQueueModel(refresh_ms=20)
+    model.add_job(make_job())
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+
+
+def test_bridge_forwards_receipts_and_login(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    receipt = Receipt(
+        job_id="j",
+        path="/a.mp4",
+        key="k",
+        size=1,
+        sha256="0" * 64,
+        etag='"e"',
+        completed_at="2024-01-01T00:00:00Z",
+        exam_id="E",
+        kind="webcam",
+        upload_id="u",
+    )
+    with qtbot.waitSignal(bridge.sig_receipt_added, check_params_cb=lambda r: r == receipt):
+        threading.Thread(target=lambda: bridge.on_receipt(receipt=receipt)).start()
+    with qtbot.waitSignal(bridge.sig_login_required):
+        threading.Thread(target=bridge.on_login_required).start()
+    with qtbot.waitSignal(bridge.sig_job_removed, check_params_cb=lambda j: j == "j"):
+        bridge.on_job_removed(job_id="j")
