@@ -1,0 +1,137 @@
+"""`python -m benchmarks run|sweep`: the documented way to take every figure in docs/performance.md.
+
+    .venv/bin/python -m benchmarks run                 # everything, 2 GiB, 3 rounds (~30-40 min)
+    .venv/bin/python -m benchmarks run --smoke         # tiny file, one round, every available tool
+    .venv/bin/python -m benchmarks run --only throughput --tools ours,s5cmd --size 1G --rounds 5
+    .venv/bin/python -m benchmarks sweep --size 512M   # find each tool's best settings first
+
+Peers are installed into `.tools/` on first use (`--no-install` to skip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import sections, sweep
+from benchmarks.datafiles import human, parse_size, random_file, warm
+from benchmarks.report import RESULTS_DIR, new_document, write
+from benchmarks.stack import running_stack
+from benchmarks.toolchain import ROOT, prepare
+from benchmarks.uploaders import BUILDERS, available
+
+logger = logging.getLogger("benchmarks")
+SECTIONS = ("throughput", "memory", "resume", "burst")
+DEFAULT_WORKDIR = ROOT / ".tools" / "bench-work"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("run", "sweep"):
+        p = sub.add_parser(name)
+        p.add_argument("--size", default=None, help="test file size (default 2G; sweep 512M)")
+        p.add_argument("--tools", default=",".join(BUILDERS), help="comma-separated subset")
+        p.add_argument("--no-install", action="store_true", help="do not install missing peers")
+        p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+        p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    run = sub.choices["run"]
+    run.add_argument("--rounds", type=int, default=3)
+    run.add_argument("--only", default=",".join(SECTIONS), help=f"sections: {','.join(SECTIONS)}")
+    run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
+    run.add_argument("--memory-sizes", default="2G,20G", help="sparse file sizes for memory runs")
+    run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
+    run.add_argument("--burst-workers", type=int, default=2, help="burst: uvicorn workers")
+    sub.choices["sweep"].add_argument("--repeats", type=int, default=1)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    tools = prepare(install=not args.no_install)
+    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = sorted(set(wanted) - set(BUILDERS))
+    if unknown:
+        print(
+            f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILDERS)})", file=sys.stderr
+        )
+        return 2
+    if args.command == "sweep":
+        return _sweep(args, tools, wanted)
+    return _run(args, tools, wanted)
+
+
+def _sweep(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
+    size = parse_size(args.size or "512M")
+    file = random_file(args.workdir / "data", size)
+    warm(file)
+    with running_stack(args.workdir / "run", with_backend="ours" in wanted) as stack:
+        bench = sections.bench_for(stack, tools)
+        runnable = [
+            t for t in wanted if not available(tools, t, ours_ready=bench.cli_home is not None)
+        ]
+        best, samples = sweep.sweep(bench, runnable, file, repeats=args.repeats)
+    meta = {"swept_at": time.strftime("%Y-%m-%d"), "repeats": args.repeats}
+    sweep.save_best(best, samples, file_size=size, meta=meta)
+    for tool, s in best.items():
+        logger.info("best for %s: %s", tool, s.label())
+    return 0
+
+
+def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    bad = sorted(set(only) - set(SECTIONS))
+    if bad:
+        print(f"unknown sections: {', '.join(bad)} (known: {', '.join(SECTIONS)})", file=sys.stderr)
+        return 2
+    smoke = args.smoke
+    size = parse_size(args.size or ("24M" if smoke else "2G"))
+    rounds = 1 if smoke else args.rounds
+    mode = "smoke" if smoke else "full"
+    doc = new_document(
+        mode,
+        {"size": size, "rounds": rounds, "only": only, "tools": wanted},
+        tools.versions,
+    )
+    data_dir = args.workdir / "data"
+    needs_backend = "ours" in wanted or any(s in only for s in ("memory", "resume", "burst"))
+    with running_stack(
+        args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers
+    ) as stack:
+        bench = sections.bench_for(stack, tools)
+        doc["servers"] = sections.describe_stack(stack)
+        if "throughput" in only:
+            file = random_file(data_dir, size)
+            warm(file)
+            logger.info("throughput: %s file, %d round(s)", human(size), rounds)
+            doc["sections"]["throughput"] = sections.throughput(bench, wanted, file, rounds)
+        if "memory" in only:
+            sizes = [parse_size("16M" if smoke else s) for s in args.memory_sizes.split(",")]
+            if smoke:
+                sizes = [parse_size("16M"), parse_size("48M")]
+            doc["sections"]["memory"] = sections.memory(bench, data_dir, sizes)
+        if "resume" in only:
+            resume_size = parse_size("64M") if smoke else size
+            doc["sections"]["resume"] = sections.resume(bench, stack, data_dir, resume_size)
+        if "burst" in only:
+            n = 20 if smoke else args.workstations
+            doc["sections"]["burst"] = sections.burst(stack, n)
+    doc["targets"] = sections.targets(doc)
+    json_path, md_path = write(doc, args.results_dir)
+    print(md_path.read_text())
+    logger.info("results: %s and %s", json_path, md_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

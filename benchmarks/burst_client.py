@@ -1,0 +1,195 @@
+"""The exam-end burst load generator: N simulated workstations in one asyncio process.
+
+Each workstation, with its proctor's access token, does what the app does when an exam ends:
+create two uploads (webcam and screen), sign their parts, PUT a small payload straight to storage
+through the presigned URL, and complete. One workstation is one keep-alive connection to the
+backend, as a real machine would have. Arrivals are spread uniformly over `--ramp` seconds (0: all
+at once). Latency is time from sending a request to reading its whole response.
+
+Run by `benchmarks/burst.py` as its own process so its CPU time is measured apart from the servers:
+`python -m benchmarks.burst_client --api URL --tokens FILE --workstations N --ramp S --out F`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PAYLOAD = b"x" * 4096  # the "small payload": one part of 4 KiB per upload
+
+
+class Recorder:
+    """Latencies and errors per request kind."""
+
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = {}
+        self.errors: Counter[str] = Counter()
+        self.error_samples: list[str] = []
+
+    def ok(self, kind: str, seconds: float) -> None:
+        self.latencies.setdefault(kind, []).append(seconds)
+
+    def fail(self, kind: str, what: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(f"{kind}: {what[:300]}")
+
+
+async def _call(
+    rec: Recorder, kind: str, client: httpx.AsyncClient, method: str, url: str, **kw: Any
+) -> httpx.Response | None:
+    start = time.perf_counter()
+    try:
+        response = await client.request(method, url, **kw)
+    except httpx.HTTPError as exc:
+        rec.fail(kind, f"{type(exc).__name__}: {exc}")
+        return None
+    elapsed = time.perf_counter() - start
+    if response.status_code >= 300:
+        rec.fail(kind, f"HTTP {response.status_code}: {response.text[:200]}")
+        return None
+    rec.ok(kind, elapsed)
+    return response
+
+
+async def workstation(
+    n: int, api: str, token: str, delay: float, rec: Recorder, timeout: float
+) -> bool:
+    """One machine's end-of-exam sequence; True when both uploads completed."""
+    await asyncio.sleep(delay)
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with (
+        httpx.AsyncClient(base_url=api, headers=headers, timeout=timeout, limits=limits) as backend,
+        httpx.AsyncClient(timeout=timeout, limits=limits) as storage,
+    ):
+        completed = 0
+        for kind in ("webcam", "screen"):
+            body = {
+                "filename": f"ws{n:04d}-{kind}.webm",
+                "size": len(PAYLOAD),
+                "metadata": {"exam_id": "burst-exam", "kind": kind},
+            }
+            created = await _call(rec, "create", backend, "POST", "/uploads", json=body)
+            if created is None:
+                continue
+            upload_id = created.json()["upload_id"]
+            signed = await _call(
+                rec,
+                "sign",
+                backend,
+                "POST",
+                f"/uploads/{upload_id}/parts",
+                json={"part_numbers": [1]},
+            )
+            if signed is None:
+                continue
+            part = signed.json()["parts"][0]
+            put = await _call(
+                rec,
+                "storage_put",
+                storage,
+                "PUT",
+                part["url"],
+                content=PAYLOAD,
+                headers=part.get("headers") or {},
+            )
+            if put is None:
+                continue
+            etag = put.headers.get("ETag", "").strip('"')
+            done = await _call(
+                rec,
+                "complete",
+                backend,
+                "POST",
+                f"/uploads/{upload_id}/complete",
+                json={"parts": [{"part_number": 1, "etag": etag}]},
+            )
+            completed += done is not None
+    return completed == 2
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summarize(rec: Recorder, wall: float, finished: int, n: int) -> dict[str, Any]:
+    """p50/p99 per kind and over every backend request, errors, requests per second."""
+    per_kind = {
+        kind: {
+            "count": len(v),
+            "p50_ms": round(_pct(v, 50) * 1000, 1),
+            "p99_ms": round(_pct(v, 99) * 1000, 1),
+            "max_ms": round(max(v) * 1000, 1),
+        }
+        for kind, v in rec.latencies.items()
+        if v
+    }
+    backend = [x for k, v in rec.latencies.items() if k != "storage_put" for x in v]
+    total = sum(len(v) for v in rec.latencies.values()) + sum(rec.errors.values())
+    return {
+        "workstations": n,
+        "workstations_finished": finished,
+        "wall_s": round(wall, 2),
+        "backend_requests": len(backend),
+        "requests_total": total,
+        "requests_per_s": round(total / wall, 1) if wall else 0.0,
+        "backend_requests_per_s": round(len(backend) / wall, 1) if wall else 0.0,
+        "p50_ms": round(_pct(backend, 50) * 1000, 1) if backend else None,
+        "p99_ms": round(_pct(backend, 99) * 1000, 1) if backend else None,
+        "max_ms": round(max(backend) * 1000, 1) if backend else None,
+        "errors": sum(rec.errors.values()),
+        "errors_by_kind": dict(rec.errors),
+        "error_samples": rec.error_samples,
+        "per_kind": per_kind,
+    }
+
+
+async def run(api: str, tokens: list[str], n: int, ramp: float, timeout: float) -> dict[str, Any]:
+    """Run `n` workstations whose starts are spread over `ramp` seconds."""
+    rec = Recorder()
+    rng = random.Random(6)
+    delays = sorted(rng.uniform(0, ramp) for _ in range(n)) if ramp > 0 else [0.0] * n
+    start = time.perf_counter()
+    results = await asyncio.gather(
+        *(workstation(i, api, tokens[i % len(tokens)], delays[i], rec, timeout) for i in range(n))
+    )
+    wall = time.perf_counter() - start
+    return summarize(rec, wall, sum(results), n)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; writes the summary JSON to --out."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.burst_client")
+    parser.add_argument("--api", required=True, help="backend base URL including /api/v1")
+    parser.add_argument("--tokens", type=Path, required=True, help="JSON list of access tokens")
+    parser.add_argument("--workstations", type=int, default=1000)
+    parser.add_argument("--ramp", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    tokens = json.loads(args.tokens.read_text())
+    coro = run(args.api, tokens, args.workstations, args.ramp, args.timeout)
+    try:
+        import uvloop  # leaner event loop: the generator must not crowd the servers off 2 cores
+    except ImportError:
+        summary = asyncio.run(coro)
+    else:
+        summary = uvloop.run(coro)
+    args.out.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

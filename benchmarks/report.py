@@ -1,0 +1,164 @@
+"""Results: one JSON document per run (machine-readable) and the same figures as Markdown tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datafiles import human
+
+SCHEMA = 1
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+TOOL_LABELS = {
+    "ours": "proctor-uploader (ours)",
+    "aws-cli": "aws s3 cp",
+    "boto3": "boto3 upload_file",
+    "rclone": "rclone copyto",
+    "s5cmd": "s5cmd cp",
+    "sink": "loopback ceiling (sendfile → discard)",
+}
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures were taken on, including how busy the machine was."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "note": "2 shared cores: other helpers' work runs alongside; compare ratios within a run.",
+    }
+
+
+def new_document(mode: str, args: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
+    """The skeleton every run fills in."""
+    return {
+        "schema": SCHEMA,
+        "kind": "proctor-uploader-benchmark",
+        "mode": mode,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "args": args,
+        "machine": machine_info(),
+        "versions": versions,
+        "sections": {},
+        "targets": [],
+    }
+
+
+def write(doc: dict[str, Any], results_dir: Path) -> tuple[Path, Path]:
+    """Write `<mode>-<timestamp>.json` and `.md` into `results_dir`; return both paths."""
+    doc["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    doc["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = doc["started_at"].replace(":", "").replace("-", "")
+    base = results_dir / f"{doc['mode']}-{stamp}"
+    json_path = base.with_suffix(".json")
+    md_path = base.with_suffix(".md")
+    json_path.write_text(json.dumps(doc, indent=2) + "\n")
+    md_path.write_text(markdown(doc))
+    return json_path, md_path
+
+
+def _fmt(stats: dict[str, float] | None, digits: int = 1) -> str:
+    if not stats:
+        return "—"
+    m, lo, hi = stats["median"], stats["min"], stats["max"]
+    return f"{m:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The run as Markdown: targets first, then one table per section."""
+    out = [f"# Benchmark run {doc['started_at']} ({doc['mode']})", ""]
+    m = doc["machine"]
+    out.append(
+        f"{m['cpus']} CPUs, {m['platform']}, Python {m['python']}; load average "
+        f"{m['loadavg_at_start']} at start, {m.get('loadavg_at_end', '?')} at end. {m['note']}"
+    )
+    out.append("")
+    if doc["targets"]:
+        out += ["## Targets", "", "| target | wanted | measured | met |", "|---|---|---|---|"]
+        for t in doc["targets"]:
+            met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+            out.append(f"| {t['name']} | {t['wanted']} | {t['measured']} | {met} |")
+        out.append("")
+    sections = doc["sections"]
+    if "throughput" in sections:
+        out += _throughput_md(sections["throughput"])
+    if "memory" in sections:
+        out += [
+            "## Memory of our CLI",
+            "",
+            "| file | settings | peak RSS MiB | MB/s | ok |",
+            "|---|---|---|---|---|",
+        ]
+        for r in sections["memory"].get("runs", []):
+            out.append(
+                f"| {human(r['size'])} sparse | {r['settings']} | {r['peak_rss_mib']} | "
+                f"{r['mb_per_s']} | {'yes' if r['ok'] else r['error'][-120:]} |"
+            )
+        out += [_skipped(sections["memory"]), ""]
+    if "resume" in sections:
+        out += [
+            "## Resume after a kill",
+            "",
+            "```json",
+            json.dumps(sections["resume"], indent=2),
+            "```",
+            "",
+        ]
+    if "burst" in sections:
+        out += [
+            "## Exam-end burst",
+            "",
+            "```json",
+            json.dumps(sections["burst"], indent=2),
+            "```",
+            "",
+        ]
+    out += ["## Versions", ""]
+    out += [f"- {k}: {v}" for k, v in sorted(doc["versions"].items())]
+    return "\n".join(out) + "\n"
+
+
+def _throughput_md(section: dict[str, Any]) -> list[str]:
+    out = [
+        f"## Throughput: {human(section['file_size'])} random file, {section['rounds']} "
+        "interleaved rounds",
+        "",
+        "Median (min–max). MB/s = 10^6 bytes/s, process start to exit. CPU = user+sys of the "
+        "client's process tree only. RSS = peak resident set.",
+        "",
+        "| tool | settings | MB/s | CPU-s per GiB | peak RSS MiB | ok runs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for tool, entry in section["summary"].items():
+        out.append(
+            f"| {TOOL_LABELS.get(tool, tool)} | {entry['settings']} | {_fmt(entry['mb_per_s'])} | "
+            f"{_fmt(entry['cpu_s_per_gib'], 2)} | {_fmt(entry['peak_rss_mib'])} | "
+            f"{entry['ok_runs']}/{entry['runs']} |"
+        )
+    for tool, why in section.get("unavailable", {}).items():
+        out.append(f"| {TOOL_LABELS.get(tool, tool)} | — | not run: {why} | | | |")
+    out.append("")
+    if section.get("ratios"):
+        out += [
+            "Ours ÷ peer (medians): throughput > 1 is better; CPU and RSS < 1 are better.",
+            "",
+            "| peer | throughput | CPU per GiB | peak RSS |",
+            "|---|---|---|---|",
+        ]
+        for tool, r in section["ratios"].items():
+            out.append(
+                f"| {TOOL_LABELS.get(tool, tool)} | {r.get('mb_per_s', '—')} | "
+                f"{r.get('cpu_s_per_gib', '—')} | {r.get('peak_rss_mib', '—')} |"
+            )
+        out.append("")
+    return out
+
+
+def _skipped(section: dict[str, Any]) -> str:
+    return f"Not run: {section['skipped']}" if section.get("skipped") else ""

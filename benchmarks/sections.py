@@ -1,0 +1,183 @@
+"""The parts of a run (throughput, memory, resume, burst) and the targets that judge them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from benchmarks import backend as backend_mod
+from benchmarks import throughput as tp
+from benchmarks.datafiles import GIB, MIB, human, sparse_file
+from benchmarks.stack import Stack
+from benchmarks.sweep import load_best
+from benchmarks.toolchain import Toolchain
+from benchmarks.uploaders import PEERS, available
+
+logger = logging.getLogger(__name__)
+
+
+def bench_for(stack: Stack, tools: Toolchain) -> tp.Bench:
+    """The shared upload context; signs our CLI in when the backend runs and the CLI can."""
+    cli_home = None
+    if stack.backend is not None:
+        cli_home = backend_mod.signed_in_home(stack.backend, stack.workdir / "cli-home", tools)
+    return tp.Bench(
+        tools=tools,
+        endpoint=stack.endpoint,
+        sink_url=stack.sink_url,
+        bucket=stack.bucket,
+        workdir=stack.workdir,
+        backend_url=stack.backend.url if stack.backend else "",
+        cli_home=cli_home,
+    )
+
+
+def describe_stack(stack: Stack) -> dict[str, Any]:
+    """Server facts for the results file."""
+    return {
+        "s3": "SeaweedFS (weed server -s3, one process, 127.0.0.1)",
+        "backend": (
+            {"uvicorn_workers": stack.backend.workers, "url": stack.backend.url}
+            if stack.backend
+            else None
+        ),
+    }
+
+
+def throughput(bench: tp.Bench, wanted: list[str], file: Path, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of every runnable tool with its best settings."""
+    best = load_best()
+    unavailable: dict[str, str] = {}
+    plan = []
+    for tool in wanted:
+        why = available(bench.tools, tool, ours_ready=bench.cli_home is not None)
+        if why:
+            unavailable[tool] = why
+            logger.warning("skipping %s: %s", tool, why)
+        else:
+            plan.append((tool, best[tool]))
+    samples = tp.interleaved(bench, plan, file, rounds=rounds) if plan else []
+    summary = tp.summarize(samples)
+    return {
+        "file_size": file.stat().st_size,
+        "rounds": rounds,
+        "plan": [{"tool": t, "settings": s.label()} for t, s in plan],
+        "samples": [s.to_json() for s in samples],
+        "summary": summary,
+        "ratios": tp.ratios(summary),
+        "unavailable": unavailable,
+    }
+
+
+def memory(bench: tp.Bench, data_dir: Path, sizes: list[int]) -> dict[str, Any]:
+    """Peak RSS of our CLI on sparse files of each size, same settings."""
+    if bench.cli_home is None:
+        return {"skipped": "our CLI cannot run here yet", "runs": []}
+    settings = load_best()["ours"]
+    runs = []
+    for size in sizes:
+        path = sparse_file(data_dir, size)
+        logger.info("memory: our CLI on a %s sparse file", human(size))
+        sample = tp.upload_once(bench, "ours", settings, path, round_no=0)
+        runs.append(sample.to_json())
+        path.unlink()
+    return {"runs": runs}
+
+
+def resume(bench: tp.Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, Any]:
+    """Kill our CLI at ~50 %, restart it, count what is sent twice (see benchmarks/resume.py)."""
+    if bench.cli_home is None or stack.backend is None:
+        return {"skipped": "our CLI cannot run here yet"}
+    from benchmarks import resume as resume_mod
+
+    return resume_mod.measure(bench, stack, data_dir, size)
+
+
+def burst(stack: Stack, workstations: int) -> dict[str, Any]:
+    """The exam-end burst against the backend (see benchmarks/burst.py)."""
+    if stack.backend is None:
+        return {"skipped": backend_mod.unavailable_reason() or "backend not running"}
+    from benchmarks import burst as burst_mod
+
+    return burst_mod.measure(stack, workstations)
+
+
+def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 6's targets next to what this run measured (None: not measured in this run)."""
+    s = doc["sections"]
+    out: list[dict[str, Any]] = []
+    summary = s.get("throughput", {}).get("summary", {})
+    ours = summary.get("ours", {})
+    peers = {t: e for t, e in summary.items() if t in PEERS and e.get("mb_per_s")}
+    if ours.get("mb_per_s") and peers:
+        best_peer = max(peers, key=lambda t: peers[t]["mb_per_s"]["median"])
+        ratio = ours["mb_per_s"]["median"] / peers[best_peer]["mb_per_s"]["median"]
+        out.append(
+            _t("throughput vs best peer", ">= 1.10x", f"{ratio:.2f}x ({best_peer})", ratio >= 1.10)
+        )
+    else:
+        out.append(_t("throughput vs best peer", ">= 1.10x", "—", None))
+    if ours.get("cpu_s_per_gib") and summary.get("s5cmd", {}).get("cpu_s_per_gib"):
+        ratio = ours["cpu_s_per_gib"]["median"] / summary["s5cmd"]["cpu_s_per_gib"]["median"]
+        out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", f"{ratio:.2f}x", ratio <= 0.5))
+    else:
+        out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", "—", None))
+    runs = [r for r in s.get("memory", {}).get("runs", []) if r["ok"]]
+    if len(runs) >= 2:
+        peaks = [r["peak_rss_mib"] for r in runs]
+        flat = max(peaks) <= min(peaks) * 1.10 + 4
+        text = ", ".join(f"{human(r['size'])}: {r['peak_rss_mib']} MiB" for r in runs)
+        out.append(
+            _t(
+                "peak RSS of the CLI, flat in size",
+                "<= 80 MiB, same for 2 and 20 GiB",
+                text,
+                max(peaks) <= 80 and flat,
+            )
+        )
+    else:
+        out.append(_t("peak RSS of the CLI, flat in size", "<= 80 MiB", "—", None))
+    r = s.get("resume", {})
+    if "resent_bytes" in r:
+        ok = r["resent_bytes"] <= r["in_flight_bound_bytes"] and r["first_byte_s"] <= 1.0
+        out.append(
+            _t(
+                "resume after kill",
+                "re-sent <= parts in flight; first byte <= 1 s",
+                f"re-sent {human(r['resent_bytes'])} (bound {human(r['in_flight_bound_bytes'])}),"
+                f" first byte {r['first_byte_s']:.2f} s",
+                ok,
+            )
+        )
+    else:
+        out.append(_t("resume after kill", "re-sent <= in flight; first byte <= 1 s", "—", None))
+    out.append(
+        _t(
+            "GUI event-loop stall, 1,000 files",
+            "p99 < 50 ms",
+            "see benchmarks/gui_stall.py (app helper)",
+            None,
+        )
+    )
+    b = s.get("burst", {})
+    if "p99_ms" in b:
+        ok = b["p99_ms"] < 250 and b["errors"] == 0
+        out.append(
+            _t(
+                f"burst, {b['workstations']} workstations",
+                "p99 < 250 ms, 0 errors",
+                f"p99 {b['p99_ms']:.0f} ms, {b['errors']} errors",
+                ok,
+            )
+        )
+    else:
+        out.append(_t("burst, 1,000 workstations", "p99 < 250 ms, 0 errors", "—", None))
+    return out
+
+
+def _t(name: str, wanted: str, measured: str, met: bool | None) -> dict[str, Any]:
+    return {"name": name, "wanted": wanted, "measured": measured, "met": met}
+
+
+__all__ = ["GIB", "MIB", "bench_for", "burst", "memory", "resume", "targets", "throughput"]

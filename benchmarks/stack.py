@@ -1,0 +1,71 @@
+"""Everything a run talks to, started together on 127.0.0.1 and stopped together.
+
+SeaweedFS (S3, signature-checking), the discard sink (the ceiling), and, when it is available, the
+reference backend against that SeaweedFS with a benchmark user, plus a signed-in home for our CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import backend as backend_mod
+from benchmarks.procs import background, free_port, wait_for_port
+from benchmarks.seaweed import S3Endpoint, s3_client, seaweedfs
+from benchmarks.toolchain import ROOT
+
+logger = logging.getLogger(__name__)
+BUCKET = "proctor-bench"
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """The running servers.
+
+    Attributes:
+        endpoint: SeaweedFS S3.
+        bucket: The one bucket every tool writes to.
+        sink_url: The discard server.
+        backend: The backend, or None when it cannot run here yet.
+        workdir: Scratch folder of this run.
+    """
+
+    endpoint: S3Endpoint
+    bucket: str
+    sink_url: str
+    backend: backend_mod.Backend | None
+    workdir: Path
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1) -> Iterator[Stack]:
+    """Start SeaweedFS, the sink and (if possible) the backend; stop all of them afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(seaweedfs(workdir))
+        client: Any = s3_client(endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        sink_port = free_port()
+        sink = stack.enter_context(
+            background(
+                [sys.executable, "-m", "benchmarks.sink", "serve", "--port", str(sink_port)],
+                log_path=workdir / "sink.log",
+                cwd=ROOT,
+            )
+        )
+        wait_for_port(sink_port, 30, sink)
+        backend = None
+        if with_backend:
+            reason = backend_mod.unavailable_reason()
+            if reason:
+                logger.warning("backend not started: %s", reason)
+            else:
+                backend = stack.enter_context(
+                    backend_mod.running_backend(workdir, endpoint, BUCKET, workers=workers)
+                )
+        yield Stack(endpoint, BUCKET, f"http://127.0.0.1:{sink_port}", backend, workdir)
