@@ -14,6 +14,9 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 import keyring
+import keyring.backends.chainer
+import keyring.backends.fail
+import keyring.backends.null
 import keyring.errors
 
 from desktop import APP_ID
@@ -80,19 +83,19 @@ class CredentialStore(Protocol):
 
 def _unusable_reason(backend: KeyringBackend) -> str | None:
     """Why a keyring backend must not hold our tokens, or None when it is fine."""
-    module = type(backend).__module__
-    name = type(backend).__name__
-    if module == "keyring.backends.fail":
+    if isinstance(backend, keyring.backends.fail.Keyring):
         return "no secure password store (keyring) was found on this computer"
-    if module == "keyring.backends.null":
+    if isinstance(backend, keyring.backends.null.Keyring):
         return "the password store (keyring) is turned off on this computer"
-    if module.startswith("keyrings.alt"):
-        return f"the configured password store ({name}) would keep the sign-in in a plain file"
-    if module == "keyring.backends.chainer":
-        inner = list(getattr(backend, "backends", []))
-        if not inner:
+    if type(backend).__module__.startswith("keyrings.alt"):
+        return (
+            f"the configured password store ({type(backend).__name__}) would keep the sign-in in a "
+            "plain file"
+        )
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend):
+        reasons = [_unusable_reason(inner) for inner in backend.backends]
+        if not reasons:
             return "no secure password store (keyring) was found on this computer"
-        reasons = [_unusable_reason(b) for b in inner]
         if all(reason is not None for reason in reasons):
             return reasons[0]
     return None
