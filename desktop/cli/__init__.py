@@ -1,1 +1,1 @@
-"""The headless command line: `proctor-uploader login|upload|resume|status|receipts|cancel|logout`."""
+"""The headless command line: login, upload, resume, status, receipts, cancel, logout."""

@@ -84,6 +84,7 @@ class UploadQueue:
         self._offline = False
         self._login_needed = False
         self._started = False
+        self._loaded = False
         self._closed = False
         self.bucket = TokenBucket(config.bandwidth_limit)
         self.sender = PartSender(
@@ -147,16 +148,32 @@ class UploadQueue:
             if self._started:
                 return
             self._started = True
+        self.load()
+        self.workers.start()
+        self.control.start()
+        self.schedule()
+
+    def load(self) -> None:
+        """Load persisted jobs without starting any transfer (``start`` calls it; a command that
+        only inspects or cancels jobs calls it alone).
+
+        Raises:
+            StateStoreError: The state database cannot be read.
+        """
+        added = []
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
             for job in self.store.load_jobs():
                 if job.state in (RUNNING | {JobState.WAITING_NETWORK, JobState.NEEDS_LOGIN}):
                     # Interrupted (crash, quit, outage): it goes back in line and reconciles.
                     job.state = JobState.QUEUED
-                self._jobs[job.job_id] = job
-        for job in list(self._jobs.values()):
+                if job.job_id not in self._jobs:
+                    self._jobs[job.job_id] = job
+                    added.append(job)
+        for job in added:
             self.emit("on_job_added", job=self.snapshot(job))
-        self.workers.start()
-        self.control.start()
-        self.schedule()
 
     def shutdown(self, *, pause: bool = True, timeout: float | None = 30) -> None:
         """Stop every transfer, persist the queue, and join the engine's threads.
@@ -273,7 +290,12 @@ class UploadQueue:
         self.persist(job)
         self.changed(job)
         if job.upload_id is not None:
-            self.control.submit_abort(job, job.upload_id)
+            if self._started:
+                self.control.submit_abort(job, job.upload_id)
+            else:
+                self.control.abort_now(job, job.upload_id)
+        with contextlib.suppress(UploaderError):
+            self.store.replace_parts(job.job_id, [])
         self.schedule()
 
     def retry(self, job_id: str) -> None:

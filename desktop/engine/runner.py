@@ -516,6 +516,10 @@ class ControlTasks:
         with contextlib.suppress(StateStoreError):
             q.store.replace_parts(job.job_id, [])
 
+    def abort_now(self, job: UploadJob, upload_id: str) -> None:
+        """Abort on the calling thread (a queue that was only loaded, e.g. the CLI's cancel)."""
+        self._abort(job, upload_id)
+
     def _abort(self, job: UploadJob, upload_id: str) -> None:
         q = self._q
         stop = threading.Event()

@@ -1,0 +1,456 @@
+"""The CLI's subcommands. Each returns an exit code; every failure a user can cause is one line.
+
+Sign-in: the server and user name come from the settings file that ``login`` writes; the refresh
+token from the OS keyring (``AuthSession.restore``). Without a remembered sign-in, a terminal gets a
+password prompt and a script passes ``--password-stdin``; neither is ever stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import os
+import re
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from desktop.api.client import ApiClient
+from desktop.auth.credentials import KeyringCredentialStore
+from desktop.auth.session import AuthSession
+from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
+from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from desktop.config import AppConfig, AppPaths
+from desktop.engine import receipts as receipt_export
+from desktop.engine.config import TransferConfig
+from desktop.engine.events import JobSnapshot, JobState
+from desktop.engine.instance import EngineLock
+from desktop.engine.planner import MIB
+from desktop.engine.queue import UploadQueue
+from desktop.engine.store import QueueStore
+from desktop.errors import AuthError, CredentialStoreError, NetworkError, UploaderError
+from desktop.log import setup_logging
+from desktop.watch import is_recording
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:/s)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def say(text: str) -> None:
+    """Write one line to standard output (the command's result, for people and scripts)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class CliError(Exception):
+    """A one-line message and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int) -> None:
+        """Create the error."""
+        super().__init__(message)
+        self.code = code
+
+
+def parse_rate(text: str) -> int:
+    """``10M`` -> 10 MiB/s in bytes per second; ``500K``, ``1.5m``, ``2MB/s``, ``0`` (unlimited).
+
+    Raises:
+        ValueError: Not a rate.
+    """
+    m = _RATE.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not a rate; use e.g. 10M, 500K or 0 for unlimited")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand."""
+    paths = AppPaths.default()
+    setup_logging(paths, verbose=args.verbose, stderr=args.verbose)
+    handler = {
+        "login": cmd_login,
+        "logout": cmd_logout,
+        "upload": cmd_upload,
+        "resume": cmd_resume,
+        "status": cmd_status,
+        "receipts": cmd_receipts,
+        "cancel": cmd_cancel,
+    }[args.command]
+    try:
+        return handler(args, paths)
+    except CliError as exc:
+        sys.stderr.write(f"proctor-uploader: {exc}\n")
+        return exc.code
+
+
+# -- signing in -----------------------------------------------------------------------------------
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        raise CliError(
+            "no password: pass it on standard input with --password-stdin, or run in a terminal",
+            EXIT_USAGE,
+        )
+    if not password:
+        raise CliError("the password is empty", EXIT_USAGE)
+    return password
+
+
+def _session(config: AppConfig) -> AuthSession:
+    def factory(url: str) -> ApiClient:
+        return ApiClient(
+            url,
+            allow_insecure_http=config.allow_insecure_http,
+            ca_bundle=config.ca_bundle or None,
+            pool_size=64,
+        )
+
+    return AuthSession(store=KeyringCredentialStore(), api_factory=factory)
+
+
+def signed_in(config: AppConfig, *, password_stdin: bool) -> AuthSession:
+    """A session for the configured account: remembered, or signed in with a password now.
+
+    Raises:
+        CliError: Nobody signed in yet, no password available, or the server refused it (exit 3).
+    """
+    if not config.server_url or not config.username:
+        raise CliError(
+            "not signed in; run: proctor-uploader login --server URL --username NAME", EXIT_AUTH
+        )
+    session = _session(config)
+    if not password_stdin and session.restore(config.server_url, config.username):
+        return session
+    if not password_stdin and not sys.stdin.isatty():
+        raise CliError(
+            f"the sign-in of {config.username} at {config.server_url} is not remembered on this "
+            "computer; run `proctor-uploader login` or pass --password-stdin",
+            EXIT_AUTH,
+        )
+    password = _read_password(password_stdin)
+    try:
+        session.sign_in(config.server_url, config.username, password, remember=False)
+    except AuthError as exc:
+        raise CliError(f"sign-in refused: {exc.message}", EXIT_AUTH) from None
+    return session
+
+
+def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Sign in, remember the refresh token in the keyring, and save the server and user name."""
+    config = AppConfig.load_layered(paths)
+    password = _read_password(args.password_stdin)
+    session = _session(config)
+    remembered = True
+    try:
+        try:
+            session.sign_in(args.server, args.username, password, remember=True)
+        except CredentialStoreError as exc:
+            remembered = False
+            session.sign_in(args.server, args.username, password, remember=False)
+            sys.stderr.write(f"proctor-uploader: warning: {exc.message}\n")
+    except AuthError as exc:
+        raise CliError(f"sign-in refused: {exc.message}", EXIT_AUTH) from None
+    except UploaderError as exc:
+        raise CliError(f"{exc.title}: {exc.message}", EXIT_FAILED) from None
+    url = session.server_url or args.server
+    user_config = AppConfig.load(paths.config_file)
+    dataclasses.replace(user_config, server_url=url, username=args.username).save(paths.config_file)
+    how = "remembered in the OS keyring" if remembered else "for this command only"
+    say(f"Signed in to {url} as {args.username} ({how}).")
+    if not remembered:
+        say("Other commands will ask for the password (or read it with --password-stdin).")
+    session.close()
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Revoke and forget the remembered sign-in."""
+    config = AppConfig.load_layered(paths)
+    if not config.server_url or not config.username:
+        say("Not signed in.")
+        return EXIT_OK
+    session = _session(config)
+    session.restore(config.server_url, config.username)
+    session.sign_out()
+    session.close()
+    say(f"Signed out of {config.server_url}.")
+    return EXIT_OK
+
+
+# -- uploading ------------------------------------------------------------------------------------
+
+
+def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Path]:
+    """The files to upload, in a stable order.
+
+    Raises:
+        CliError: A path is missing, a folder was given without --recursive, or nothing is left.
+    """
+    problems: list[str] = []
+    files: list[Path] = []
+    for text in raw:
+        path = Path(text).expanduser()
+        if not path.exists():
+            problems.append(f"{text}: no such file or folder")
+        elif path.is_dir():
+            if not recursive:
+                problems.append(f"{text}: is a folder; add --recursive to upload what it holds")
+                continue
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if candidate.is_file() and (is_recording(candidate) or any_file):
+                        if any_file and name.startswith("."):
+                            continue
+                        files.append(candidate)
+        elif not path.is_file():
+            problems.append(f"{text}: not a regular file")
+        elif not any_file and not is_recording(path):
+            sys.stderr.write(
+                f"proctor-uploader: warning: {text} does not look like a recording; "
+                "skipped (add --any-file to upload it anyway)\n"
+            )
+        else:
+            files.append(path)
+    if problems:
+        raise CliError("; ".join(problems), EXIT_USAGE)
+    if not files:
+        raise CliError("nothing to upload", EXIT_USAGE)
+    unique: dict[str, Path] = {}
+    for f in files:
+        unique.setdefault(str(f.resolve()), f)
+    return list(unique.values())
+
+
+def _transfer_config(args: argparse.Namespace, config: AppConfig) -> TransferConfig:
+    files = args.concurrency if args.concurrency is not None else config.parallel_files
+    parts = args.parts if args.parts is not None else config.parallel_files * config.parallel_parts
+    rate = config.bandwidth_limit_kib * 1024
+    if args.limit_rate is not None:
+        try:
+            rate = parse_rate(args.limit_rate)
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+    if not 1 <= files <= 64:
+        raise CliError("--concurrency must be between 1 and 64", EXIT_USAGE)
+    if not 1 <= parts <= 256:
+        raise CliError("--parts must be between 1 and 256", EXIT_USAGE)
+    part_size = (config.part_size_mib or 16) * MIB
+    return TransferConfig(
+        files=files,
+        parts=parts,
+        part_size=part_size,
+        bandwidth_limit=rate,
+        ca_bundle=config.ca_bundle or None,
+    )
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_queue(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    files: list[Path] | None,
+) -> int:
+    config = AppConfig.load_layered(paths)
+    if files is not None:
+        exam = (args.exam or config.last_exam_id).strip()
+        kind = args.kind or config.last_kind
+        if not exam:
+            raise CliError(
+                "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
+            )
+    transfer = _transfer_config(args, config)
+    session = signed_in(config, password_stdin=args.password_stdin)
+    api = session.api()
+    try:
+        api.health()
+    except NetworkError as exc:
+        raise CliError(
+            f"cannot reach the server at {config.server_url}: {exc.message}", 1
+        ) from None
+    lock = EngineLock(paths.data_dir)
+    try:
+        lock.acquire()
+    except UploaderError as exc:
+        raise CliError(exc.message, EXIT_FAILED) from None
+    display: RichDisplay | PlainDisplay = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
+    store = QueueStore(paths.state_db)
+    q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
+    involved: set[str] = set()
+    try:
+        with display, _sigterm_as_interrupt():
+            try:
+                q.start()
+                q.resume_all()
+                # Jobs left unfinished by an earlier run continue too, and count in the result.
+                involved.update(j.job_id for j in q.jobs() if j.state not in _FINAL)
+                if files is not None:
+                    queued = {j.path for j in q.jobs() if j.state not in _FINAL}
+                    for f in files:
+                        if str(f.resolve()) in queued:
+                            continue
+                        snap = q.add(f, exam_id=exam, kind=kind)
+                        involved.add(snap.job_id)
+                    _remember_exam(paths, exam, kind)
+                while not q.wait_idle(0.5):
+                    pass
+            except KeyboardInterrupt:
+                q.shutdown(pause=True)
+                sys.stderr.write(
+                    "\nPaused safely. Run `proctor-uploader resume` to continue where it stopped.\n"
+                )
+                return EXIT_INTERRUPTED
+        return _summary([j for j in q.jobs() if j.job_id in involved])
+    finally:
+        q.shutdown(pause=True)
+        store.close()
+        lock.release()
+        session.close()
+
+
+_FINAL = frozenset(
+    {JobState.COMPLETED, JobState.CANCELLED, JobState.FAILED, JobState.SOURCE_CHANGED}
+)
+
+
+def _remember_exam(paths: AppPaths, exam: str, kind: str) -> None:
+    try:
+        user = AppConfig.load(paths.config_file)
+        dataclasses.replace(user, last_exam_id=exam, last_kind=kind).save(paths.config_file)
+    except UploaderError:
+        pass  # a prefill only; never worth failing an upload for
+
+
+def _summary(jobs: list[JobSnapshot]) -> int:
+    done = [j for j in jobs if j.state is JobState.COMPLETED]
+    bad = [j for j in jobs if j.state in (JobState.FAILED, JobState.SOURCE_CHANGED)]
+    login = [j for j in jobs if j.state is JobState.NEEDS_LOGIN]
+    paused = [j for j in jobs if j.state is JobState.PAUSED]
+    say(f"{len(done)} of {len(jobs)} uploaded and verified.")
+    for j in bad + paused:
+        say(f"  {j.job_id[:8]}  {describe(j)}")
+    if login:
+        say(
+            f"{len(login)} waiting for sign-in: run `proctor-uploader login`, then "
+            "`proctor-uploader resume`."
+        )
+        return EXIT_AUTH
+    if bad or paused:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_upload(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Queue files and upload until everything is done."""
+    files = collect_files(args.paths, recursive=args.recursive, any_file=args.any_file)
+    return _run_queue(args, paths, files)
+
+
+def cmd_resume(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Continue every unfinished upload."""
+    return _run_queue(args, paths, None)
+
+
+# -- inspecting -----------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Show every job from the state database."""
+    store = QueueStore(paths.state_db)
+    try:
+        jobs = store.load_jobs()
+        if not jobs:
+            say("The queue is empty.")
+            return EXIT_OK
+        for job in jobs:
+            stored = sum(p.size for p in store.parts(job.job_id).values())
+            if job.state is JobState.COMPLETED:
+                stored = job.size
+            pct = 100.0 * stored / job.size if job.size else 100.0 * (stored == job.size)
+            snap = job.snapshot(bytes_done=stored)
+            say(
+                f"{job.job_id[:12]}  {job.state.value:<15} {pct:5.1f}% of "
+                f"{human_bytes(job.size):>10}  {describe(snap)}"
+            )
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
+    """List receipts, or export them as CSV or JSON."""
+    store = QueueStore(paths.state_db)
+    try:
+        items = store.receipts()
+    finally:
+        store.close()
+    if args.csv or args.json:
+        fmt = "csv" if args.csv else "json"
+        target = receipt_export.export(items, Path(args.csv or args.json), fmt=fmt)
+        say(f"Wrote {len(items)} receipts to {target}.")
+        return EXIT_OK
+    if not items:
+        say("No receipts yet.")
+        return EXIT_OK
+    for r in items:
+        say(f"{r.completed_at}  {human_bytes(r.size):>10}  {r.key}  sha256={r.sha256}")
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Cancel one job and abort its upload on the server."""
+    config = AppConfig.load_layered(paths)
+    store = QueueStore(paths.state_db)
+    lock = EngineLock(paths.data_dir)
+    try:
+        matches = [j for j in store.load_jobs() if j.job_id.startswith(args.job_id.lower())]
+        if not matches:
+            raise CliError(
+                f"no job with id {args.job_id} (see proctor-uploader status)", EXIT_USAGE
+            )
+        if len(matches) > 1:
+            raise CliError(f"{args.job_id} matches several jobs; give more characters", EXIT_USAGE)
+        job = matches[0]
+        if job.terminal:
+            say(f"{job.job_id[:12]} is already {job.state.value}; nothing to cancel.")
+            return EXIT_OK
+        try:
+            lock.acquire()
+        except UploaderError as exc:
+            raise CliError(exc.message, EXIT_FAILED) from None
+        session = signed_in(config, password_stdin=args.password_stdin)
+        q = UploadQueue(api=session.api(), store=store, config=TransferConfig())
+        q.load()
+        q.cancel(job.job_id)
+        session.close()
+        say(
+            f"Cancelled {job.job_id[:12]} ({Path(job.path).name}); its stored parts were discarded."
+        )
+        return EXIT_OK
+    finally:
+        lock.release()
+        store.close()
+
+
+__all__ = ["EXIT_INTERRUPTED", "CliError", "parse_rate", "run"]

@@ -1,0 +1,238 @@
+"""What the CLI shows while uploading: rich progress bars on a terminal, plain lines otherwise.
+
+Both displays are :class:`desktop.engine.events.EngineListener` implementations, called from engine
+threads; they only update in-memory figures and print, never block on the engine.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from desktop.engine.events import BaseListener, JobSnapshot, JobState, Receipt
+
+_STATE_WORDS = {
+    JobState.QUEUED: "queued",
+    JobState.UPLOADING: "uploading",
+    JobState.PAUSED: "paused",
+    JobState.WAITING_NETWORK: "waiting for the network",
+    JobState.NEEDS_LOGIN: "waiting for sign-in",
+    JobState.VERIFYING: "verifying",
+    JobState.COMPLETED: "uploaded and verified",
+    JobState.FAILED: "FAILED",
+    JobState.CANCELLED: "cancelled",
+    JobState.SOURCE_CHANGED: "NOT UPLOADED (file changed)",
+}
+
+
+def human_bytes(n: float) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def describe(job: JobSnapshot) -> str:
+    """One line about a job's state, with its error when it has one."""
+    text = f"{Path(job.path).name}: {_STATE_WORDS.get(job.state, job.state.value)}"
+    if job.error_message and job.state is not JobState.COMPLETED:
+        text += f" — {job.error_message}"
+    return text
+
+
+class _Tracker(BaseListener):
+    """Remembers job sizes and progress for the total line."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sizes: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+
+    def track(self, job: JobSnapshot) -> None:
+        with self.lock:
+            self.sizes[job.job_id] = job.size
+            self.done[job.job_id] = job.bytes_done
+            self.names[job.job_id] = Path(job.path).name
+
+    @property
+    def total(self) -> tuple[int, int]:
+        with self.lock:
+            return sum(self.done.values()), sum(self.sizes.values())
+
+
+class RichDisplay(_Tracker):
+    """Progress bars per file and in total (a TTY)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        """Create the display; use it as a context manager around the upload."""
+        super().__init__()
+        self.console = console or Console()
+        self.progress = Progress(
+            TextColumn("{task.description}", justify="left"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.percentage:>5.1f}%"),
+            DownloadColumn(binary_units=True),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            refresh_per_second=4,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._total = self.progress.add_task("[bold]Total", total=0)
+
+    def __enter__(self) -> RichDisplay:
+        """Start drawing."""
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop drawing (the last frame stays on screen)."""
+        self.progress.stop()
+
+    def _task(self, job: JobSnapshot) -> TaskID:
+        with self.lock:
+            task = self._tasks.get(job.job_id)
+            if task is None:
+                name = Path(job.path).name
+                short = name if len(name) <= 40 else name[:37] + "..."
+                task = self.progress.add_task(short, total=max(job.size, 1))
+                self._tasks[job.job_id] = task
+            return task
+
+    def _update_total(self) -> None:
+        done, size = self.total
+        self.progress.update(self._total, completed=done, total=max(size, 1))
+
+    def on_job_added(self, *, job: JobSnapshot) -> None:
+        """Add a bar."""
+        self.track(job)
+        self.progress.update(self._task(job), completed=job.bytes_done)
+        self._update_total()
+
+    def on_job_changed(self, *, job: JobSnapshot) -> None:
+        """Print state changes worth reading; fill the bar on completion."""
+        task = self._task(job)
+        if job.state is JobState.COMPLETED:
+            with self.lock:
+                self.done[job.job_id] = job.size
+            self.progress.update(task, completed=max(job.size, 1))
+        if job.state not in (JobState.QUEUED, JobState.UPLOADING, JobState.VERIFYING) or (
+            job.error_message and job.state is JobState.UPLOADING
+        ):
+            style = "green" if job.state is JobState.COMPLETED else "yellow"
+            if job.state in (JobState.FAILED, JobState.SOURCE_CHANGED):
+                style = "red"
+            self.progress.console.print(f"[{style}]{describe(job)}", markup=True, highlight=False)
+        self._update_total()
+
+    def on_progress(
+        self,
+        *,
+        job_id: str,
+        bytes_done: int,
+        total: int,
+        speed_bps: float,
+        eta_seconds: float | None,
+    ) -> None:
+        """Move the bar."""
+        with self.lock:
+            task = self._tasks.get(job_id)
+            self.done[job_id] = bytes_done
+        if task is not None:
+            self.progress.update(task, completed=bytes_done)
+        self._update_total()
+
+    def on_login_required(self) -> None:
+        """Say why nothing moves."""
+        self.progress.console.print("[yellow]The sign-in expired; uploads are waiting.")
+
+
+class PlainDisplay(_Tracker):
+    """Timestamped lines (not a TTY: logs, CI, pipes): state changes, and progress every 10 s."""
+
+    def __init__(self, out: TextIO | None = None, *, interval: float = 10.0) -> None:
+        """Create the display writing to `out` (stdout by default)."""
+        super().__init__()
+        self.out = out or sys.stdout
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._said: dict[str, str] = {}
+        self._print_lock = threading.Lock()
+
+    def __enter__(self) -> PlainDisplay:
+        """Nothing to start."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Flush."""
+        self.out.flush()
+
+    def line(self, text: str) -> None:
+        """Print one timestamped line."""
+        with self._print_lock:
+            self.out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+            self.out.flush()
+
+    def on_job_added(self, *, job: JobSnapshot) -> None:
+        """Announce a job."""
+        self.track(job)
+        self.line(f"{Path(job.path).name}: queued ({human_bytes(job.size)})")
+
+    def on_job_changed(self, *, job: JobSnapshot) -> None:
+        """Print every change of state or error (once each)."""
+        text = describe(job)
+        with self.lock:
+            if job.state is JobState.COMPLETED:
+                self.done[job.job_id] = job.size
+            if self._said.get(job.job_id) == text:
+                return
+            self._said[job.job_id] = text
+        self.line(text)
+
+    def on_progress(
+        self,
+        *,
+        job_id: str,
+        bytes_done: int,
+        total: int,
+        speed_bps: float,
+        eta_seconds: float | None,
+    ) -> None:
+        """Print progress at most every `interval` seconds per job."""
+        with self.lock:
+            self.done[job_id] = bytes_done
+            name = self.names.get(job_id, job_id[:8])
+        now = time.monotonic()
+        if now - self._last.get(job_id, 0.0) < self.interval and bytes_done < total:
+            return
+        self._last[job_id] = now
+        pct = 100.0 * bytes_done / total if total else 100.0
+        eta = f", {eta_seconds:.0f} s left" if eta_seconds is not None else ""
+        self.line(f"{name}: {pct:.1f}% of {human_bytes(total)} at {human_bytes(speed_bps)}/s{eta}")
+
+    def on_login_required(self) -> None:
+        """Say why nothing moves."""
+        self.line("The sign-in expired; uploads are waiting.")
+
+    def on_receipt(self, *, receipt: Receipt) -> None:
+        """Print the proof."""
+        self.line(f"{Path(receipt.path).name}: stored as {receipt.key} (sha256 {receipt.sha256})")

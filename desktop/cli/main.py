@@ -1,0 +1,139 @@
+"""``proctor-uploader``: the app when run bare, the headless uploader with a subcommand.
+
+Exit codes: 0 everything uploaded (or the command succeeded), 1 something failed, 2 usage error,
+3 authentication needed or refused, 130 interrupted (Ctrl-C: the queue was paused safely).
+The desktop app is imported lazily, only for the paths that need it, so the CLI never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable
+
+from desktop import __version__
+from desktop.errors import UploaderError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2) instead of the full usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print one line naming the problem and how to get help, then exit 2."""
+        sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(
+        prog="proctor-uploader",
+        description="Upload exam recordings to your organisation's storage, resumably.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log details to standard error too"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("login", help="sign in and remember the sign-in in the OS keyring")
+    p.add_argument("--server", required=True, help="the server address, e.g. https://uploads.edu")
+    p.add_argument("--username", required=True)
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    sub.add_parser("logout", help="sign out and forget the remembered sign-in")
+
+    p = sub.add_parser("upload", help="upload files (runs until done; Ctrl-C pauses safely)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--exam", metavar="ID", help="the exam the recordings belong to")
+    p.add_argument("--kind", choices=("webcam", "screen", "other"), help="what was recorded")
+    p.add_argument("--recursive", "-r", action="store_true", help="upload folders' contents")
+    p.add_argument("--concurrency", type=int, metavar="N", help="files uploading at once")
+    p.add_argument("--parts", type=int, metavar="N", help="parts in flight at once (all files)")
+    p.add_argument("--limit-rate", metavar="RATE", help="bandwidth limit, e.g. 10M or 500K per s")
+    p.add_argument("--any-file", action="store_true", help="also upload files that are not videos")
+    _password_option(p)
+
+    p = sub.add_parser("resume", help="continue every unfinished upload")
+    p.add_argument("--concurrency", type=int, metavar="N", help="files uploading at once")
+    p.add_argument("--parts", type=int, metavar="N", help="parts in flight at once (all files)")
+    p.add_argument("--limit-rate", metavar="RATE", help="bandwidth limit, e.g. 10M or 500K per s")
+    _password_option(p)
+
+    sub.add_parser("status", help="show the queue (no network needed)")
+
+    p = sub.add_parser("receipts", help="list or export the receipts of completed uploads")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--csv", metavar="FILE", help="write the receipts as CSV")
+    group.add_argument("--json", metavar="FILE", help="write the receipts as JSON")
+
+    p = sub.add_parser("cancel", help="cancel an upload and discard its stored parts")
+    p.add_argument("job_id", metavar="ID", help="the job id (or a unique prefix) from `status`")
+    _password_option(p)
+    return parser
+
+
+def _password_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="sign in with a password read from standard input (when no sign-in is remembered)",
+    )
+
+
+def _app_hook(name: str) -> Callable[[list[str]], int] | None:
+    """``desktop.app.<name>``, or None (with a message) when the desktop app is not available."""
+    try:
+        module = importlib.import_module("desktop.app")
+    except ImportError as exc:
+        if exc.name not in ("desktop.app", "PySide6"):
+            raise
+        sys.stderr.write(
+            "proctor-uploader: the desktop app is not available in this installation; "
+            "use a subcommand (see proctor-uploader --help).\n"
+        )
+        return None
+    hook = getattr(module, name, None)
+    if hook is None:
+        sys.stderr.write(f"proctor-uploader: this version of the desktop app has no {name}.\n")
+        return None
+    return hook  # type: ignore[no-any-return]
+
+
+def main(argv: list[str]) -> int:
+    """Run the CLI (or the app) and return the exit code."""
+    if not argv:
+        hook = _app_hook("run_gui")
+        return EXIT_FAILED if hook is None else hook(argv)
+    if argv[0] == "demo":
+        hook = _app_hook("run_demo")
+        return EXIT_FAILED if hook is None else hook(argv[1:])
+    if argv[0] == "--self-test":
+        hook = _app_hook("self_test")
+        return EXIT_FAILED if hook is None else hook(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return EXIT_USAGE
+    from desktop.cli import commands
+
+    try:
+        return commands.run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return EXIT_INTERRUPTED
+    except UploaderError as exc:
+        sys.stderr.write(f"proctor-uploader: {exc.title}: {exc.message}\n")
+        return EXIT_FAILED
