@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # Status codes Starlette raises itself (unknown route, wrong method...) and the code we give them.
 _HTTP_CODES = {
-    400: "invalid_request",
+    400: "invalid_json",  # FastAPI raises a bare 400 only when it cannot parse the body
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -104,6 +104,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
         message = "Not found."
+    elif exc.status_code == 400:
+        message = "The request body could not be parsed; send UTF-8 JSON."
     return _json_error(exc.status_code, code, message, dict(exc.headers or {}))
 
 

@@ -13,7 +13,7 @@ Status = Literal["in_progress", "completed", "aborted"]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 # A base64 MD5 digest: 16 bytes -> 24 characters ending in "==".
 ContentMd5 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
-PartNumber = Annotated[int, Field(ge=1, le=10000)]
+PartNumber = Annotated[int, Field(strict=True, ge=1, le=10000)]
 
 
 class _Body(BaseModel):
@@ -82,7 +82,8 @@ class CreateUploadRequest(_Body):
     """Start a multipart upload."""
 
     filename: str = Field(min_length=1, max_length=1024)
-    size: int = Field(ge=0, description="Exact size in bytes.")
+    # Strict: `true`, `1.5` or `"12"` as a byte count is a client bug, not something to guess at.
+    size: int = Field(strict=True, ge=0, description="Exact size in bytes.")
     content_type: str = Field(
         default="application/octet-stream",
         min_length=1,
@@ -92,6 +93,7 @@ class CreateUploadRequest(_Body):
     sha256: Sha256Hex | None = None
     part_size: int | None = Field(
         default=None,
+        strict=True,
         ge=5 * 1024 * 1024,
         le=5 * 1024 * 1024 * 1024,
         description="Hint in bytes; raised so that part_count <= 10000.",

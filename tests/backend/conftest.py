@@ -70,3 +70,19 @@ def moto_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[RunningB
         running.add_user("alice", PASSWORD)
         running.add_user("bob", PASSWORD)
         yield running
+
+
+@pytest.fixture(scope="module")
+def shared_backend(
+    moto_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningBackend]:
+    """One moto-backed backend per test module, for tests that only add state of their own.
+
+    Hashing passwords is deliberately slow (argon2), so read-mostly tests share their users.
+    """
+    bucket = make_bucket(moto_endpoint)
+    data_dir = tmp_path_factory.mktemp("shared-backend")
+    with run_backend(moto_endpoint, bucket=bucket, data_dir=data_dir) as running:
+        running.add_user("alice", PASSWORD)
+        running.add_user("bob", PASSWORD)
+        yield running
