@@ -338,7 +338,7 @@ class AppConfig:
                 return window.limit_kib
         return self.bandwidth_limit_kib
 
-    # -- files ------------------------------------------------------------------------------
+    # -- files ------------------------------------------------------------------------------------
 
     @classmethod
     def load(cls, path: Path) -> AppConfig:

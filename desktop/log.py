@@ -56,7 +56,7 @@ _QUIET_LOGGERS = (
 # Marks the handlers setup_logging installed, so a second call replaces them.
 _MARK = "_proctor_uploader_handler"
 
-# -- redaction -------------------------------------------------------------------------------------
+# -- redaction ------------------------------------------------------------------------------------
 
 # The query string of any URL: presigned URLs carry their signature there (SigV4 query auth).
 _URL_QUERY = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#"'<>]*)\?[^\s#"'<>]*""")
@@ -130,7 +130,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-# -- handlers --------------------------------------------------------------------------------------
+# -- handlers -------------------------------------------------------------------------------------
 
 
 class RecentLogBuffer(logging.Handler):

@@ -140,7 +140,7 @@ def _tls_error(text: str, where: str) -> TlsError:
             f"The security certificate of {where} has expired. "
             "Ask the server's administrator to renew it."
         )
-    elif "hostname" in lowered and ("mismatch" in lowered or "doesn't match" in lowered):
+    elif "mismatch" in lowered or "doesn't match" in lowered:
         detail = (
             f"The security certificate of {where} is for a different name. Check the server "
             "address (use the exact name your organisation gave you)."
@@ -406,7 +406,7 @@ class ApiClient:
         """Close pooled connections. The client may not be used afterwards."""
         self._session.close()
 
-    # -- endpoints -----------------------------------------------------------------------------
+    # -- endpoints --------------------------------------------------------------------------------
 
     def health(self) -> dict[str, object]:
         """``GET /health``: whether the server is up, and its version."""
@@ -496,8 +496,20 @@ class ApiClient:
             self._json(self._request("POST", "/uploads", json_body=body))
         )
 
-    def sign_parts(self, upload_id: str, part_numbers: Sequence[int]) -> SignedParts:
+    def sign_parts(
+        self,
+        upload_id: str,
+        part_numbers: Sequence[int],
+        *,
+        checksums: Mapping[int, str] | None = None,
+    ) -> SignedParts:
         """Presigned PUT URLs for the given parts; more than 100 parts are signed in several calls.
+
+        Args:
+            upload_id: The backend's upload id.
+            part_numbers: 1-based part numbers.
+            checksums: Optional base64 MD5 per part number; storage then checks each part's bytes
+                against it, and the signed part's ``headers`` carry the ``Content-MD5`` to send.
 
         Raises:
             UploadNotFoundError: The upload no longer exists.
@@ -508,9 +520,10 @@ class ApiClient:
         expires_at = ""
         for start in range(0, max(1, len(numbers)), MAX_PARTS_PER_SIGN):
             batch = numbers[start : start + MAX_PARTS_PER_SIGN]
-            response = self._request(
-                "POST", path, json_body={"part_numbers": batch}, context=_Context.UPLOAD
-            )
+            body: dict[str, Any] = {"part_numbers": batch}
+            if checksums:
+                body["checksums"] = {str(n): checksums[n] for n in batch if n in checksums}
+            response = self._request("POST", path, json_body=body, context=_Context.UPLOAD)
             signed = SignedParts.from_json(self._json(response))
             parts.extend(signed.parts)
             # The whole result is only as fresh as its oldest batch.
@@ -569,7 +582,7 @@ class ApiClient:
         }
         return UploadPage.from_json(self._json(self._request("GET", "/uploads", params=params)))
 
-    # -- plumbing ------------------------------------------------------------------------------
+    # -- plumbing ---------------------------------------------------------------------------------
 
     def _request(
         self,

@@ -67,6 +67,12 @@ def _int(data: Mapping[str, Any], key: str, what: str, *, minimum: int = 0) -> i
     return value
 
 
+def _opt_int(data: Mapping[str, Any], key: str, what: str) -> int | None:
+    if data.get(key) is None:
+        return None
+    return _int(data, key, what)
+
+
 def _list(data: Mapping[str, Any], key: str, what: str) -> list[Any]:
     value = data.get(key)
     if not isinstance(value, list):
@@ -281,11 +287,15 @@ class UploadSummary:
         status: ``in_progress``, ``completed`` or ``aborted``.
         created_at: ISO 8601 creation time.
         completed_at: ISO 8601 completion time, when completed.
-        username: The owner (useful in an admin's listing).
+        username: The owner (the backend's ``owner``; useful in an admin's listing).
         exam_id: The exam the recording belongs to, when the backend returns metadata.
         kind: ``webcam``, ``screen`` or ``other``, when returned.
         etag: The object's ETag, when completed.
         sha256: The declared SHA-256, when given.
+        content_type: The declared MIME type, when returned.
+        part_size: Bytes per part, when returned.
+        part_count: Number of parts, when returned.
+        aborted_at: ISO 8601 time of the abort, when aborted.
     """
 
     upload_id: str
@@ -300,6 +310,10 @@ class UploadSummary:
     kind: str | None = None
     etag: str | None = None
     sha256: str | None = None
+    content_type: str | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+    aborted_at: str | None = None
 
     @classmethod
     def from_json(cls, data: object) -> UploadSummary:
@@ -311,6 +325,7 @@ class UploadSummary:
         exam_id = obj.get("exam_id", meta.get("exam_id"))
         kind = obj.get("kind", meta.get("kind"))
         etag = _opt_str(obj, "etag", what)
+        owner = obj.get("owner", obj.get("username"))
         return cls(
             upload_id=_str(obj, "upload_id", what),
             key=_str(obj, "key", what),
@@ -319,11 +334,15 @@ class UploadSummary:
             status=_str(obj, "status", what),
             created_at=_str(obj, "created_at", what),
             completed_at=_opt_str(obj, "completed_at", what),
-            username=_opt_str(obj, "username", what),
+            username=owner if isinstance(owner, str) else None,
             exam_id=exam_id if isinstance(exam_id, str) else None,
             kind=kind if isinstance(kind, str) else None,
             etag=etag.strip('"') if etag is not None else None,
             sha256=_opt_str(obj, "sha256", what),
+            content_type=_opt_str(obj, "content_type", what),
+            part_size=_opt_int(obj, "part_size", what),
+            part_count=_opt_int(obj, "part_count", what),
+            aborted_at=_opt_str(obj, "aborted_at", what),
         )
 
 
@@ -341,10 +360,11 @@ class UploadPage:
 
     @classmethod
     def from_json(cls, data: object) -> UploadPage:
-        """Parse ``{items: [...], next_cursor}``."""
+        """Parse ``{uploads: [...], next_cursor}`` (``items`` is accepted too)."""
         what = "upload list"
         obj = _obj(data, what)
+        key = "uploads" if "uploads" in obj else "items"
         return cls(
-            items=[UploadSummary.from_json(i) for i in _list(obj, "items", what)],
+            items=[UploadSummary.from_json(i) for i in _list(obj, key, what)],
             next_cursor=_opt_str(obj, "next_cursor", what),
         )

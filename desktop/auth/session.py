@@ -74,7 +74,7 @@ class AuthSession:
         self._anon: ApiClient | None = None
         self._bound: ApiClient | None = None
 
-    # -- properties ----------------------------------------------------------------------------
+    # -- properties -------------------------------------------------------------------------------
 
     @property
     def server_url(self) -> str | None:
@@ -100,7 +100,7 @@ class AuthSession:
         with self._state_lock:
             return self._remembered
 
-    # -- signing in and out --------------------------------------------------------------------
+    # -- signing in and out -----------------------------------------------------------------------
 
     def sign_in(self, server_url: str, username: str, password: str, *, remember: bool) -> None:
         """Sign in with a password; on success the session belongs to this account.
@@ -201,7 +201,7 @@ class AuthSession:
             self._forget_quietly(url, username)
         logger.info("Signed out")
 
-    # -- TokenProvider -------------------------------------------------------------------------
+    # -- TokenProvider ----------------------------------------------------------------------------
 
     def access_token(self) -> str | None:
         """The access token, or None when there is none or it is about to expire."""
@@ -251,7 +251,7 @@ class AuthSession:
                 self._save_rotated(url, username, pair.refresh_token)
             return pair.access_token
 
-    # -- API clients ---------------------------------------------------------------------------
+    # -- API clients ------------------------------------------------------------------------------
 
     def api(self) -> ApiClient:
         """An :class:`ApiClient` signed in as this session (reused until the server changes).
@@ -275,7 +275,7 @@ class AuthSession:
         for client in clients:
             client.close()
 
-    # -- internals -----------------------------------------------------------------------------
+    # -- internals --------------------------------------------------------------------------------
 
     def _client_for(self, server_url: str) -> ApiClient:
         """The anonymous client for this address: the current one when it is the same server."""

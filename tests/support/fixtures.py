@@ -10,13 +10,20 @@ or with ``pytest_plugins = ["tests.support.fixtures"]`` in the top-level ``tests
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from tests.support.backend_server import RunningBackend, run_backend
 from tests.support.secret_service import clear_default_collection, private_secret_service
+from tests.support.storage import S3Endpoint, make_bucket, moto_server
+
+#: The password of every account made by the ``account`` fixture.
+ACCOUNT_PASSWORD = "correct horse battery staple"
+_account_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +47,34 @@ def use_secret_service(secret_service_keyring: KeyringBackend) -> Iterator[Keyri
     finally:
         keyring.set_keyring(previous)
         clear_default_collection()
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[S3Endpoint]:
+    """One moto S3 server (real HTTP on 127.0.0.1) for the whole session."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def api_backend(
+    moto_s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningBackend]:
+    """The reference backend under uvicorn on 127.0.0.1, against moto, shared by a test module.
+
+    Tests that share it make their own accounts (``account``), so they never see each other's
+    uploads, tokens or sign-in throttling.
+    """
+    bucket = make_bucket(moto_s3)
+    with run_backend(
+        moto_s3, bucket=bucket, data_dir=tmp_path_factory.mktemp("backend")
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def account(api_backend: RunningBackend) -> tuple[str, str]:
+    """A fresh account on ``api_backend``: ``(username, password)``."""
+    name = f"proctor{next(_account_numbers)}"
+    api_backend.add_user(name, ACCOUNT_PASSWORD)
+    return name, ACCOUNT_PASSWORD

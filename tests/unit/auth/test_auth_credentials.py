@@ -54,7 +54,7 @@ class _ChainOfFail(ChainerBackend):
     backends: ClassVar[list[Any]] = [keyring.backends.fail.Keyring()]  # type: ignore[no-untyped-call]
 
 
-# -- the real Secret Service ---------------------------------------------------------------------
+# -- the real Secret Service ----------------------------------------------------------------------
 
 
 def test_round_trip_through_a_real_secret_service(use_secret_service: KeyringBackend) -> None:
@@ -133,7 +133,7 @@ def test_concurrent_saves_leave_one_consistent_entry(use_secret_service: Keyring
         assert len(list(found)) == 1
 
 
-# -- no usable keyring -----------------------------------------------------------------------------
+# -- no usable keyring ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_the_backend_is_resolved_lazily(monkeypatch: pytest.MonkeyPatch) -> None
     assert calls == [1]
 
 
-# -- memory ----------------------------------------------------------------------------------------
+# -- memory ---------------------------------------------------------------------------------------
 
 
 def test_memory_store_keeps_tokens_per_server_and_user() -> None:
