@@ -61,6 +61,8 @@ _ACTIVE = frozenset(
     }
 )
 _PROBLEM = frozenset({JobState.FAILED, JobState.SOURCE_CHANGED})
+# Work that is still to do: it keeps the current batch open.
+_PENDING = _ACTIVE | {JobState.PAUSED}
 _STATE_ICONS = {
     JobState.QUEUED: "state-queued",
     JobState.UPLOADING: "state-uploading",
@@ -162,7 +164,7 @@ class UploadQueueModel(QAbstractTableModel):
             self.update_job(job)
             return
         self._pending_adds[job.job_id] = job
-        if job.state in _ACTIVE:
+        if job.state in _PENDING:
             self._batch.add(job.job_id)
 
     @Slot(JobSnapshot)
@@ -172,14 +174,14 @@ class UploadQueueModel(QAbstractTableModel):
         if row is None:
             if job.job_id in self._pending_adds:
                 self._pending_adds[job.job_id] = job
-                if job.state in _ACTIVE:
+                if job.state in _PENDING:
                     self._batch.add(job.job_id)
             else:
                 self.add_job(job)
             return
         self._rows[row] = job
         self._dirty.add(row)
-        if job.state in _ACTIVE:
+        if job.state in _PENDING:
             self._batch.add(job.job_id)
 
     @Slot(str, "qint64", "qint64", float, float)
@@ -423,7 +425,7 @@ def _fraction(job: JobSnapshot) -> float:
 def status_text(job: JobSnapshot) -> str:
     """The status cell: the state, plus the reason when something needs attention."""
     label = text.state_label(job.state)
-    if job.error_title and job.state in (*_PROBLEM, JobState.WAITING_NETWORK):
+    if job.error_title and job.state in _PROBLEM:
         title, _ = error_text(job.error_title, job.error_message)
         if title and title != label:
             return f"{label} — {title}"

@@ -1,0 +1,311 @@
+"""History: the receipts of every finished upload, searchable and exportable to CSV."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.engine.events import Receipt
+from desktop.ui import text
+from desktop.ui.assets import icon
+from desktop.ui.tasks import run_in_background
+
+logger = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+#: The receipt of a row.
+ReceiptRole = Qt.ItemDataRole.UserRole + 1
+_SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+CSV_FIELDS = (
+    "completed_at", "path", "exam_id", "kind", "size", "key", "sha256", "etag", "upload_id",
+    "job_id",
+)  # fmt: skip
+
+
+def local_time(iso: str) -> str:
+    """An ISO 8601 UTC time as local `YYYY-MM-DD HH:MM` (the text itself when it cannot parse)."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def write_csv(path: Path, receipts: list[Receipt]) -> int:
+    """Write `receipts` as CSV (UTF-8 with BOM, so spreadsheet apps open Hangul correctly).
+
+    Returns:
+        The number of rows written.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for receipt in receipts:
+            writer.writerow({name: getattr(receipt, name) for name in CSV_FIELDS})
+    os.replace(tmp, path)
+    return len(receipts)
+
+
+class HistoryModel(QAbstractTableModel):
+    """Receipts, newest first."""
+
+    COLUMNS = 7
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Create an empty model."""
+        super().__init__(parent)
+        self._rows: list[Receipt] = []
+        self._ids: set[str] = set()
+
+    def set_receipts(self, receipts: list[Receipt]) -> None:
+        """Replace every row."""
+        self.beginResetModel()
+        self._rows = sorted(receipts, key=lambda r: r.completed_at, reverse=True)
+        self._ids = {r.job_id for r in self._rows}
+        self.endResetModel()
+
+    @Slot(Receipt)
+    def add_receipt(self, receipt: Receipt) -> None:
+        """Add one receipt on top (a duplicate of a known job is ignored)."""
+        if receipt.job_id in self._ids:
+            return
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self._rows.insert(0, receipt)
+        self._ids.add(receipt.job_id)
+        self.endInsertRows()
+
+    def receipts(self) -> list[Receipt]:
+        """Every receipt, newest first."""
+        return list(self._rows)
+
+    def retranslate(self) -> None:
+        """Re-read translated texts."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.COLUMNS - 1)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Number of receipts."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        """Number of columns."""
+        return 0 if parent.isValid() else self.COLUMNS
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        """Column titles."""
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        titles = (
+            self.tr("Uploaded"),
+            self.tr("File"),
+            self.tr("Exam"),
+            self.tr("Kind"),
+            self.tr("Size"),
+            self.tr("Storage key"),
+            self.tr("SHA-256"),
+        )
+        return titles[section] if 0 <= section < len(titles) else None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        """Selectable, read-only."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        """Cell values."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        receipt = self._rows[index.row()]
+        column = index.column()
+        if role == ReceiptRole:
+            return receipt
+        if role == _SORT_ROLE:
+            sort_keys: tuple[object, ...] = (
+                receipt.completed_at,
+                os.path.basename(receipt.path).lower(),
+                receipt.exam_id,
+                receipt.kind,
+                receipt.size,
+                receipt.key,
+                receipt.sha256,
+            )
+            return sort_keys[column]
+        if role == Qt.ItemDataRole.DisplayRole:
+            values = (
+                local_time(receipt.completed_at),
+                os.path.basename(receipt.path),
+                receipt.exam_id,
+                text.kind_label(receipt.kind),
+                text.format_size(receipt.size),
+                receipt.key,
+                receipt.sha256[:16] + "…",
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tips = (receipt.completed_at, receipt.path, None, None, f"{receipt.size:,}", None)
+            return (*tips, receipt.sha256)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class HistoryView(QWidget):
+    """Search box, receipts table, Copy key and Export CSV."""
+
+    sig_export_finished = Signal(str, int)
+    """A CSV export was written: (path, number of receipts)."""
+
+    sig_export_failed = Signal(str)
+    """A CSV export could not be written: (the OS error text)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the view with an empty model."""
+        super().__init__(parent)
+        self.model = HistoryModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setSortRole(_SORT_ROLE)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        bar.addWidget(self.search, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("mutedLabel")
+        bar.addWidget(self.count_label)
+        self.copy_button = QPushButton(icon("copy"), "")
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        bar.addWidget(self.copy_button)
+        self.export_button = QPushButton(icon("export"), "")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        bar.addWidget(self.export_button)
+        layout.addLayout(bar)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 130), (1, 190), (2, 90), (3, 80), (4, 80), (6, 150)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        layout.addWidget(self.table, 1)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
+        self.retranslate()
+        self._on_selection_changed()
+
+    def retranslate(self) -> None:
+        """Set every text in the current language."""
+        self.search.setPlaceholderText(self.tr("Search by file, exam, key or checksum"))
+        self.copy_button.setText(self.tr("Copy storage key"))
+        self.export_button.setText(self.tr("Export CSV…"))
+        self.model.retranslate()
+        self._update_count()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Re-translate on a language switch."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def selected_receipts(self) -> list[Receipt]:
+        """The receipts of the selected rows, in view order."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        found = [self.proxy.index(row, 0).data(ReceiptRole) for row in rows]
+        return [r for r in found if isinstance(r, Receipt)]
+
+    @Slot()
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        if shown == total:
+            self.count_label.setText(self.tr("%n upload(s)", "", total))
+        else:
+            self.count_label.setText(self.tr("{shown} of {total}").format(shown=shown, total=total))
+        self.export_button.setEnabled(total > 0)
+
+    @Slot(str)
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._update_count()
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        self.copy_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        keys = [r.key for r in self.selected_receipts()]
+        if keys:
+            QGuiApplication.clipboard().setText("\n".join(keys))
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        default = f"proctor-uploads-{datetime.now():%Y-%m-%d}.csv"
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export upload history"), default, self.tr("CSV files (*.csv)")
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Write the receipts matching the current search to `path` as CSV, off the GUI thread."""
+        rows = [self.proxy.index(r, 0).data(ReceiptRole) for r in range(self.proxy.rowCount())]
+        receipts = [r for r in rows if isinstance(r, Receipt)]
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(path.name + ".csv")
+        run_in_background(
+            lambda: write_csv(path, receipts),
+            lambda count: self.sig_export_finished.emit(str(path), count),
+            self._on_export_failed,
+            context=self,
+        )
+
+    def _on_export_failed(self, exc: BaseException) -> None:
+        logger.warning("CSV export failed: %s", exc)
+        self.sig_export_failed.emit(str(exc))
