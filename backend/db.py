@@ -290,6 +290,14 @@ class Database:
             cur.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ?", (now, jti))
         return "ok"
 
+    def family_active(self, family_id: str) -> bool:
+        """True if the sign-in family exists and has not been revoked."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT revoked_at FROM token_families WHERE family_id = ?", (family_id,)
+            ).fetchone()
+        return row is not None and row["revoked_at"] is None
+
     def revoke_family(self, family_id: str, reason: str, now: float) -> None:
         """Revoke every refresh token of a family."""
         with self.transaction() as cur:

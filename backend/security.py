@@ -123,8 +123,16 @@ class TokenService:
         now = time.time()
         family_id = family_id or uuid.uuid4().hex
         jti = uuid.uuid4().hex
+        # `fam` ties the access token to its sign-in, so logout or a detected refresh-token
+        # reuse ends it at once instead of when it expires.
         access = self._encode(
-            {"sub": user.username, "uid": user.id, "role": user.role, "typ": "access"},
+            {
+                "sub": user.username,
+                "uid": user.id,
+                "role": user.role,
+                "typ": "access",
+                "fam": family_id,
+            },
             now,
             self._access_ttl,
         )
@@ -165,6 +173,11 @@ class TokenService:
     def authenticate(self, token: str) -> Principal:
         """The principal of a valid access token of an enabled user; 401 otherwise."""
         claims = self._decode(token, "access")
+        family = claims.get("fam")
+        if family is not None and (
+            not isinstance(family, str) or not self._db.family_active(family)
+        ):
+            raise unauthorized("This sign-in has ended (signed out or revoked); sign in again.")
         user = self._db.get_user_by_id(claims["uid"])
         if user is None or user.disabled or user.username != claims["sub"]:
             raise unauthorized("The account of this token is disabled or no longer exists.")
