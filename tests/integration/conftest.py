@@ -222,7 +222,10 @@ def build_stack(endpoint: S3Endpoint, tmp: Path, **backend_overrides: Any) -> It
     with ExitStack() as stack:
         bucket = make_bucket(endpoint)
         storage_proxy = stack.enter_context(FaultProxy(endpoint.endpoint_url))
-        overrides = {"s3_public_endpoint_url": storage_proxy.url, "default_part_size": 5 * MIB}
+        overrides: dict[str, Any] = {
+            "s3_public_endpoint_url": storage_proxy.url,
+            "default_part_size": 5 * MIB,
+        }
         overrides.update(backend_overrides)
         backend = stack.enter_context(
             run_backend(endpoint, bucket=bucket, data_dir=tmp / "backend", **overrides)

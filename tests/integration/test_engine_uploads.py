@@ -41,7 +41,7 @@ def test_every_size_arrives_byte_identical(
     jobs = {Path(j.path).stem: j for j in q.jobs()}
     assert {n: j.state for n, j in jobs.items()} == dict.fromkeys(SIZES, JobState.COMPLETED)
     receipts = {Path(r.path).stem: r for r in q.receipts()}
-    for name, (path, sha) in files.items():
+    for name, (_, sha) in files.items():
         r = receipts[name]
         assert r.size == SIZES[name]
         assert r.sha256 == sha
