@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +231,18 @@ class LoginThrottle:
         self._db = db
         self._limits = {"user": per_user, "addr": per_address}
         self._window = window
+        # Striped, so memory stays bounded however many names an attacker tries.
+        self._stripes = [threading.Lock() for _ in range(64)]
+
+    @contextmanager
+    def attempt(self, username: str) -> Iterator[None]:
+        """Serialise the sign-ins of one username (check, verify, count) within this process.
+
+        Without it a burst of parallel guesses all pass `check` before the first failure is
+        counted, so the per-user limit would allow as many guesses as the server has threads.
+        """
+        with self._stripes[hash(username) % len(self._stripes)]:
+            yield
 
     def check(self, username: str, address: str) -> None:
         """Raise 429 when either scope is over its limit."""

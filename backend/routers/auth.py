@@ -31,10 +31,12 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
         username = validate_username(body.username)
     except ValueError:
         username = body.username.strip().lower()[:64]
-    services.throttle.check(username, address)
-    user = authenticate_password(services.db, username, body.password)
+    with services.throttle.attempt(username):
+        services.throttle.check(username, address)
+        user = authenticate_password(services.db, username, body.password)
+        if user is None:
+            services.throttle.failed(username, address)
     if user is None:
-        services.throttle.failed(username, address)
         logger.info("Failed sign-in for %r from %s", username, address)
         raise ApiError(
             401,

@@ -1,0 +1,94 @@
+"""Password guessing is throttled; spelling, speed or a restart do not get around the throttle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.security.client import PASSWORD, Stack
+from tests.security.conftest import start_stack
+from tests.support.backend_server import run_backend
+from tests.support.storage import S3Endpoint
+
+pytestmark = pytest.mark.integration
+
+LIMIT = 4
+
+
+@pytest.fixture
+def throttled(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Stack]:
+    yield from start_stack(
+        moto_endpoint,
+        tmp_path / "b",
+        login_max_failures=LIMIT,
+        login_max_failures_per_address=100,
+    )
+
+
+def _login(stack: Stack, username: str, password: str) -> requests.Response:
+    return requests.post(
+        stack.backend.api + "/auth/login",
+        json={"username": username, "password": password},
+        timeout=60,
+    )
+
+
+def test_spelling_variants_of_a_name_share_one_count(throttled: Stack) -> None:
+    for name in ("alice", "ALICE", " Alice ", "aLiCe"):
+        assert _login(throttled, name, "wrong guess").status_code == 401
+    blocked = _login(throttled, "alice", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    assert PASSWORD not in blocked.text
+
+
+def test_a_parallel_burst_gets_no_more_guesses_than_the_limit(throttled: Stack) -> None:
+    """Sending guesses at once must not let them all pass the check before any failure counts."""
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda i: _login(throttled, "alice", f"guess-{i}"), range(24)))
+    statuses = [r.status_code for r in results]
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= LIMIT, statuses
+    assert _login(throttled, "alice", PASSWORD).status_code == 429
+
+
+def test_the_count_survives_a_backend_restart(moto_endpoint: S3Endpoint, tmp_path: Path) -> None:
+    data_dir = tmp_path / "b"
+    stacks = start_stack(moto_endpoint, data_dir, login_max_failures=LIMIT)
+    stack = next(stacks)
+    for _ in range(LIMIT):
+        _login(stack, "alice", "wrong guess")
+    stacks.close()  # stops that backend
+    with run_backend(
+        moto_endpoint, bucket=stack.bucket, data_dir=data_dir, login_max_failures=LIMIT
+    ) as again:
+        resp = requests.post(
+            again.api + "/auth/login", json={"username": "alice", "password": PASSWORD}, timeout=60
+        )
+        assert resp.status_code == 429
+
+
+def test_failed_and_successful_sign_ins_never_log_a_password_or_token(
+    throttled: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _login(throttled, "alice", "my-secret-guess-123")
+    _login(throttled, "nobody", "another-secret-456")
+    good = _login(throttled, "alice", PASSWORD).json()
+    requests.post(
+        throttled.backend.api + "/auth/refresh",
+        json={"refresh_token": good["refresh_token"]},
+        timeout=30,
+    )
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records  # the backend does log sign-ins: the check below is not vacuous
+    for secret in ("my-secret-guess-123", "another-secret-456", PASSWORD):
+        assert secret not in text
+    for token in (good["access_token"], good["refresh_token"]):
+        assert token not in text
+        assert token.split(".")[2] not in text  # not even the signature part
