@@ -1,0 +1,110 @@
+"""Adding confirmed files to the engine (on the command lane) and telling the user how it went."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+
+from desktop.engine.queue import UploadQueue
+from desktop.errors import UploaderError
+from desktop.ui.error_text import error_text
+from desktop.ui.messages import Level
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class AddOutcome:
+    """What happened to each file of an add request.
+
+    Attributes:
+        added_paths: Queued now.
+        skipped_paths: Already in the queue (not added twice).
+        failed: Each file that could not be queued, with the error's (title, message).
+    """
+
+    added_paths: list[str] = field(default_factory=list)
+    skipped_paths: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def failed_paths(self) -> list[str]:
+        """Paths of the files that could not be queued."""
+        return [path for path, _, _ in self.failed]
+
+    def notices(self) -> list[tuple[Level, str, str]]:
+        """The notices to show (translated; call on the GUI thread)."""
+        tr = QCoreApplication.translate
+        shown: list[tuple[Level, str, str]] = []
+        if self.skipped_paths:
+            names = ", ".join(Path(p).name for p in self.skipped_paths[:3])
+            shown.append(
+                (
+                    Level.INFO,
+                    tr(
+                        "AddOutcome",
+                        "%n file(s) already in the queue",
+                        None,
+                        len(self.skipped_paths),
+                    ),
+                    tr("AddOutcome", "Not added twice: {names}").format(names=names),
+                )
+            )
+        if self.failed:
+            path, title, message = self.failed[0]
+            shown_title, shown_message = error_text(title, message)
+            shown.append(
+                (
+                    Level.ERROR,
+                    tr("AddOutcome", "%n file(s) could not be added", None, len(self.failed)),
+                    f"{Path(path).name}: {shown_title}. {shown_message}",
+                )
+            )
+        return shown
+
+
+def add_files(
+    queue: UploadQueue,
+    files: Iterable[tuple[Path, str]],
+    exam_id: str,
+    *,
+    skip: set[str],
+) -> AddOutcome:
+    """Queue each file with its kind; runs on the command lane (the engine fingerprints files).
+
+    Args:
+        queue: The engine.
+        files: `(path, kind)` pairs.
+        exam_id: The exam they belong to.
+        skip: Absolute paths already queued (and not cancelled): they are not added twice.
+    """
+    outcome = AddOutcome()
+    for path, kind in files:
+        absolute = str(Path(path).absolute())
+        resolved = str(Path(path).resolve())
+        if absolute in skip or resolved in skip:
+            outcome.skipped_paths.append(str(path))
+            continue
+        try:
+            queue.add(Path(path), exam_id=exam_id, kind=kind)
+        except UploaderError as exc:
+            logger.warning("Could not add %s: %s", path, exc.title)
+            outcome.failed.append((str(path), exc.title, exc.message))
+            continue
+        except (ValueError, OSError) as exc:
+            logger.warning("Could not add %s: %s", path, exc)
+            outcome.failed.append((str(path), "File unreadable", str(exc)))
+            continue
+        outcome.added_paths.append(str(path))
+        skip.add(resolved)
+    logger.info(
+        "Added %d file(s); %d already queued; %d failed",
+        len(outcome.added_paths),
+        len(outcome.skipped_paths),
+        len(outcome.failed),
+    )
+    return outcome
