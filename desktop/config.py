@@ -472,12 +472,14 @@ def _read_toml(path: Path, *, move_aside_if_corrupt: bool) -> dict[str, Any]:
 
 def _coerce_schedule(value: object) -> tuple[BandwidthWindow, ...]:
     if not isinstance(value, list):
-        raise ConfigError("schedule must be a list of [[schedule]] tables.", key="schedule")
+        raise ConfigError(
+            "schedule must be a list of {start, end, limit_kib} tables.", key="schedule"
+        )
     windows = []
     for item in value:
         if not isinstance(item, dict) or set(item) != {"start", "end", "limit_kib"}:
             raise ConfigError(
-                "Each [[schedule]] entry needs exactly start, end and limit_kib.", key="schedule"
+                "Each schedule entry needs exactly start, end and limit_kib.", key="schedule"
             )
         windows.append(BandwidthWindow(item["start"], item["end"], item["limit_kib"]))
     return tuple(windows)
@@ -497,7 +499,9 @@ def _apply(base: AppConfig, data: Mapping[str, Any], *, source: str) -> AppConfi
             try:
                 value = _coerce_schedule(value)
             except ConfigError as exc:
-                logger.warning("Settings %s: %s The default is used.", source, exc.message)
+                logger.warning(
+                    "Settings %s: %s: %s The default is used.", source, exc.key, exc.message
+                )
                 continue
         changes[key] = value
     while True:
@@ -506,5 +510,5 @@ def _apply(base: AppConfig, data: Mapping[str, Any], *, source: str) -> AppConfi
         except ConfigError as exc:
             if exc.key not in changes:  # pragma: no cover - base itself is valid by construction
                 raise
-            logger.warning("Settings %s: %s The default is used.", source, exc.message)
+            logger.warning("Settings %s: %s: %s The default is used.", source, exc.key, exc.message)
             del changes[exc.key]
