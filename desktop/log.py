@@ -184,12 +184,10 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.chmod(self.baseFilename, 0o600)  # an older file may have been created with the umask
-        except OSError:
-            os.close(fd)
-            raise
-        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+        # The handler owns the stream (and fd) from here on, so no context manager.
+        stream = open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        os.chmod(self.baseFilename, 0o600)  # an older file may have been created with the umask
+        return stream
 
 
 def setup_logging(
