@@ -56,12 +56,13 @@ class FileDialogs:
     def open_files(cls, parent: QWidget) -> list[str]:
         """Pick recordings (any file can be chosen with "All files")."""
         patterns = " ".join(f"*{ext}" for ext in sorted(RECORDING_EXTENSIONS))
-        tr = QCoreApplication.translate
         files, _ = QFileDialog.getOpenFileNames(
             parent,
-            tr("AppController", "Add recordings"),
+            QCoreApplication.translate("AppController", "Add recordings"),
             "",
-            tr("AppController", "Recordings ({patterns});;All files (*)").format(patterns=patterns),
+            QCoreApplication.translate(
+                "AppController", "Recordings ({patterns});;All files (*)"
+            ).format(patterns=patterns),
         )
         return list(files)
 

@@ -38,20 +38,21 @@ class AddOutcome:
 
     def notices(self) -> list[tuple[Level, str, str]]:
         """The notices to show (translated; call on the GUI thread)."""
-        tr = QCoreApplication.translate
         shown: list[tuple[Level, str, str]] = []
         if self.skipped_paths:
             names = ", ".join(Path(p).name for p in self.skipped_paths[:3])
             shown.append(
                 (
                     Level.INFO,
-                    tr(
+                    QCoreApplication.translate(
                         "AddOutcome",
                         "%n file(s) already in the queue",
                         None,
                         len(self.skipped_paths),
                     ),
-                    tr("AddOutcome", "Not added twice: {names}").format(names=names),
+                    QCoreApplication.translate("AddOutcome", "Not added twice: {names}").format(
+                        names=names
+                    ),
                 )
             )
         if self.failed:
@@ -60,7 +61,9 @@ class AddOutcome:
             shown.append(
                 (
                     Level.ERROR,
-                    tr("AddOutcome", "%n file(s) could not be added", None, len(self.failed)),
+                    QCoreApplication.translate(
+                        "AddOutcome", "%n file(s) could not be added", None, len(self.failed)
+                    ),
                     f"{Path(path).name}: {shown_title}. {shown_message}",
                 )
             )

@@ -60,13 +60,16 @@ def apply_language(setting: str) -> str:
     for translator in _translators:
         app.removeTranslator(translator)
     _translators.clear()
-    if language != "en":
-        ours = QTranslator(app)
-        if not ours.load(f"proctor_{language}", str(translations_dir())):
-            logger.error("Translation proctor_%s.qm missing in %s", language, translations_dir())
-            language = "en"
-        else:
+    ours = QTranslator(app)
+    # English has a catalogue too: only its plural forms ("1 file" / "2 files").
+    if not ours.load(f"proctor_{language}", str(translations_dir())):
+        logger.error("Translation proctor_%s.qm missing in %s", language, translations_dir())
+        language = "en"
+        if ours.load("proctor_en", str(translations_dir())):
             _translators.append(ours)
+    else:
+        _translators.append(ours)
+        if language != "en":
             qt_own = QTranslator(app)
             qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
             # Qt's catalogue translates standard buttons (OK, Cancel) and file dialogs.

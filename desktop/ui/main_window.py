@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         self.overall_progress.setVisible(busy)
         self.overall_progress.setValue(int(summary.fraction * 1000))
         self.setWindowTitle(
-            f"{int(summary.fraction * 100)} % — Proctor Uploader" if busy else "Proctor Uploader"
+            f"{int(summary.fraction * 100)}% — Proctor Uploader" if busy else "Proctor Uploader"
         )
         self.pause_all_action.setEnabled(summary.active > 0)
         self.resume_all_action.setEnabled(summary.paused > 0)
@@ -298,20 +298,21 @@ class MainWindow(QMainWindow):
 
 def summary_text(summary: QueueSummary) -> str:
     """The status bar sentence for `summary`."""
-    tr = QCoreApplication.translate
     if summary.total == 0:
-        return tr("MainWindow", "Ready. Drop recordings on this window to upload them.")
+        return QCoreApplication.translate(
+            "MainWindow", "Ready. Drop recordings on this window to upload them."
+        )
     parts: list[str] = []
     if summary.needs_login:
-        parts.append(tr("MainWindow", "Sign in to continue uploading"))
+        parts.append(QCoreApplication.translate("MainWindow", "Sign in to continue uploading"))
     if summary.active:
         parts.append(
-            tr("MainWindow", "{done} of {total} files uploaded").format(
+            QCoreApplication.translate("MainWindow", "{done} of {total} files uploaded").format(
                 done=summary.completed, total=summary.batch_files
             )
         )
         parts.append(
-            tr("MainWindow", "{done} of {total}").format(
+            QCoreApplication.translate("MainWindow", "{done} of {total}").format(
                 done=text.format_size(summary.batch_done),
                 total=text.format_size(summary.batch_bytes),
             )
@@ -321,11 +322,17 @@ def summary_text(summary: QueueSummary) -> str:
             parts.append(speed)
         left = text.format_duration(summary.eta_seconds)
         if left:
-            parts.append(tr("MainWindow", "{time} left").format(time=left))
+            parts.append(QCoreApplication.translate("MainWindow", "{time} left").format(time=left))
     elif summary.paused:
-        parts.append(tr("MainWindow", "%n file(s) paused", None, summary.paused))
+        parts.append(
+            QCoreApplication.translate("MainWindow", "%n file(s) paused", None, summary.paused)
+        )
     else:
-        parts.append(tr("MainWindow", "Nothing left to upload"))
+        parts.append(QCoreApplication.translate("MainWindow", "Nothing left to upload"))
     if summary.problems:
-        parts.append(tr("MainWindow", "%n file(s) need attention", None, summary.problems))
+        parts.append(
+            QCoreApplication.translate(
+                "MainWindow", "%n file(s) need attention", None, summary.problems
+            )
+        )
     return " · ".join(parts)

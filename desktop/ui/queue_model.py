@@ -388,7 +388,7 @@ class UploadQueueModel(QAbstractTableModel):
         if column == Column.SIZE:
             return text.format_size(job.size)
         if column == Column.PROGRESS:
-            return f"{int(_fraction(job) * 100)} %"
+            return f"{int(_fraction(job) * 100)}%"
         if column == Column.SPEED:
             return text.format_speed(job.speed_bps) if job.state is JobState.UPLOADING else ""
         if column == Column.ETA:

@@ -19,10 +19,6 @@ _UNITS = ("B", "KB", "MB", "GB", "TB")
 KINDS = ("webcam", "screen", "other")
 
 
-def _tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
-    return QCoreApplication.translate("text", text, disambiguation, n)
-
-
 def format_number(value: float, decimals: int = 0) -> str:
     """`value` with the current locale's decimal separator."""
     return QLocale().toString(float(value), "f", decimals)
@@ -45,32 +41,34 @@ def format_speed(bytes_per_second: float) -> str:
     """`12.3 MB/s`; empty when there is no speed to show."""
     if bytes_per_second <= 0 or not math.isfinite(bytes_per_second):
         return ""
-    return _tr("{size}/s").format(size=format_size(bytes_per_second))
+    return QCoreApplication.translate("text", "{size}/s").format(size=format_size(bytes_per_second))
 
 
 def format_duration(seconds: float | None) -> str:
-    """A calm estimate: "less than a minute", "about 5 min", "about 2 h 10 min"; "" if unknown."""
+    """A calm estimate: "under a minute", "about 5 min", "about 2 h 10 min"; "" if unknown."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return ""
     if seconds < 60:
-        return _tr("less than a minute")
+        return QCoreApplication.translate("text", "under a minute")
     minutes = math.ceil(seconds / 60)
     if minutes < 60:
-        return _tr("about %n min", "duration", minutes)
+        return QCoreApplication.translate("text", "about %n min", "duration", minutes)
     hours, minutes = divmod(minutes, 60)
     if hours >= 48:
-        return _tr("about %n days", "duration", round(hours / 24))
+        return QCoreApplication.translate("text", "about %n days", "duration", round(hours / 24))
     if minutes == 0:
-        return _tr("about %n h", "duration", hours)
-    return _tr("about {hours} h {minutes} min").format(hours=hours, minutes=minutes)
+        return QCoreApplication.translate("text", "about %n h", "duration", hours)
+    return QCoreApplication.translate("text", "about {hours} h {minutes} min").format(
+        hours=hours, minutes=minutes
+    )
 
 
 def kind_label(kind: str) -> str:
     """The human name of a recording kind."""
     labels = {
-        "webcam": _tr("Webcam"),
-        "screen": _tr("Screen"),
-        "other": _tr("Other"),
+        "webcam": QCoreApplication.translate("text", "Webcam"),
+        "screen": QCoreApplication.translate("text", "Screen"),
+        "other": QCoreApplication.translate("text", "Other"),
     }
     return labels.get(kind, kind)
 
@@ -78,16 +76,16 @@ def kind_label(kind: str) -> str:
 def state_label(state: JobState) -> str:
     """The short human status of a job in `state`."""
     labels = {
-        JobState.QUEUED: _tr("Waiting to start"),
-        JobState.UPLOADING: _tr("Uploading"),
-        JobState.PAUSED: _tr("Paused"),
-        JobState.WAITING_NETWORK: _tr("Waiting for the network"),
-        JobState.NEEDS_LOGIN: _tr("Sign-in needed"),
-        JobState.VERIFYING: _tr("Checking the upload"),
-        JobState.COMPLETED: _tr("Uploaded"),
-        JobState.FAILED: _tr("Failed"),
-        JobState.CANCELLED: _tr("Cancelled"),
-        JobState.SOURCE_CHANGED: _tr("File changed"),
+        JobState.QUEUED: QCoreApplication.translate("text", "Waiting to start"),
+        JobState.UPLOADING: QCoreApplication.translate("text", "Uploading"),
+        JobState.PAUSED: QCoreApplication.translate("text", "Paused"),
+        JobState.WAITING_NETWORK: QCoreApplication.translate("text", "Waiting for the network"),
+        JobState.NEEDS_LOGIN: QCoreApplication.translate("text", "Sign-in needed"),
+        JobState.VERIFYING: QCoreApplication.translate("text", "Checking the upload"),
+        JobState.COMPLETED: QCoreApplication.translate("text", "Uploaded"),
+        JobState.FAILED: QCoreApplication.translate("text", "Failed"),
+        JobState.CANCELLED: QCoreApplication.translate("text", "Cancelled"),
+        JobState.SOURCE_CHANGED: QCoreApplication.translate("text", "File changed"),
     }
     return labels[state]
 

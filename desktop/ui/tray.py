@@ -100,7 +100,7 @@ class TrayController(QObject):
         lines = ["Proctor Uploader"]
         if summary.active:
             lines.append(
-                self.tr("{percent} % · {done} of {total} files uploaded").format(
+                self.tr("{percent}% · {done} of {total} files uploaded").format(
                     percent=int(summary.fraction * 100),
                     done=summary.completed,
                     total=summary.batch_files,

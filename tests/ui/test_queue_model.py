@@ -99,7 +99,7 @@ def test_progress_beyond_4_gib_crosses_threads_intact(qtbot: Any) -> None:
     shown = model.job_at(row)
     assert shown.eta_seconds is None
     assert model.data(model.index(row, Column.PROGRESS), ProgressRole) == 0.9
-    assert model.data(model.index(row, Column.PROGRESS)) == "90 %"
+    assert model.data(model.index(row, Column.PROGRESS)) == "90%"
 
 
 def test_cells_show_human_text(qtbot: Any) -> None:

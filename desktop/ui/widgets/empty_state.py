@@ -59,7 +59,7 @@ class EmptyState(QFrame):
         self.hint.setText(
             self.tr(
                 "Drag video files or whole folders from your computer onto this window. "
-                "Each file climbs to 100 % and is checked when it arrives."
+                "Each file climbs to 100% and is checked when it arrives."
             )
         )
         self.add_files.setText(self.tr("Add files…"))

@@ -74,7 +74,7 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.drawText(
             text_rect,
             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight),
-            f"{int(fraction * 100)} %",
+            f"{int(fraction * 100)}%",
         )
         painter.restore()
 

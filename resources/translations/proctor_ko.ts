@@ -1,0 +1,1226 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ko">
+<context>
+    <name>AddFilesDialog</name>
+    <message>
+        <source>Enter the exam ID, for example BIO-101.</source>
+        <translation>시험 ID를 입력하세요 (예: BIO-101).</translation>
+    </message>
+    <message>
+        <source>Use only letters, digits, &apos;.&apos;, &apos;_&apos; and &apos;-&apos;, starting with a letter or digit.</source>
+        <translation>영문자, 숫자, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;만 사용할 수 있으며 영문자나 숫자로 시작해야 합니다.</translation>
+    </message>
+    <message>
+        <source>Add recordings</source>
+        <translation>녹화 파일 추가</translation>
+    </message>
+    <message>
+        <source>Exam ID</source>
+        <translation>시험 ID</translation>
+    </message>
+    <message>
+        <source>for example BIO-101</source>
+        <translation>예: BIO-101</translation>
+    </message>
+    <message>
+        <source>Recording kind</source>
+        <translation>녹화 종류</translation>
+    </message>
+    <message>
+        <source>Detect from file names</source>
+        <translation>파일 이름으로 자동 판단</translation>
+    </message>
+    <message>
+        <source>Add to queue</source>
+        <translation>대기열에 추가</translation>
+    </message>
+    <message numerus="yes">
+        <source>Also add %n file(s) that are not recordings</source>
+        <translation>
+            <numerusform>녹화 파일이 아닌 파일 %n개도 추가</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Not recordings: {names}. Usually these are notes or exports.</source>
+        <translation>녹화 파일이 아님: {names}. 보통 메모나 내보낸 문서입니다.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Add %n recording(s)</source>
+        <translation>
+            <numerusform>녹화 파일 %n개 추가</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>These files are not recordings</source>
+        <translation>녹화 파일이 아닙니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s), {size} in total</source>
+        <translation>
+            <numerusform>파일 %n개, 총 {size}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… 외 %n개</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>AddOutcome</name>
+    <message numerus="yes">
+        <source>%n file(s) already in the queue</source>
+        <translation>
+            <numerusform>%n개 파일이 이미 대기열에 있습니다</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Not added twice: {names}</source>
+        <translation>중복 추가하지 않음: {names}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) could not be added</source>
+        <translation>
+            <numerusform>%n개 파일을 추가하지 못했습니다</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>AppController</name>
+    <message>
+        <source>Add recordings</source>
+        <translation>녹화 파일 추가</translation>
+    </message>
+    <message>
+        <source>Recordings ({patterns});;All files (*)</source>
+        <translation>녹화 파일 ({patterns});;모든 파일 (*)</translation>
+    </message>
+    <message>
+        <source>Add a folder of recordings</source>
+        <translation>녹화 파일 폴더 추가</translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation>로그인 중…</translation>
+    </message>
+    <message>
+        <source>You are not signed in</source>
+        <translation>로그인되어 있지 않습니다</translation>
+    </message>
+    <message>
+        <source>Sign in to upload recordings. Files you add wait until then.</source>
+        <translation>녹화 파일을 업로드하려면 로그인하세요. 추가한 파일은 그때까지 기다립니다.</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>로그인</translation>
+    </message>
+    <message>
+        <source>Sign in to continue uploading</source>
+        <translation>업로드를 계속하려면 로그인하세요</translation>
+    </message>
+    <message>
+        <source>Your sign-in has ended. Uploads are waiting, and nothing is lost: sign in again and they continue where they stopped.</source>
+        <translation>로그인이 만료되었습니다. 업로드는 대기 중이며 잃어버린 것은 없습니다. 다시 로그인하면 멈춘 곳부터 이어집니다.</translation>
+    </message>
+    <message>
+        <source>Sign out while uploading?</source>
+        <translation>업로드 중에 로그아웃할까요?</translation>
+    </message>
+    <message>
+        <source>Uploads wait until you sign in again, then continue where they stopped.</source>
+        <translation>다시 로그인할 때까지 업로드가 대기하며, 로그인하면 멈춘 곳부터 이어집니다.</translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation>로그아웃</translation>
+    </message>
+    <message>
+        <source>Stay signed in</source>
+        <translation>로그인 유지</translation>
+    </message>
+    <message>
+        <source>Looking for recordings…</source>
+        <translation>녹화 파일을 찾는 중…</translation>
+    </message>
+    <message>
+        <source>No files found</source>
+        <translation>파일을 찾지 못했습니다</translation>
+    </message>
+    <message>
+        <source>The folder you chose holds no files to upload.</source>
+        <translation>선택한 폴더에 업로드할 파일이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Sign in to start uploading the files you added.</source>
+        <translation>추가한 파일의 업로드를 시작하려면 로그인하세요.</translation>
+    </message>
+    <message>
+        <source>New recordings found</source>
+        <translation>새 녹화 파일을 찾았습니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n recording(s) from the watched folder were queued.</source>
+        <translation>
+            <numerusform>감시 폴더의 녹화 파일 %n개를 대기열에 추가했습니다.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{file} was not uploaded</source>
+        <translation>{file} 파일을 업로드하지 못했습니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n recording(s) uploaded</source>
+        <translation>
+            <numerusform>녹화 파일 %n개를 모두 업로드했습니다</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every file arrived and was checked against the original.</source>
+        <translation>모든 파일이 도착했으며 원본과 일치하는지 확인했습니다.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n recording(s) need attention</source>
+        <translation>
+            <numerusform>녹화 파일 %n개를 확인해야 합니다</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{uploaded} uploaded. Check the files marked in red, then retry them.</source>
+        <translation>{uploaded}개 업로드 완료. 빨간색으로 표시된 파일을 확인한 뒤 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>History exported</source>
+        <translation>기록을 내보냈습니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n receipt(s) saved to {path}.</source>
+        <translation>
+            <numerusform>영수증 %n건을 {path}에 저장했습니다.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>내보내기 실패</translation>
+    </message>
+    <message>
+        <source>Proctor Uploader is still running</source>
+        <translation>Proctor Uploader가 계속 실행 중입니다</translation>
+    </message>
+    <message>
+        <source>Uploads continue in the background. Use the tray icon to open the window or to quit.</source>
+        <translation>업로드는 백그라운드에서 계속됩니다. 트레이 아이콘으로 창을 열거나 종료할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Quit while uploading?</source>
+        <translation>업로드 중에 종료할까요?</translation>
+    </message>
+    <message>
+        <source>Uploads stop now and continue where they stopped the next time you open Proctor Uploader. Nothing already sent is lost.</source>
+        <translation>업로드가 지금 멈추고, 다음에 Proctor Uploader를 열면 멈춘 곳부터 이어집니다. 이미 보낸 부분은 그대로 남습니다.</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>종료</translation>
+    </message>
+    <message>
+        <source>Keep uploading</source>
+        <translation>계속 업로드</translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>Proctor Uploader ran into a problem</source>
+        <translation>Proctor Uploader에 문제가 발생했습니다</translation>
+    </message>
+    <message>
+        <source>Something unexpected happened.</source>
+        <translation>예기치 않은 문제가 발생했습니다.</translation>
+    </message>
+    <message>
+        <source>Your uploads are safe: finished parts are kept, and unfinished files continue where they stopped. If this keeps happening, send the log file to your IT support.</source>
+        <translation>업로드는 안전합니다. 완료된 부분은 보존되고, 끝나지 않은 파일은 멈춘 곳부터 이어집니다. 이 문제가 계속되면 로그 파일을 IT 지원팀에 보내 주세요.</translation>
+    </message>
+    <message>
+        <source>Log file: {path}</source>
+        <translation>로그 파일: {path}</translation>
+    </message>
+    <message>
+        <source>Show details</source>
+        <translation>자세히 보기</translation>
+    </message>
+    <message>
+        <source>Copy details</source>
+        <translation>자세한 내용 복사</translation>
+    </message>
+    <message>
+        <source>Open log folder</source>
+        <translation>로그 폴더 열기</translation>
+    </message>
+</context>
+<context>
+    <name>EmptyState</name>
+    <message>
+        <source>Drop recordings here</source>
+        <translation>녹화 파일을 여기에 끌어다 놓으세요</translation>
+    </message>
+    <message>
+        <source>Drag video files or whole folders from your computer onto this window. Each file climbs to 100% and is checked when it arrives.</source>
+        <translation>컴퓨터의 동영상 파일이나 폴더를 이 창으로 끌어다 놓으세요. 각 파일이 100%까지 올라가고, 도착하면 확인됩니다.</translation>
+    </message>
+    <message>
+        <source>Add files…</source>
+        <translation>파일 추가…</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>폴더 추가…</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryModel</name>
+    <message>
+        <source>Uploaded</source>
+        <extracomment>The receipt of a row.</extracomment>
+        <translation>업로드 시각</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <source>Exam</source>
+        <translation>시험</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>종류</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>크기</translation>
+    </message>
+    <message>
+        <source>Storage key</source>
+        <translation>저장소 키</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryView</name>
+    <message>
+        <source>Search by file, exam, key or checksum</source>
+        <translation>파일, 시험, 키 또는 체크섬으로 검색</translation>
+    </message>
+    <message>
+        <source>Copy storage key</source>
+        <translation>저장소 키 복사</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>CSV로 내보내기…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n upload(s)</source>
+        <translation>
+            <numerusform>업로드 %n건</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{shown} of {total}</source>
+        <translation>{total}건 중 {shown}건</translation>
+    </message>
+    <message>
+        <source>Export upload history</source>
+        <translation>업로드 기록 내보내기</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 파일 (*.csv)</translation>
+    </message>
+</context>
+<context>
+    <name>LogView</name>
+    <message>
+        <source>not available</source>
+        <translation>사용할 수 없음</translation>
+    </message>
+    <message>
+        <source>Log file: {path}</source>
+        <translation>로그 파일: {path}</translation>
+    </message>
+    <message>
+        <source>Copy all</source>
+        <translation>모두 복사</translation>
+    </message>
+    <message>
+        <source>Open log folder</source>
+        <translation>로그 폴더 열기</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Add files…</source>
+        <translation>파일 추가…</translation>
+    </message>
+    <message>
+        <source>Add recordings to upload (Ctrl+O)</source>
+        <translation>업로드할 녹화 파일 추가 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>폴더 추가…</translation>
+    </message>
+    <message>
+        <source>Add every recording in a folder and its subfolders</source>
+        <translation>폴더와 하위 폴더의 모든 녹화 파일 추가</translation>
+    </message>
+    <message>
+        <source>Pause all</source>
+        <translation>모두 일시 중지</translation>
+    </message>
+    <message>
+        <source>Resume all</source>
+        <translation>모두 재개</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>설정</translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation>로그아웃</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>로그인</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>종료</translation>
+    </message>
+    <message>
+        <source>Uploads</source>
+        <translation>업로드</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>기록</translation>
+    </message>
+    <message>
+        <source>Logs</source>
+        <translation>로그</translation>
+    </message>
+    <message>
+        <source>Signed in as {account}</source>
+        <translation>로그인: {account}</translation>
+    </message>
+    <message>
+        <source>Not signed in</source>
+        <translation>로그인되지 않음</translation>
+    </message>
+    <message>
+        <source>Watching {folder}</source>
+        <translation>{folder} 감시 중</translation>
+    </message>
+    <message>
+        <source>New recordings in {folder} are uploaded automatically.</source>
+        <translation>{folder}에 새로 생기는 녹화 파일은 자동으로 업로드됩니다.</translation>
+    </message>
+    <message>
+        <source>Keeping the computer awake while uploading</source>
+        <translation>업로드하는 동안 컴퓨터가 절전 모드로 전환되지 않도록 유지 중</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cancel %n upload(s)?</source>
+        <translation>
+            <numerusform>업로드 %n건을 취소할까요?</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>What was already sent is discarded on the server. To upload these files later, you will have to add them again.</source>
+        <translation>이미 보낸 부분은 서버에서 삭제됩니다. 나중에 이 파일을 업로드하려면 다시 추가해야 합니다.</translation>
+    </message>
+    <message>
+        <source>Cancel uploads</source>
+        <translation>업로드 취소</translation>
+    </message>
+    <message>
+        <source>Keep uploading</source>
+        <translation>계속 업로드</translation>
+    </message>
+    <message>
+        <source>Ready. Drop recordings on this window to upload them.</source>
+        <translation>준비되었습니다. 녹화 파일을 이 창에 끌어다 놓으면 업로드됩니다.</translation>
+    </message>
+    <message>
+        <source>Sign in to continue uploading</source>
+        <translation>업로드를 계속하려면 로그인하세요</translation>
+    </message>
+    <message>
+        <source>{done} of {total} files uploaded</source>
+        <translation>파일 {total}개 중 {done}개 업로드됨</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{total} 중 {done}</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>{time} 남음</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) paused</source>
+        <translation>
+            <numerusform>파일 %n개 일시 중지됨</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing left to upload</source>
+        <translation>업로드할 파일이 없습니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) need attention</source>
+        <translation>
+            <numerusform>파일 %n개 확인 필요</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Notice</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>닫기</translation>
+    </message>
+</context>
+<context>
+    <name>QueueView</name>
+    <message>
+        <source>Pause</source>
+        <translation>일시 중지</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>재개</translation>
+    </message>
+    <message>
+        <source>Cancel upload</source>
+        <translation>업로드 취소</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>다시 시도</translation>
+    </message>
+    <message>
+        <source>Remove from list</source>
+        <translation>목록에서 제거</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>폴더에서 보기</translation>
+    </message>
+    <message>
+        <source>Copy storage key</source>
+        <translation>저장소 키 복사</translation>
+    </message>
+    <message>
+        <source>Remove all uploaded files from the list</source>
+        <translation>업로드 완료된 파일을 모두 목록에서 제거</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>설정</translation>
+    </message>
+    <message>
+        <source>Uploads</source>
+        <translation>업로드</translation>
+    </message>
+    <message>
+        <source>Watch folder</source>
+        <translation>감시 폴더</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>일반</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>연결</translation>
+    </message>
+    <message>
+        <source>Speed and parallel uploads</source>
+        <translation>속도 및 동시 업로드</translation>
+    </message>
+    <message>
+        <source>Files at the same time</source>
+        <translation>동시에 올릴 파일 수</translation>
+    </message>
+    <message>
+        <source>Parts per file at the same time</source>
+        <translation>파일당 동시에 보낼 조각 수</translation>
+    </message>
+    <message>
+        <source>Part size</source>
+        <translation>조각 크기</translation>
+    </message>
+    <message>
+        <source>Automatic (recommended)</source>
+        <translation>자동 (권장)</translation>
+    </message>
+    <message>
+        <source>Bandwidth</source>
+        <translation>대역폭</translation>
+    </message>
+    <message>
+        <source>Limit upload speed to</source>
+        <translation>업로드 속도 제한</translation>
+    </message>
+    <message>
+        <source>Use a different limit during part of the day</source>
+        <translation>하루 중 특정 시간대에는 다른 제한 사용</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>시간대</translation>
+    </message>
+    <message>
+        <source>until</source>
+        <translation>~</translation>
+    </message>
+    <message>
+        <source>Limit then</source>
+        <translation>이 시간대 제한</translation>
+    </message>
+    <message>
+        <source>For example, stay gentle on the school&apos;s network during lessons and upload at full speed in the evening.</source>
+        <translation>예를 들어 수업 시간에는 학교 네트워크에 부담을 덜 주고, 저녁에는 최대 속도로 업로드할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Upload new recordings from a folder automatically</source>
+        <translation>폴더에 새로 생기는 녹화 파일을 자동으로 업로드</translation>
+    </message>
+    <message>
+        <source>Watched folder</source>
+        <translation>감시할 폴더</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>폴더</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>찾아보기…</translation>
+    </message>
+    <message>
+        <source>Exam ID</source>
+        <translation>시험 ID</translation>
+    </message>
+    <message>
+        <source>for example BIO-101</source>
+        <translation>예: BIO-101</translation>
+    </message>
+    <message>
+        <source>Recording kind</source>
+        <translation>녹화 종류</translation>
+    </message>
+    <message>
+        <source>Wait until unchanged for</source>
+        <translation>변경이 멈춘 후 대기 시간</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation>초</translation>
+    </message>
+    <message>
+        <source>Subfolders are included. A file is queued once it has stopped growing, and never twice, even after a restart. Webcam and screen files are recognised by their names.</source>
+        <translation>하위 폴더도 포함됩니다. 파일은 크기가 더 이상 늘지 않을 때 대기열에 추가되며, 다시 시작해도 두 번 추가되지 않습니다. 웹캠과 화면 녹화 파일은 이름으로 구분합니다.</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>시스템 기본값</translation>
+    </message>
+    <message>
+        <source>Start minimised to the tray</source>
+        <translation>시작할 때 트레이로 최소화</translation>
+    </message>
+    <message>
+        <source>Keep the computer awake while uploading</source>
+        <translation>업로드하는 동안 컴퓨터 절전 모드 방지</translation>
+    </message>
+    <message>
+        <source>Show notifications</source>
+        <translation>알림 표시</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>서버</translation>
+    </message>
+    <message>
+        <source>Certificate authority (PEM file)</source>
+        <translation>인증 기관 (PEM 파일)</translation>
+    </message>
+    <message>
+        <source>Use the system&apos;s certificates</source>
+        <translation>시스템 인증서 사용</translation>
+    </message>
+    <message>
+        <source>Allow unencrypted http:// to other computers (not recommended)</source>
+        <translation>다른 컴퓨터로 암호화되지 않은 http:// 연결 허용 (권장하지 않음)</translation>
+    </message>
+    <message>
+        <source>Change these only when your IT department asks you to. The server address is changed by signing out and in again.</source>
+        <translation>IT 부서에서 요청한 경우에만 변경하세요. 서버 주소는 로그아웃한 뒤 다시 로그인하여 변경합니다.</translation>
+    </message>
+    <message>
+        <source>Choose the folder to watch</source>
+        <translation>감시할 폴더 선택</translation>
+    </message>
+    <message>
+        <source>Choose the certificate authority file</source>
+        <translation>인증 기관 파일 선택</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>인증서 (*.pem *.crt *.cer);;모든 파일 (*)</translation>
+    </message>
+    <message>
+        <source>Choose the folder to watch.</source>
+        <translation>감시할 폴더를 선택하세요.</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in</source>
+        <translation>로그인</translation>
+    </message>
+    <message>
+        <source>Sign in to Proctor Uploader</source>
+        <translation>Proctor Uploader 로그인</translation>
+    </message>
+    <message>
+        <source>Use the account your organisation gave you for uploads.</source>
+        <translation>기관에서 업로드용으로 받은 계정을 사용하세요.</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>서버 주소</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>사용자 이름</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>비밀번호</translation>
+    </message>
+    <message>
+        <source>Keep me signed in on this computer</source>
+        <translation>이 컴퓨터에서 로그인 상태 유지</translation>
+    </message>
+    <message>
+        <source>Stores a sign-in token (never your password) in this computer&apos;s password store.</source>
+        <translation>로그인 토큰을 이 컴퓨터의 암호 저장소에 보관합니다. 비밀번호는 저장하지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Show or hide the password</source>
+        <translation>비밀번호 표시/숨기기</translation>
+    </message>
+    <message>
+        <source>Sign in for this session only</source>
+        <translation>이번 세션에만 로그인</translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation>로그인 중…</translation>
+    </message>
+    <message>
+        <source>Too many sign-in attempts</source>
+        <translation>로그인 시도 횟수 초과</translation>
+    </message>
+    <message numerus="yes">
+        <source>The server is refusing sign-ins for a while. Try again in about %n minute(s).</source>
+        <translation>
+            <numerusform>서버가 당분간 로그인을 거부하고 있습니다. 약 %n분 후에 다시 시도하세요.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The server is refusing sign-ins for a while. Wait a few minutes, then try again.</source>
+        <translation>서버가 당분간 로그인을 거부하고 있습니다. 몇 분 기다린 후 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Wrong user name or password</source>
+        <translation>사용자 이름 또는 비밀번호가 올바르지 않습니다</translation>
+    </message>
+    <message>
+        <source>Check them and try again. Passwords are case-sensitive.</source>
+        <translation>확인한 후 다시 시도하세요. 비밀번호는 대소문자를 구분합니다.</translation>
+    </message>
+</context>
+<context>
+    <name>TrayController</name>
+    <message>
+        <source>Show Proctor Uploader</source>
+        <translation>Proctor Uploader 열기</translation>
+    </message>
+    <message>
+        <source>Pause all</source>
+        <translation>모두 일시 중지</translation>
+    </message>
+    <message>
+        <source>Resume all</source>
+        <translation>모두 재개</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>종료</translation>
+    </message>
+    <message>
+        <source>{percent}% · {done} of {total} files uploaded</source>
+        <translation>{percent}% · 파일 {total}개 중 {done}개 업로드됨</translation>
+    </message>
+    <message>
+        <source>Nothing uploading</source>
+        <translation>업로드 중인 파일 없음</translation>
+    </message>
+    <message>
+        <source>Sign in to continue</source>
+        <translation>계속하려면 로그인하세요</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) need attention</source>
+        <translation>
+            <numerusform>파일 %n개 확인 필요</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UploadQueueModel</name>
+    <message>
+        <source>File</source>
+        <extracomment>The job snapshot of a row, with its latest progress merged in. Progress of a row as a fraction from 0.0 to 1.0.</extracomment>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <source>Exam</source>
+        <translation>시험</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>종류</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>크기</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>진행률</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>속도</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>남은 시간</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>상태</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{total} 중 {done}</translation>
+    </message>
+    <message>
+        <source>Storage key: {key}</source>
+        <translation>저장소 키: {key}</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <source>Something went wrong</source>
+        <translation>문제가 발생했습니다</translation>
+    </message>
+    <message>
+        <source>An unexpected problem occurred. Please try again; if it keeps happening, send the log file.</source>
+        <translation>예기치 않은 문제가 발생했습니다. 다시 시도해 보시고, 계속되면 로그 파일을 보내 주세요.</translation>
+    </message>
+    <message>
+        <source>Sign-in needed</source>
+        <translation>로그인 필요</translation>
+    </message>
+    <message>
+        <source>Your sign-in has expired or was refused. Please sign in again.</source>
+        <translation>로그인이 만료되었거나 거부되었습니다. 다시 로그인하세요.</translation>
+    </message>
+    <message>
+        <source>Sign-in failed</source>
+        <translation>로그인 실패</translation>
+    </message>
+    <message>
+        <source>The user name or password is not correct. Check them and try again.</source>
+        <translation>사용자 이름 또는 비밀번호가 올바르지 않습니다. 확인한 후 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Account refused</source>
+        <translation>계정이 거부됨</translation>
+    </message>
+    <message>
+        <source>The server refused this account. Ask your organisation&apos;s administrator.</source>
+        <translation>서버가 이 계정을 거부했습니다. 기관 관리자에게 문의하세요.</translation>
+    </message>
+    <message>
+        <source>Too many sign-in attempts</source>
+        <translation>로그인 시도 횟수 초과</translation>
+    </message>
+    <message>
+        <source>Too many failed sign-in attempts. Please wait a few minutes, then try again.</source>
+        <translation>로그인에 너무 많이 실패했습니다. 몇 분 기다린 후 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Cannot remember your sign-in</source>
+        <translation>로그인 상태를 저장할 수 없음</translation>
+    </message>
+    <message>
+        <source>No secure password store (keyring) is available on this computer, so your sign-in cannot be remembered. You can sign in for this session only.</source>
+        <translation>이 컴퓨터에는 안전한 암호 저장소(키링)가 없어 로그인 상태를 저장할 수 없습니다. 이번 세션에만 로그인할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Password store locked</source>
+        <translation>암호 저장소가 잠겨 있음</translation>
+    </message>
+    <message>
+        <source>The computer&apos;s password store is locked or refused access. Unlock it, or sign in for this session only.</source>
+        <translation>컴퓨터의 암호 저장소가 잠겨 있거나 접근이 거부되었습니다. 잠금을 해제하거나 이번 세션에만 로그인하세요.</translation>
+    </message>
+    <message>
+        <source>Network problem</source>
+        <translation>네트워크 문제</translation>
+    </message>
+    <message>
+        <source>The server could not be reached. Check the network connection; uploads continue when it is back.</source>
+        <translation>서버에 연결할 수 없습니다. 네트워크 연결을 확인하세요. 연결이 복구되면 업로드가 이어집니다.</translation>
+    </message>
+    <message>
+        <source>Server not answering</source>
+        <translation>서버 응답 없음</translation>
+    </message>
+    <message>
+        <source>The server did not answer in time. Check the network connection; uploads continue when the server answers again.</source>
+        <translation>서버가 제시간에 응답하지 않았습니다. 네트워크 연결을 확인하세요. 서버가 다시 응답하면 업로드가 이어집니다.</translation>
+    </message>
+    <message>
+        <source>Server not found</source>
+        <translation>서버를 찾을 수 없음</translation>
+    </message>
+    <message>
+        <source>The server&apos;s name could not be found. Check the server address and the network connection.</source>
+        <translation>서버 이름을 찾을 수 없습니다. 서버 주소와 네트워크 연결을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Server not reachable</source>
+        <translation>서버에 연결할 수 없음</translation>
+    </message>
+    <message>
+        <source>The server refused the connection: it may be down, or the address or port may be wrong.</source>
+        <translation>서버가 연결을 거부했습니다. 서버가 꺼져 있거나 주소 또는 포트가 잘못되었을 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Connection dropped</source>
+        <translation>연결이 끊김</translation>
+    </message>
+    <message>
+        <source>The connection to the server was interrupted. It will be tried again.</source>
+        <translation>서버와의 연결이 끊겼습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Secure connection failed</source>
+        <translation>보안 연결 실패</translation>
+    </message>
+    <message>
+        <source>The server&apos;s security certificate could not be verified. Check the server address; if your organisation uses its own certificate authority, set its CA bundle in Settings.</source>
+        <translation>서버의 보안 인증서를 확인할 수 없습니다. 서버 주소를 확인하세요. 기관에서 자체 인증 기관을 사용한다면 설정에서 CA 번들을 지정하세요.</translation>
+    </message>
+    <message>
+        <source>Server error</source>
+        <translation>서버 오류</translation>
+    </message>
+    <message>
+        <source>The server could not handle the request. It will be tried again.</source>
+        <translation>서버가 요청을 처리하지 못했습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Request refused</source>
+        <translation>요청이 거부됨</translation>
+    </message>
+    <message>
+        <source>The server refused the request. If this keeps happening, send the log file.</source>
+        <translation>서버가 요청을 거부했습니다. 계속 이런 일이 생기면 로그 파일을 보내 주세요.</translation>
+    </message>
+    <message>
+        <source>Server address moved</source>
+        <translation>서버 주소가 바뀜</translation>
+    </message>
+    <message>
+        <source>The server redirected the request. Use the final server address (usually the https:// one).</source>
+        <translation>서버가 요청을 다른 주소로 넘겼습니다. 최종 서버 주소(보통 https:// 주소)를 사용하세요.</translation>
+    </message>
+    <message>
+        <source>Not a Proctor Uploader server</source>
+        <translation>Proctor Uploader 서버가 아님</translation>
+    </message>
+    <message>
+        <source>This server does not offer the Proctor Uploader service at this address. Check the server address.</source>
+        <translation>이 주소에서는 Proctor Uploader 서비스를 제공하지 않습니다. 서버 주소를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Unexpected server response</source>
+        <translation>예상하지 못한 서버 응답</translation>
+    </message>
+    <message>
+        <source>The server sent an answer this app does not understand. It will be tried again.</source>
+        <translation>서버가 이 앱이 이해할 수 없는 응답을 보냈습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Upload not found on the server</source>
+        <translation>서버에 업로드 정보가 없음</translation>
+    </message>
+    <message>
+        <source>The server no longer knows this upload. The file will be uploaded again from the start.</source>
+        <translation>서버에 이 업로드 정보가 더 이상 없습니다. 파일을 처음부터 다시 업로드합니다.</translation>
+    </message>
+    <message>
+        <source>Upload link expired</source>
+        <translation>업로드 링크 만료</translation>
+    </message>
+    <message>
+        <source>An upload link expired before it was used; a new one is requested automatically.</source>
+        <translation>업로드 링크가 사용되기 전에 만료되었습니다. 새 링크를 자동으로 요청합니다.</translation>
+    </message>
+    <message>
+        <source>Storage error</source>
+        <translation>저장소 오류</translation>
+    </message>
+    <message>
+        <source>The storage server refused a part of the upload. It will be tried again.</source>
+        <translation>저장소 서버가 업로드의 일부를 거부했습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Integrity check failed</source>
+        <translation>무결성 검사 실패</translation>
+    </message>
+    <message>
+        <source>The stored copy does not match the file on this computer, so the upload was not accepted.</source>
+        <translation>저장된 사본이 이 컴퓨터의 파일과 일치하지 않아 업로드가 인정되지 않았습니다.</translation>
+    </message>
+    <message>
+        <source>Computer clock is wrong</source>
+        <translation>컴퓨터 시계가 맞지 않음</translation>
+    </message>
+    <message>
+        <source>This computer&apos;s date or time is wrong, so the storage server refused the upload. Set the clock automatically, then resume.</source>
+        <translation>이 컴퓨터의 날짜나 시간이 맞지 않아 저장소 서버가 업로드를 거부했습니다. 시계를 자동으로 맞춘 후 재개하세요.</translation>
+    </message>
+    <message>
+        <source>File changed</source>
+        <translation>파일이 변경됨</translation>
+    </message>
+    <message>
+        <source>The recording was changed, moved or deleted after it was queued, so it was not uploaded. Check the file, then add it again.</source>
+        <translation>대기열에 추가된 후 녹화 파일이 변경, 이동 또는 삭제되어 업로드하지 않았습니다. 파일을 확인한 후 다시 추가하세요.</translation>
+    </message>
+    <message>
+        <source>File missing</source>
+        <translation>파일이 없음</translation>
+    </message>
+    <message>
+        <source>The file no longer exists. It may have been moved or deleted.</source>
+        <translation>파일이 더 이상 없습니다. 이동되었거나 삭제되었을 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>File unreadable</source>
+        <translation>파일을 읽을 수 없음</translation>
+    </message>
+    <message>
+        <source>The file cannot be read. Check that it is not open in another program.</source>
+        <translation>파일을 읽을 수 없습니다. 다른 프로그램에서 열려 있지 않은지 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Not a file</source>
+        <translation>일반 파일이 아님</translation>
+    </message>
+    <message>
+        <source>This is not a regular file, so it cannot be uploaded.</source>
+        <translation>일반 파일이 아니므로 업로드할 수 없습니다.</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>중단됨</translation>
+    </message>
+    <message>
+        <source>The work on this file was stopped.</source>
+        <translation>이 파일에 대한 작업이 중단되었습니다.</translation>
+    </message>
+    <message>
+        <source>Cannot save upload progress</source>
+        <translation>업로드 진행 상황을 저장할 수 없음</translation>
+    </message>
+    <message>
+        <source>Upload progress cannot be saved on this computer (the disk may be full or read-only). Free some space, then resume.</source>
+        <translation>이 컴퓨터에 업로드 진행 상황을 저장할 수 없습니다(디스크가 가득 찼거나 읽기 전용일 수 있습니다). 공간을 확보한 후 재개하세요.</translation>
+    </message>
+    <message>
+        <source>Cannot create app folder</source>
+        <translation>앱 폴더를 만들 수 없음</translation>
+    </message>
+    <message>
+        <source>The app cannot create its folders on this computer. Check the disk space and permissions.</source>
+        <translation>이 컴퓨터에 앱 폴더를 만들 수 없습니다. 디스크 공간과 권한을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Cannot save settings</source>
+        <translation>설정을 저장할 수 없음</translation>
+    </message>
+    <message>
+        <source>The settings could not be saved. Check the disk space and permissions.</source>
+        <translation>설정을 저장하지 못했습니다. 디스크 공간과 권한을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Cannot write the log</source>
+        <translation>로그를 기록할 수 없음</translation>
+    </message>
+    <message>
+        <source>The log file cannot be written. The app keeps working without it.</source>
+        <translation>로그 파일을 기록할 수 없습니다. 앱은 로그 없이 계속 동작합니다.</translation>
+    </message>
+    <message>
+        <source>Invalid server address</source>
+        <translation>잘못된 서버 주소</translation>
+    </message>
+    <message>
+        <source>Enter the server address as given by your organisation, e.g. https://uploads.example.edu.</source>
+        <translation>기관에서 안내한 서버 주소를 입력하세요 (예: https://uploads.example.edu).</translation>
+    </message>
+    <message>
+        <source>Insecure server address</source>
+        <translation>안전하지 않은 서버 주소</translation>
+    </message>
+    <message>
+        <source>The server address must start with https:// so your password and recordings are protected. Plain http:// is only allowed for a server on this computer.</source>
+        <translation>비밀번호와 녹화 파일을 보호하기 위해 서버 주소는 https://로 시작해야 합니다. http://는 이 컴퓨터에 있는 서버에만 허용됩니다.</translation>
+    </message>
+    <message>
+        <source>Invalid setting</source>
+        <translation>잘못된 설정</translation>
+    </message>
+    <message>
+        <source>A setting has an invalid value.</source>
+        <translation>설정 값이 올바르지 않습니다.</translation>
+    </message>
+</context>
+<context>
+    <name>text</name>
+    <message>
+        <source>{size}/s</source>
+        <translation>{size}/s</translation>
+    </message>
+    <message>
+        <source>under a minute</source>
+        <translation>1분 미만</translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n min</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n분</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n days</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n일</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n h</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n시간</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>about {hours} h {minutes} min</source>
+        <translation>약 {hours}시간 {minutes}분</translation>
+    </message>
+    <message>
+        <source>Webcam</source>
+        <translation>웹캠</translation>
+    </message>
+    <message>
+        <source>Screen</source>
+        <translation>화면</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>기타</translation>
+    </message>
+    <message>
+        <source>Waiting to start</source>
+        <translation>대기 중</translation>
+    </message>
+    <message>
+        <source>Uploading</source>
+        <translation>업로드 중</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>일시 중지됨</translation>
+    </message>
+    <message>
+        <source>Waiting for the network</source>
+        <translation>네트워크 연결 대기 중</translation>
+    </message>
+    <message>
+        <source>Sign-in needed</source>
+        <translation>로그인 필요</translation>
+    </message>
+    <message>
+        <source>Checking the upload</source>
+        <translation>업로드 확인 중</translation>
+    </message>
+    <message>
+        <source>Uploaded</source>
+        <translation>업로드 완료</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>실패</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>취소됨</translation>
+    </message>
+    <message>
+        <source>File changed</source>
+        <translation>파일이 변경됨</translation>
+    </message>
+</context>
+</TS>
