@@ -60,3 +60,13 @@ def make_job(**overrides: Any) -> JobSnapshot:
 @pytest.fixture
 def job_factory() -> Callable[..., JobSnapshot]:
     return make_job
+
+
+# Real servers on 127.0.0.1 (moto S3 + the backend under uvicorn) and a real Secret Service.
+from tests.support.fixtures import (  # noqa: E402, F401 - fixtures used by this folder's tests
+    account,
+    api_backend,
+    moto_s3,
+    secret_service_keyring,
+    use_secret_service,
+)
