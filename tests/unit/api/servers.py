@@ -30,6 +30,7 @@ class Answer:
     status: int = 200
     body: bytes = b'{"status": "ok", "version": "test"}'
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    truncate: bool = False  # promise more bytes than sent, then close: a body cut off on the way
 
 
 class CannedServer:
@@ -58,9 +59,12 @@ class CannedServer:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
+                promised = len(answer.body) + (1000 if answer.truncate else 0)
+                self.send_header("Content-Length", str(promised))
                 self.end_headers()
                 self.wfile.write(answer.body)
+                if answer.truncate:
+                    self.close_connection = True
 
             do_GET = do_POST = do_DELETE = _reply
 

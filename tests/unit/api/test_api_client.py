@@ -3,6 +3,7 @@ front of it, canned servers for odd answers, and a self-signed HTTPS server."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import socket
 from collections.abc import Iterator
@@ -208,7 +209,11 @@ def test_full_upload_flow(
     sha = hashlib.sha256(data).hexdigest()
     with signed_in(api_backend, account) as client:
         created = client.create_upload(
-            filename="cam 1.webm", size=len(data), content_type="video/webm", metadata=META
+            filename="cam 1.webm",
+            size=len(data),
+            content_type="video/webm",
+            metadata=META,
+            sha256=sha,
         )
         assert created.part_count == 1
         assert created.key.startswith("recordings/webcam/")
@@ -562,3 +567,74 @@ def test_https_to_a_plain_http_port_is_a_tls_error(canned: CannedServer) -> None
 def test_missing_ca_bundle_is_reported_at_construction(tmp_path: Path) -> None:
     with pytest.raises(TlsError, match="does not exist"):
         ApiClient("https://uploads.example.edu", ca_bundle=str(tmp_path / "missing.pem"))
+
+
+def test_checksums_are_bound_into_the_signature(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    data = b"x" * 1000
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    with signed_in(api_backend, account) as client:
+        created = client.create_upload(
+            filename="c.mp4", size=len(data), content_type="video/mp4", metadata=META
+        )
+        signed = client.sign_parts(created.upload_id, [1], checksums={1: md5})
+        part = signed.parts[0]
+        assert part.headers.get("Content-MD5") == md5
+        put = requests.put(part.url, data=data, headers=part.headers, timeout=30)
+        assert put.status_code == 200
+        client.abort(created.upload_id)
+
+
+def test_proxies_from_the_environment_are_used(
+    canned: CannedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", canned.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # 127.0.0.2 serves nothing: only the proxy can answer.
+    with ApiClient(f"http://127.0.0.2:{closed_port()}") as client:
+        assert client.health()["status"] == "ok"
+    method, target, _ = canned.requests[0]
+    assert (method, target) == ("GET", f"{client.server_url}/api/v1/health")
+
+
+def test_an_unreachable_proxy_is_a_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with ApiClient("http://127.0.0.2:8000") as client, pytest.raises(NetworkError) as info:
+        client.health()
+    assert "proxy" in info.value.message
+
+
+def test_a_body_cut_off_is_a_network_error(canned: CannedServer) -> None:
+    canned.answer = Answer(200, b'{"status": "o', truncate=True)
+    with ApiClient(canned.url) as client, pytest.raises(NetworkError) as info:
+        client.health()
+    assert info.value.retryable
+
+
+def test_empty_and_malformed_answers(canned: CannedServer) -> None:
+    canned.answer = Answer(204, b"")
+    with ApiClient(canned.url) as client, pytest.raises(BackendError, match="empty answer"):
+        client.health()
+    canned.answer = Answer(200, b'{"parts": 5}')
+    with (
+        ApiClient(canned.url, tokens=Tokens("t", [])) as client,
+        pytest.raises(BackendError, match="malformed"),
+    ):
+        client.list_parts("u1")
+
+
+def test_a_ca_bundle_removed_after_start_is_a_tls_error(
+    tls_server_ok: tuple[CannedServer, Path], tmp_path: Path
+) -> None:
+    server, cert = tls_server_ok
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(cert.read_bytes())
+    with ApiClient(server.url, ca_bundle=str(bundle)) as client:
+        assert client.health()["status"] == "ok"
+        bundle.unlink()
+        with pytest.raises(TlsError, match="cannot be read"):
+            client.health()

@@ -397,3 +397,95 @@ def test_a_fresh_session_is_signed_out(signed_out_session: AuthSession) -> None:
     with pytest.raises(AuthError):
         signed_out_session.refresh()
     signed_out_session.sign_out()  # harmless
+
+
+# -- changes while signed in ----------------------------------------------------------------------
+
+
+def test_failed_sign_in_keeps_the_current_session(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    session = session_with(MemoryCredentialStore())
+    session.sign_in(api_backend.url, *account, remember=False)
+    api = session.api()
+    with pytest.raises(AuthError):
+        session.sign_in(api_backend.url, account[0], "wrong", remember=False)
+    assert session.is_signed_in
+    assert api.me().username == account[0]  # the shared client was not closed
+
+
+def test_signing_in_to_another_server_switches_clients(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    session = session_with(MemoryCredentialStore())
+    session.sign_in(api_backend.url, *account, remember=False)
+    first = session.api()
+    # The same backend under another name is another server as far as the session knows.
+    other = api_backend.url.replace("127.0.0.1", "localhost")
+    session.sign_in(other, *account, remember=False)
+    assert session.server_url == other
+    second = session.api()
+    assert second is not first
+    assert second.server_url == other
+    assert second.me().username == account[0]
+
+
+def test_signed_out_while_a_refresh_was_in_flight(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    sessions: list[AuthSession] = []
+
+    class SignsOutMidway(CountingClient):
+        def refresh(self, refresh_token: str) -> TokenPair:
+            pair = super().refresh(refresh_token)
+            sessions[0].sign_out()  # the user clicked "Sign out" meanwhile
+            return pair
+
+    session = AuthSession(store=MemoryCredentialStore(), api_factory=SignsOutMidway)
+    sessions.append(session)
+    session.sign_in(api_backend.url, *account, remember=False)
+    with pytest.raises(AuthError, match="signed out"):
+        session.refresh()
+    assert not session.is_signed_in
+    assert session.access_token() is None
+
+
+def test_signed_in_again_while_a_refresh_was_in_flight(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    sessions: list[AuthSession] = []
+
+    class SignsInMidway(CountingClient):
+        def refresh(self, refresh_token: str) -> TokenPair:
+            pair = super().refresh(refresh_token)
+            if CountingClient.refreshes == 1:
+                sessions[0].sign_in(api_backend.url, *account, remember=False)
+            return pair
+
+    session = AuthSession(store=MemoryCredentialStore(), api_factory=SignsInMidway)
+    sessions.append(session)
+    session.sign_in(api_backend.url, *account, remember=False)
+    token = session.refresh()  # the newer sign-in's token is the one to use
+    assert token == session.access_token()
+    assert session.api().me().username == account[0]
+
+
+def test_refused_while_another_sign_in_happened(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    sessions: list[AuthSession] = []
+
+    class RefusedAfterNewSignIn(CountingClient):
+        def refresh(self, refresh_token: str) -> TokenPair:
+            if CountingClient.refreshes == 0:
+                self.logout(refresh_token)
+                sessions[0].sign_in(api_backend.url, *account, remember=False)
+            return super().refresh(refresh_token)
+
+    session = AuthSession(store=MemoryCredentialStore(), api_factory=RefusedAfterNewSignIn)
+    sessions.append(session)
+    session.sign_in(api_backend.url, *account, remember=False)
+    with pytest.raises(AuthError):
+        session.refresh()
+    assert session.is_signed_in  # the newer sign-in is not thrown away
+    assert session.api().me().username == account[0]
