@@ -25,6 +25,8 @@ _AWKWARD = re.compile(r'[\\{}^%`\[\]"<>~#|?*:;&$@=+,\']')
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"_{2,}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+# Look-alikes of / and \ that NFKC does not fold (Unicode TR39 confusables).
+_SLASH_LOOKALIKES = frozenset("\u2044\u2215\u29f8\u2571\u2216\u29f5\u29f9\ufe68")
 
 
 def _is_control(ch: str) -> bool:
@@ -53,6 +55,23 @@ def validate_filename(name: str) -> str:
     return name
 
 
+def _fold_lookalikes(name: str) -> str:
+    """Fold stand-ins for ASCII punctuation (fullwidth ／ ． ＼, the leader ‥, slash look-alikes)
+    into the ASCII they imitate, so the rules for ASCII apply to them too.
+
+    Otherwise `..／bob／x` passes as one name, reads as a path in a listing, and becomes one for
+    any tool that applies NFKC.
+    """
+    out = []
+    for ch in name:
+        folded = "/" if ch in _SLASH_LOOKALIKES else unicodedata.normalize("NFKC", ch)
+        if folded != ch and folded.isascii() and not any(c.isalnum() for c in folded):
+            out.append(folded)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def sanitise_filename(name: str) -> str:
     """The key-safe form of a validated filename: awkward characters become `_`, letters stay.
 
@@ -60,7 +79,8 @@ def sanitise_filename(name: str) -> str:
         ValueError: Nothing usable is left (e.g. the name was only punctuation).
     """
     name = validate_filename(name)
-    cleaned = _AWKWARD.sub("_", name)
+    cleaned = _fold_lookalikes(name).replace("/", "_")
+    cleaned = _AWKWARD.sub("_", cleaned)
     cleaned = _SPACES.sub("_", cleaned)
     cleaned = _REPEATS.sub("_", cleaned)
     # No hidden files, no trailing dots or underscores (Windows strips trailing dots).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def seaweedfs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3E
         yield endpoint
 
 
-def start_stack(endpoint: S3Endpoint, data_dir: Path, **overrides: object) -> Iterator[Stack]:
+def start_stack(endpoint: S3Endpoint, data_dir: Path, **overrides: Any) -> Generator[Stack]:
     """The backend against a fresh bucket, with users alice and bob and the admin carol."""
     bucket = make_bucket(endpoint)
     with run_backend(endpoint, bucket=bucket, data_dir=data_dir, **overrides) as running:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def test_a_parallel_burst_gets_no_more_guesses_than_the_limit(throttled: Stack) 
 
 def test_the_count_survives_a_backend_restart(moto_endpoint: S3Endpoint, tmp_path: Path) -> None:
     data_dir = tmp_path / "b"
-    stacks = start_stack(moto_endpoint, data_dir, login_max_failures=LIMIT)
+    stacks: Generator[Stack] = start_stack(moto_endpoint, data_dir, login_max_failures=LIMIT)
     stack = next(stacks)
     for _ in range(LIMIT):
         _login(stack, "alice", "wrong guess")
