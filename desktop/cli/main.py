@@ -121,8 +121,9 @@ def main(argv: list[str]) -> int:
         hook = _app_hook("run_demo")
         return EXIT_FAILED if hook is None else hook(argv[1:])
     if argv[0] == "--self-test":
-        hook = _app_hook("self_test")
-        return EXIT_FAILED if hook is None else hook(argv[1:])
+        from desktop.selftest import main as self_test
+
+        return self_test(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
