@@ -7,8 +7,8 @@ one attempt (plus one retry after refreshing an expired access token): retry pol
 engine, which knows whether waiting is worth it.
 
 Nothing ``requests`` raises leaves this module: :func:`convert_http_errors` turns transport
-exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors` (STYLE
-E2).
+exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors`
+(STYLE E2); both live in :mod:`desktop.api.http_errors` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from enum import Enum
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -27,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from desktop import __version__
+from desktop.api.http_errors import RequestContext, convert_http_errors, error_from_response
 from desktop.api.models import (
     CreatedUpload,
     RemotePart,
@@ -37,15 +36,7 @@ from desktop.api.models import (
     User,
 )
 from desktop.api.urls import API_PREFIX, validate_server_url
-from desktop.errors import (
-    AuthError,
-    BackendError,
-    NetworkError,
-    TlsError,
-    TooManyAttemptsError,
-    UploaderError,
-    UploadNotFoundError,
-)
+from desktop.errors import AuthError, BackendError, TlsError
 
 __all__ = [
     "MAX_PARTS_PER_SIGN",
@@ -61,8 +52,6 @@ logger = logging.getLogger(__name__)
 #: The backend signs at most this many parts per call; larger requests are split.
 MAX_PARTS_PER_SIGN = 100
 
-_UPLOAD_NOT_FOUND_CODES = frozenset({"upload_not_found", "not_found", "no_such_upload"})
-
 
 class TokenProvider(Protocol):
     """Where the client gets bearer tokens (``desktop.auth.session.AuthSession`` is one)."""
@@ -74,247 +63,6 @@ class TokenProvider(Protocol):
     def refresh(self) -> str:
         """Get a new access token; raise AuthError when the user must sign in again."""
         ...
-
-
-class _Context(Enum):
-    """What a request was for, so the same status can get the message that fits."""
-
-    GENERIC = "generic"
-    LOGIN = "login"
-    REFRESH = "refresh"
-    UPLOAD = "upload"  # a request about one upload id: 404 means the upload is gone
-
-
-@contextmanager
-def convert_http_errors(server_url: str = "") -> Iterator[None]:
-    """Turn transport exceptions raised inside the block into :mod:`desktop.errors`.
-
-    Args:
-        server_url: Named in messages so the proctor knows which server failed.
-
-    Raises:
-        TlsError: Certificate problems, or a CA bundle that cannot be read.
-        NetworkError: DNS, refused or reset connections, timeouts, proxy failures, broken responses.
-    """
-    where = f"the server at {server_url}" if server_url else "the server"
-    try:
-        yield
-    except requests.exceptions.SSLError as exc:
-        raise _tls_error(str(exc), where) from exc
-    except requests.exceptions.ProxyError as exc:
-        raise NetworkError(
-            f"The proxy server refused or dropped the connection to {where}. Check the proxy "
-            "settings (HTTPS_PROXY) or ask IT."
-        ) from exc
-    except requests.exceptions.Timeout as exc:
-        raise NetworkError(
-            f"{where[0].upper()}{where[1:]} did not answer in time. Check the network connection; "
-            "the upload continues when the server answers again.",
-            title="Server not answering",
-        ) from exc
-    except requests.exceptions.ConnectionError as exc:
-        raise _connection_error(str(exc), where) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-        raise NetworkError(
-            f"The address of {where} is not valid. Check the server address.", retryable=False
-        ) from exc
-    except requests.exceptions.RequestException as exc:
-        # ChunkedEncodingError, ContentDecodingError and friends: the answer broke off on the way.
-        raise NetworkError(
-            f"The connection to {where} broke off ({type(exc).__name__}). It will be tried again."
-        ) from exc
-    except OSError as exc:
-        # requests raises a plain OSError when the configured CA bundle cannot be read.
-        if "CA certificate bundle" in str(exc):
-            raise TlsError(
-                "The CA bundle file set in Settings cannot be read. Check the path, or clear it "
-                "to use the system's certificates."
-            ) from exc
-        raise NetworkError(f"Could not talk to {where}: {exc.strerror or exc}.") from exc
-
-
-def _tls_error(text: str, where: str) -> TlsError:
-    lowered = text.lower()
-    if "certificate has expired" in lowered:
-        detail = (
-            f"The security certificate of {where} has expired. "
-            "Ask the server's administrator to renew it."
-        )
-    elif "mismatch" in lowered or "doesn't match" in lowered:
-        detail = (
-            f"The security certificate of {where} is for a different name. Check the server "
-            "address (use the exact name your organisation gave you)."
-        )
-    elif (
-        "self-signed" in lowered
-        or "self signed" in lowered
-        or "unable to get local issuer" in lowered
-    ):
-        detail = (
-            f"The security certificate of {where} is not issued by an authority this computer "
-            "trusts. If your organisation uses its own certificate authority, set its CA bundle "
-            "in Settings."
-        )
-    elif "wrong version number" in lowered or "record layer failure" in lowered:
-        detail = (
-            f"{where[0].upper()}{where[1:]} does not speak https on this port. Check the address "
-            "(http:// vs https:// and the port)."
-        )
-    else:
-        detail = (
-            f"A secure connection to {where} could not be established. Check the server address; "
-            "if your organisation uses its own certificate authority, set its CA bundle in "
-            "Settings."
-        )
-    return TlsError(detail)
-
-
-def _connection_error(text: str, where: str) -> NetworkError:
-    lowered = text.lower()
-    if any(
-        marker in lowered
-        for marker in (
-            "nameresolutionerror",
-            "name or service not known",
-            "nodename nor servname",
-            "getaddrinfo failed",
-            "temporary failure in name resolution",
-            "no address associated",
-            "failed to resolve",
-        )
-    ):
-        return NetworkError(
-            f"The name of {where} could not be found. Check the server address and the network "
-            "connection.",
-            title="Server not found",
-        )
-    if "refused" in lowered:
-        return NetworkError(
-            f"{where[0].upper()}{where[1:]} refused the connection: it may be down or the address "
-            "or port may be wrong. Uploads continue when it is reachable.",
-            title="Server not reachable",
-        )
-    if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
-        return NetworkError(
-            f"The connection to {where} was interrupted. It will be tried again.",
-            title="Connection dropped",
-        )
-    return NetworkError(
-        f"{where[0].upper()}{where[1:]} could not be reached. Check the network connection; "
-        "uploads continue when it is back."
-    )
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: rare from our backend, and the engine's backoff covers it
-    return max(0.0, seconds)
-
-
-def _error_body(response: requests.Response) -> tuple[str, str]:
-    """The backend's ``{"error": {"code", "message"}}``, or empty strings for any other body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return "", ""
-    code = error.get("code")
-    message = error.get("message")
-    return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")
-
-
-def error_from_response(response: requests.Response, *, context: str = "generic") -> UploaderError:
-    """The error a non-2xx answer means, with a message that says what to do.
-
-    Args:
-        response: The error response (its body is read).
-        context: ``"generic"``, ``"login"``, ``"refresh"`` or ``"upload"`` (a request about one
-            upload id).
-
-    Returns:
-        The error to raise; never raises itself.
-    """
-    ctx = _Context(context)
-    status = response.status_code
-    code, backend_message = _error_body(response)
-    retry_after = _retry_after(response)
-    detail = f" ({backend_message})" if backend_message else ""
-
-    if ctx is _Context.LOGIN and status == 401:
-        return AuthError(
-            "The user name or password is not correct. Check them and try again.",
-            title="Sign-in failed",
-        )
-    if ctx is _Context.LOGIN and status == 429:
-        wait = (
-            f" Try again in about {max(1, round(retry_after / 60))} minute(s)."
-            if retry_after
-            else ""
-        )
-        return TooManyAttemptsError(
-            f"Too many failed sign-in attempts; the server is refusing new ones for a while.{wait}",
-            retry_after=retry_after,
-        )
-    if ctx in (_Context.LOGIN, _Context.REFRESH) and status == 403:
-        return AuthError(
-            f"The server refused this account{detail}. Ask your organisation's administrator.",
-            title="Account refused",
-        )
-    if status == 401:
-        if ctx is _Context.REFRESH:
-            return AuthError(
-                "Your sign-in has expired or was ended elsewhere. Please sign in again."
-            )
-        return AuthError()
-    if status == 404 and ctx is _Context.UPLOAD and (code in _UPLOAD_NOT_FOUND_CODES):
-        return UploadNotFoundError(status=status, code=code)
-    if 300 <= status < 400:
-        target = response.headers.get("Location", "").split("?", 1)[0]
-        return BackendError(
-            f"The server redirected the request{f' to {target}' if target else ''}. Use the final "
-            "server address (usually the https:// one) in the sign-in settings.",
-            status=status,
-            code=code or "redirected",
-            title="Server address moved",
-        )
-    if status == 404 and not code:
-        return BackendError(
-            "This server does not offer the Proctor Uploader service at this address (404). Check "
-            "the server address.",
-            status=status,
-            code="not_found",
-            title="Not a Proctor Uploader server",
-        )
-    if status == 429 or status == 408 or status >= 500:
-        if status in (502, 503, 504):
-            text = (
-                f"The server or its storage is temporarily unavailable{detail}. "
-                "It will be tried again."
-            )
-        elif status in (429, 408):
-            text = f"The server is busy{detail}. It will be tried again shortly."
-        else:
-            text = f"The server ran into a problem{detail}. It will be tried again."
-        return BackendError(
-            text,
-            status=status,
-            code=code or f"http_{status}",
-            retryable=True,
-            retry_after=retry_after,
-        )
-    return BackendError(
-        f"The server refused the request{detail or f' (HTTP {status})'}.",
-        status=status,
-        code=code or f"http_{status}",
-        title="Request refused",
-    )
 
 
 class ApiClient:
@@ -429,7 +177,7 @@ class ApiClient:
             "/auth/login",
             json_body={"username": username, "password": password},
             auth=False,
-            context=_Context.LOGIN,
+            context=RequestContext.LOGIN,
         )
         return TokenPair.from_json(self._json(response))
 
@@ -444,7 +192,7 @@ class ApiClient:
             "/auth/refresh",
             json_body={"refresh_token": refresh_token},
             auth=False,
-            context=_Context.REFRESH,
+            context=RequestContext.REFRESH,
         )
         return TokenPair.from_json(self._json(response))
 
@@ -455,7 +203,7 @@ class ApiClient:
             "/auth/logout",
             json_body={"refresh_token": refresh_token},
             auth=False,
-            context=_Context.REFRESH,
+            context=RequestContext.REFRESH,
         )
 
     def me(self) -> User:
@@ -523,7 +271,7 @@ class ApiClient:
             body: dict[str, Any] = {"part_numbers": batch}
             if checksums:
                 body["checksums"] = {str(n): checksums[n] for n in batch if n in checksums}
-            response = self._request("POST", path, json_body=body, context=_Context.UPLOAD)
+            response = self._request("POST", path, json_body=body, context=RequestContext.UPLOAD)
             signed = SignedParts.from_json(self._json(response))
             parts.extend(signed.parts)
             # The whole result is only as fresh as its oldest batch.
@@ -533,7 +281,7 @@ class ApiClient:
     def list_parts(self, upload_id: str) -> list[RemotePart]:
         """The parts storage holds for this upload (S3 ListParts): the truth when resuming."""
         response = self._request(
-            "GET", f"/uploads/{_segment(upload_id)}/parts", context=_Context.UPLOAD
+            "GET", f"/uploads/{_segment(upload_id)}/parts", context=RequestContext.UPLOAD
         )
         body = self._json(response)
         raw = body.get("parts") if isinstance(body, dict) else None
@@ -559,7 +307,7 @@ class ApiClient:
             "POST",
             f"/uploads/{_segment(upload_id)}/complete",
             json_body=body,
-            context=_Context.UPLOAD,
+            context=RequestContext.UPLOAD,
         )
         return UploadReceipt.from_json(self._json(response))
 
@@ -569,7 +317,7 @@ class ApiClient:
         Raises:
             UploadNotFoundError: The upload was already gone (callers cancelling may ignore this).
         """
-        self._request("DELETE", f"/uploads/{_segment(upload_id)}", context=_Context.UPLOAD)
+        self._request("DELETE", f"/uploads/{_segment(upload_id)}", context=RequestContext.UPLOAD)
 
     def list_uploads(
         self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
@@ -592,7 +340,7 @@ class ApiClient:
         json_body: object = None,
         params: Mapping[str, str] | None = None,
         auth: bool = True,
-        context: _Context = _Context.GENERIC,
+        context: RequestContext = RequestContext.GENERIC,
     ) -> requests.Response:
         """Send one request (and one retry after a token refresh); return a 2xx answer or raise."""
         if not auth:

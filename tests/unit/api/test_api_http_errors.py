@@ -12,7 +12,7 @@ import json
 import pytest
 import requests
 
-from desktop.api.client import convert_http_errors, error_from_response
+from desktop.api.http_errors import convert_http_errors, error_from_response
 from desktop.errors import (
     AuthError,
     BackendError,
