@@ -58,11 +58,13 @@ class StoredPart:
         part_number: 1-based part number.
         etag: ETag without quotes.
         size: Bytes stored.
+        last_modified: Unix time storage reports for the part (0 if none).
     """
 
     part_number: int
     etag: str
     size: int
+    last_modified: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ class Storage(Protocol):
         """A URL that accepts one part by plain HTTP PUT."""
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        """Every part storage holds for the upload, in part-number order."""
+        """Every part storage holds for the upload (re-sent parts may appear more than once)."""
 
     def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
         """Complete the upload from `(part_number, etag)` pairs; returns the ETag without quotes."""
@@ -233,7 +235,11 @@ class S3Storage:
         return PresignedRequest(url=url, headers=headers)
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        """Every stored part, following ListParts pagination (1000 per page)."""
+        """Every stored part, following ListParts pagination (1000 per page).
+
+        Some servers (SeaweedFS) list every upload of a re-sent part number, not only the last one;
+        those duplicates are returned as storage gives them, in storage's order.
+        """
         parts: list[StoredPart] = []
         marker = 0
         while True:
@@ -246,8 +252,14 @@ class S3Storage:
                 PartNumberMarker=marker,
             )
             for p in resp.get("Parts", []):
+                modified = p.get("LastModified")
                 parts.append(
-                    StoredPart(int(p["PartNumber"]), strip_etag(p["ETag"]), int(p["Size"]))
+                    StoredPart(
+                        int(p["PartNumber"]),
+                        strip_etag(p["ETag"]),
+                        int(p["Size"]),
+                        modified.timestamp() if modified is not None else 0.0,
+                    )
                 )
             if not resp.get("IsTruncated"):
                 break
@@ -255,7 +267,6 @@ class S3Storage:
             if next_marker <= marker:  # a server that pages without advancing would loop forever
                 break
             marker = next_marker
-        parts.sort(key=lambda p: p.part_number)
         return parts
 
     def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:

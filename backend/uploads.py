@@ -273,7 +273,7 @@ class UploadService:
         self._require_in_progress(rec)
         try:
             with storage_errors():
-                return self._storage.list_parts(rec.key, rec.s3_upload_id)
+                return latest_parts(self._storage.list_parts(rec.key, rec.s3_upload_id))
         except ApiError as exc:
             if exc.code == "upload_not_found":
                 self._db.mark_aborted(rec.upload_id, time.time())
@@ -318,20 +318,24 @@ class UploadService:
 
     def _assemble(self, rec: UploadRecord, parts: list[tuple[int, str]]) -> str:
         with storage_errors():
-            stored = {p.part_number: p for p in self._storage.list_parts(rec.key, rec.s3_upload_id)}
-        absent = [n for n, _ in parts if n not in stored]
+            listed = self._storage.list_parts(rec.key, rec.s3_upload_id)
+        # (number, etag) -> size: a re-sent part may be listed once per upload of it (SeaweedFS),
+        # and storage assembles the one whose ETag the completion names.
+        stored = {(p.part_number, p.etag): p.size for p in listed}
+        numbers = {p.part_number for p in listed}
+        absent = [n for n, _ in parts if n not in numbers]
         if absent:
             raise ApiError(
                 400, "invalid_parts", f"storage has no part {_short(absent)}; upload it first."
             )
-        wrong = [n for n, e in parts if strip_etag(e) != stored[n].etag]
+        wrong = [n for n, e in parts if (n, strip_etag(e)) not in stored]
         if wrong:
             raise ApiError(
                 400,
                 "invalid_parts",
                 f"ETag of part {_short(wrong)} differs from what storage holds.",
             )
-        total = sum(stored[n].size for n, _ in parts)
+        total = sum(stored[(n, strip_etag(e))] for n, e in parts)
         if total != rec.size:
             raise ApiError(
                 409,
@@ -417,6 +421,20 @@ class UploadService:
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (rows[-1].seq if more and rows else None)
+
+
+def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:
+    """One entry per part number, the most recent upload of it, in part-number order.
+
+    S3 keeps only the last upload of a part number; servers that list every upload (SeaweedFS) list
+    them oldest first, so on equal timestamps the later entry wins.
+    """
+    newest: dict[int, tuple[float, int, StoredPart]] = {}
+    for index, part in enumerate(parts):
+        current = newest.get(part.part_number)
+        if current is None or (part.last_modified, index) >= current[:2]:
+            newest[part.part_number] = (part.last_modified, index, part)
+    return [newest[n][2] for n in sorted(newest)]
 
 
 def _short(numbers: list[int]) -> str:

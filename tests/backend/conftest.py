@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from tests.support.backend_server import RunningBackend, run_backend
 from tests.support.storage import (
@@ -17,6 +18,15 @@ from tests.support.storage import (
 )
 
 PASSWORD = "correct horse battery"
+# The product hashes with argon2id's default cost (~0.2 s per hash and per sign-in). Test users get
+# a hash made once at the lowest cost: sign-in verifies with the cost recorded in the hash itself.
+_CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+def add_test_users(backend: RunningBackend, *names: str, role: str = "user") -> None:
+    """Create accounts with password `PASSWORD` (cheaply hashed, see above)."""
+    for name in names:
+        backend.services.db.add_user(name, _CHEAP_HASH, role)
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +67,7 @@ def bucket(s3: S3Endpoint) -> str:
 def backend(s3: S3Endpoint, bucket: str, tmp_path: Path) -> Iterator[RunningBackend]:
     """The backend in a thread against the current S3 server, with users `alice` and `bob`."""
     with run_backend(s3, bucket=bucket, data_dir=tmp_path / "backend") as running:
-        running.add_user("alice", PASSWORD)
-        running.add_user("bob", PASSWORD)
+        add_test_users(running, "alice", "bob")
         yield running
 
 
@@ -67,8 +76,7 @@ def moto_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[RunningB
     """The backend against moto only (for rules that do not depend on the storage server)."""
     bucket = make_bucket(moto_endpoint)
     with run_backend(moto_endpoint, bucket=bucket, data_dir=tmp_path / "backend") as running:
-        running.add_user("alice", PASSWORD)
-        running.add_user("bob", PASSWORD)
+        add_test_users(running, "alice", "bob")
         yield running
 
 
@@ -83,6 +91,5 @@ def shared_backend(
     bucket = make_bucket(moto_endpoint)
     data_dir = tmp_path_factory.mktemp("shared-backend")
     with run_backend(moto_endpoint, bucket=bucket, data_dir=data_dir) as running:
-        running.add_user("alice", PASSWORD)
-        running.add_user("bob", PASSWORD)
+        add_test_users(running, "alice", "bob")
         yield running

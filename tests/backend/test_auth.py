@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -10,7 +11,7 @@ import pytest
 import requests
 
 from backend.users import set_disabled, set_password
-from tests.backend.conftest import PASSWORD
+from tests.backend.conftest import PASSWORD, add_test_users
 from tests.backend.helpers import error_code
 from tests.support.backend_server import TEST_JWT_SECRET, RunningBackend, run_backend
 from tests.support.storage import S3Endpoint, make_bucket
@@ -167,7 +168,7 @@ def test_access_token_cannot_be_used_to_refresh(moto_backend: RunningBackend) ->
 
 
 @pytest.fixture
-def throttled_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> RunningBackend:
+def throttled_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[RunningBackend]:
     with run_backend(
         moto_endpoint,
         bucket=make_bucket(moto_endpoint),
@@ -175,9 +176,8 @@ def throttled_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> RunningBacke
         login_max_failures=3,
         login_max_failures_per_address=5,
     ) as running:
-        running.add_user("alice", PASSWORD)
-        running.add_user("bob", PASSWORD)
-        yield running  # type: ignore[misc]
+        add_test_users(running, "alice", "bob")
+        yield running
 
 
 def test_repeated_failures_for_one_user_get_429_even_with_the_right_password(

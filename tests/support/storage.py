@@ -6,6 +6,7 @@ moto does not check signatures; SeaweedFS does, so signature bugs only show agai
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import socket
 import subprocess
@@ -112,6 +113,8 @@ def moto_server() -> Iterator[S3Endpoint]:
     """moto's S3 in a thread on a free 127.0.0.1 port; stopped on exit."""
     from moto.server import ThreadedMotoServer
 
+    # moto's werkzeug logs each request line, presigned query strings included: keep it quiet.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -208,9 +211,10 @@ def seaweedfs_server(workdir: Path, *, timeout: float = 60) -> Iterator[S3Endpoi
         _wait_for_s3(endpoint, proc, timeout, log_path)
         yield endpoint
     finally:
+        # `weed server` takes ~15 s to shut down its parts in order; test data needs no grace.
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)

@@ -1,0 +1,345 @@
+"""Upload life cycle against each S3 server: keys, sizes, idempotent completion, abort, resume."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from backend.uploads import plan_parts
+from tests.backend.conftest import add_test_users
+from tests.backend.helpers import MIB, Client, error_code, multipart_etag
+from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.storage import S3Endpoint, make_bucket, s3_client
+
+
+@pytest.mark.parametrize(
+    ("size", "hint", "expected"),
+    [
+        (0, None, (16 * MIB, 1)),
+        (1, None, (16 * MIB, 1)),
+        (16 * MIB, None, (16 * MIB, 1)),
+        (16 * MIB + 1, None, (16 * MIB, 2)),
+        (100 * MIB, 5 * MIB, (5 * MIB, 20)),
+        (100 * MIB, 1, (5 * MIB, 20)),  # below the S3 minimum: raised to 5 MiB
+        (10_000 * 16 * MIB, None, (16 * MIB, 10_000)),
+        (10_000 * 16 * MIB + 1, None, (17 * MIB, 9_412)),  # raised to fit 10,000 parts
+        (5 * 1024**4, None, (525 * MIB, 9_987)),  # 5 TiB, the S3 maximum object size
+    ],
+)
+def test_part_plan(size: int, hint: int | None, expected: tuple[int, int]) -> None:
+    part_size, count = plan_parts(size, hint, 16 * MIB)
+    assert (part_size, count) == expected
+    assert count <= 10_000
+    assert part_size * count >= size
+    assert 5 * MIB <= part_size <= 5 * 1024**3
+
+
+@pytest.mark.integration
+def test_zero_byte_and_small_files_complete(
+    backend: RunningBackend, s3: S3Endpoint, bucket: str
+) -> None:
+    alice = Client(backend, "alice")
+    for data in (b"", b"x", os.urandom(1000)):
+        upload = alice.create(len(data), filename="tiny.bin")
+        assert upload["part_count"] == 1
+        parts = alice.put_parts(upload, data)
+        resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+        assert resp.status_code == 200, resp.text
+        receipt = resp.json()
+        assert receipt["size"] == len(data)
+        assert receipt["etag"] == multipart_etag(data, upload["part_size"])
+        stored = s3_client(s3).get_object(Bucket=bucket, Key=receipt["key"])["Body"].read()
+        assert stored == data
+
+
+@pytest.mark.integration
+def test_same_filename_gets_a_new_key_and_never_overwrites(
+    backend: RunningBackend, s3: S3Endpoint, bucket: str
+) -> None:
+    alice = Client(backend, "alice")
+    first = alice.create(3, filename="rec.webm")
+    second = alice.create(3, filename="rec.webm")
+    assert second["key"] == first["key"].replace("rec.webm", "rec-2.webm")
+    # An object put there by someone else (outside this backend) is never overwritten either.
+    third_key = first["key"].replace("rec.webm", "rec-3.webm")
+    s3_client(s3).put_object(Bucket=bucket, Key=third_key, Body=b"not ours")
+    fourth = alice.create(3, filename="rec.webm")
+    assert fourth["key"] == first["key"].replace("rec.webm", "rec-4.webm")
+    # An aborted upload's key is not handed out again.
+    alice.delete(f"/uploads/{first['upload_id']}")
+    fifth = alice.create(3, filename="rec.webm")
+    assert fifth["key"] == first["key"].replace("rec.webm", "rec-5.webm")
+
+
+@pytest.mark.integration
+def test_complete_is_idempotent_and_later_calls_are_refused_clearly(
+    backend: RunningBackend,
+) -> None:
+    alice = Client(backend, "alice")
+    data = os.urandom(6 * MIB)
+    upload = alice.create(len(data), part_size=5 * MIB)
+    parts = alice.put_parts(upload, data)
+    uid = upload["upload_id"]
+    first = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
+    assert first.status_code == 200
+    again = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    # Quoted ETags (as S3 returns them in headers) are accepted too.
+    quoted = [{**p, "etag": f'"{p["etag"]}"'} for p in parts]
+    assert alice.post(f"/uploads/{uid}/complete", {"parts": quoted}).json() == first.json()
+
+    for resp in (
+        alice.post(f"/uploads/{uid}/parts", {"part_numbers": [1]}),
+        alice.get(f"/uploads/{uid}/parts"),
+        alice.delete(f"/uploads/{uid}"),
+    ):
+        assert resp.status_code == 409
+        assert error_code(resp) == "already_completed"
+    info = alice.get(f"/uploads/{uid}").json()
+    assert info["status"] == "completed"
+    assert info["etag"] == first.json()["etag"]
+
+
+@pytest.mark.integration
+def test_abort_frees_the_upload_and_every_later_call_says_it_is_gone(
+    backend: RunningBackend, s3: S3Endpoint, bucket: str
+) -> None:
+    alice = Client(backend, "alice")
+    data = os.urandom(100)
+    upload = alice.create(len(data))
+    parts = alice.put_parts(upload, data)
+    uid = upload["upload_id"]
+    resp = alice.delete(f"/uploads/{uid}")
+    assert resp.status_code == 204
+    assert alice.delete(f"/uploads/{uid}").status_code == 204  # aborting twice is fine
+    pending = s3_client(s3).list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert upload["key"] not in [u["Key"] for u in pending]
+    for resp in (
+        alice.post(f"/uploads/{uid}/parts", {"part_numbers": [1]}),
+        alice.get(f"/uploads/{uid}/parts"),
+        alice.post(f"/uploads/{uid}/complete", {"parts": parts}),
+    ):
+        assert resp.status_code == 404
+        assert error_code(resp) == "upload_not_found"
+    assert alice.get(f"/uploads/{uid}").json()["status"] == "aborted"
+
+
+@pytest.mark.integration
+def test_upload_gone_from_storage_is_404_upload_not_found(
+    backend: RunningBackend, s3: S3Endpoint, bucket: str
+) -> None:
+    alice = Client(backend, "alice")
+    upload = alice.create(10)
+    client = s3_client(s3)
+    (pending,) = [
+        u
+        for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        if u["Key"] == upload["key"]
+    ]
+    # A lifecycle rule (or an operator) aborted it behind the backend's back.
+    client.abort_multipart_upload(Bucket=bucket, Key=upload["key"], UploadId=pending["UploadId"])
+    resp = alice.get(f"/uploads/{upload['upload_id']}/parts")
+    assert resp.status_code == 404
+    assert error_code(resp) == "upload_not_found"
+    assert alice.get(f"/uploads/{upload['upload_id']}").json()["status"] == "aborted"
+
+
+@pytest.mark.integration
+def test_completion_that_reached_storage_but_was_not_recorded_is_recovered(
+    backend: RunningBackend, s3: S3Endpoint, bucket: str
+) -> None:
+    alice = Client(backend, "alice")
+    data = os.urandom(1234)
+    upload = alice.create(len(data))
+    parts = alice.put_parts(upload, data)
+    client = s3_client(s3)
+    (pending,) = [
+        u
+        for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        if u["Key"] == upload["key"]
+    ]
+    # Storage completed, then the backend's answer was lost (crash, dropped connection).
+    client.complete_multipart_upload(
+        Bucket=bucket,
+        Key=upload["key"],
+        UploadId=pending["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": f'"{parts[0]["etag"]}"'}]},
+    )
+    resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["etag"] == multipart_etag(data, upload["part_size"])
+    assert resp.json()["size"] == len(data)
+
+
+@pytest.mark.integration
+def test_wrong_etag_missing_part_and_wrong_size_are_refused_before_completing(
+    backend: RunningBackend,
+) -> None:
+    alice = Client(backend, "alice")
+    data = os.urandom(11 * MIB)
+    upload = alice.create(len(data), part_size=5 * MIB)  # 3 parts
+    uid = upload["upload_id"]
+    parts = alice.put_parts(upload, data)
+
+    wrong = [parts[0], {"part_number": 2, "etag": "0" * 32}, parts[2]]
+    resp = alice.post(f"/uploads/{uid}/complete", {"parts": wrong})
+    assert resp.status_code == 400
+    assert error_code(resp) == "invalid_parts"
+    assert "part 2" in resp.json()["error"]["message"]
+
+    # Part 3 re-sent with other bytes of a different length: the total no longer matches.
+    url = alice.post(f"/uploads/{uid}/parts", {"part_numbers": [3]}).json()["parts"][0]["url"]
+    short = requests.put(url, data=b"short", timeout=30)
+    assert short.status_code == 200
+    parts[2] = {"part_number": 3, "etag": short.headers["ETag"].strip('"')}
+    resp = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
+    assert resp.status_code == 409
+    assert error_code(resp) == "size_mismatch"
+    assert alice.get(f"/uploads/{uid}").json()["status"] == "in_progress"
+
+    # Nothing was lost: put the right bytes back and complete.
+    parts = alice.put_parts(upload, data)
+    listed = alice.get(f"/uploads/{uid}/parts").json()["parts"]
+    assert [(p["part_number"], p["etag"]) for p in listed] == [
+        (p["part_number"], p["etag"]) for p in parts
+    ]
+    assert alice.post(f"/uploads/{uid}/complete", {"parts": parts}).status_code == 200
+
+
+@pytest.mark.integration
+def test_part_not_uploaded_yet_is_invalid_parts(backend: RunningBackend) -> None:
+    alice = Client(backend, "alice")
+    upload = alice.create(10)
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/complete",
+        {"parts": [{"part_number": 1, "etag": "d41d8cd98f00b204e9800998ecf8427e"}]},
+    )
+    assert resp.status_code == 400
+    assert error_code(resp) == "invalid_parts"
+    assert "no part 1" in resp.json()["error"]["message"]
+
+
+def test_sha256_declared_twice_must_agree(shared_backend: RunningBackend) -> None:
+    alice = Client(shared_backend, "alice")
+    data = b"hello"
+    upload = alice.create(len(data), sha256=hashlib.sha256(data).hexdigest())
+    parts = alice.put_parts(upload, data)
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/complete", {"parts": parts, "sha256": "ab" * 32}
+    )
+    assert resp.status_code == 409
+    assert error_code(resp) == "sha256_mismatch"
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/complete",
+        {"parts": parts, "sha256": hashlib.sha256(data).hexdigest().upper()},
+    )
+    assert resp.status_code == 200
+    assert resp.json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def seaweed_alice(seaweedfs_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Client]:
+    """alice on a backend over SeaweedFS, which (unlike moto) checks signatures and Content-MD5."""
+    bucket = make_bucket(seaweedfs_endpoint)
+    with run_backend(seaweedfs_endpoint, bucket=bucket, data_dir=tmp_path / "b") as running:
+        add_test_users(running, "alice")
+        yield Client(running, "alice")
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_seaweedfs_refuses_a_forged_signature(seaweed_alice: Client) -> None:
+    upload = seaweed_alice.create(3)
+    signed = seaweed_alice.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1]})
+    url = signed.json()["parts"][0]["url"]
+    sig = parse_qs(urlsplit(url).query)["X-Amz-Signature"][0]
+    forged = url.replace(sig, ("0" if sig[0] != "0" else "1") + sig[1:])
+    assert requests.put(forged, data=b"abc", timeout=30).status_code == 403
+    assert requests.put(url, data=b"abc", timeout=30).status_code == 200
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_checksum_bound_url_refuses_other_bytes(seaweed_alice: Client) -> None:
+    data = b"exactly these bytes"
+    upload = seaweed_alice.create(len(data))
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    signed = seaweed_alice.post(
+        f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1], "checksums": {"1": md5}}
+    ).json()["parts"][0]
+    assert signed["headers"] == {"Content-MD5": md5}
+    assert "content-md5" in parse_qs(urlsplit(signed["url"]).query)["X-Amz-SignedHeaders"][0]
+    bad = requests.put(signed["url"], data=b"other bytes entirely", headers=signed["headers"])
+    assert bad.status_code in (400, 403), bad.text
+    unsent = requests.put(signed["url"], data=data, timeout=30)  # the signed header left out
+    assert unsent.status_code == 403, unsent.text
+    good = requests.put(signed["url"], data=data, headers=signed["headers"], timeout=30)
+    assert good.status_code == 200, good.text
+    assert good.headers["ETag"].strip('"') == hashlib.md5(data).hexdigest()
+
+
+def test_urls_carry_the_configured_lifetime(shared_backend: RunningBackend) -> None:
+    alice = Client(shared_backend, "alice")
+    upload = alice.create(3)
+    assert upload["url_ttl_seconds"] == 900
+    resp = alice.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1]}).json()
+    query = parse_qs(urlsplit(resp["parts"][0]["url"]).query)
+    assert query["X-Amz-Expires"] == ["900"]
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    # Plain HTTP clients must not need checksum headers the SDK would otherwise demand.
+    assert "x-amz-checksum-crc32" not in resp["parts"][0]["url"].lower()
+    assert "x-amz-sdk-checksum-algorithm" not in resp["parts"][0]["url"].lower()
+    assert resp["expires_at"].endswith("Z")
+
+
+def test_listing_pages_with_a_cursor_and_filters_by_status(
+    shared_backend: RunningBackend,
+) -> None:
+    add_test_users(shared_backend, "carol")
+    carol = Client(shared_backend, "carol")
+    ids = [carol.create(1, filename=f"f{i}.webm")["upload_id"] for i in range(5)]
+    carol.delete(f"/uploads/{ids[0]}")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = carol.get("/uploads", params={"limit": 2, "cursor": cursor}).json()
+        assert len(page["uploads"]) <= 2
+        seen += [u["upload_id"] for u in page["uploads"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids[::-1]  # newest first, each exactly once
+    aborted = carol.get("/uploads", params={"status": "aborted"}).json()["uploads"]
+    assert [u["upload_id"] for u in aborted] == [ids[0]]
+    first = carol.get("/uploads", params={"status": "in_progress", "limit": 1}).json()
+    assert first["uploads"][0]["metadata"] == {"exam_id": "EXAM-1", "kind": "webcam"}
+    assert first["uploads"][0]["owner"] == "carol"
+
+
+def test_legacy_single_put_url(shared_backend: RunningBackend, moto_endpoint: S3Endpoint) -> None:
+    alice = Client(shared_backend, "alice")
+    resp = alice.post(
+        "/files/presigned-url", {"fileName": "notes.txt", "contentType": "text/plain"}
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["key"].startswith("recordings/other/")
+    assert body["key"].endswith("/unassigned/alice/notes.txt")
+    assert body["fileUrl"].endswith(body["key"])
+    assert "?" not in body["fileUrl"]
+    put = requests.put(body["uploadUrl"], data=b"hi", headers=body["headers"], timeout=30)
+    assert put.status_code == 200
+    bucket = shared_backend.settings.bucket
+    stored = s3_client(moto_endpoint).get_object(Bucket=bucket, Key=body["key"])
+    assert stored["Body"].read() == b"hi"
+    assert stored["ContentType"] == "text/plain"
+    again = alice.post("/files/presigned-url", {"fileName": "notes.txt"}).json()
+    assert again["key"] != body["key"]
