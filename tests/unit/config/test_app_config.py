@@ -416,3 +416,17 @@ def test_locked_server_already_chosen_by_the_user(
     with caplog.at_level(logging.INFO, logger="desktop.config"):
         AppConfig.load_layered(paths, environ={})
     assert "set by your organisation" in caplog.text
+
+
+def test_the_documented_preset_example_loads(paths: AppPaths) -> None:
+    doc = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
+    example = doc.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
+    assert paths.preset_file is not None
+    write(paths.preset_file, example)
+    write(paths.config_file, 'server_url = "https://elsewhere.example.edu"\nlanguage = "en"\n')
+    config = AppConfig.load_layered(paths, environ={})
+    assert config.server_url == "https://uploads.example.edu"
+    assert config.server_url_locked
+    assert config.ca_bundle == "/etc/ssl/certs/example-edu-root.pem"
+    assert config.schedule == (BandwidthWindow("08:00", "18:00", 2048),)
+    assert config.language == "en"
