@@ -49,7 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
     run.add_argument("--memory-sizes", default="2G,20G", help="sparse file sizes for memory runs")
     run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
-    run.add_argument("--burst-workers", type=int, default=2, help="burst: uvicorn workers")
+    run.add_argument("--burst-workers", type=int, default=1, help="backend uvicorn workers")
+    run.add_argument(
+        "--burst-ramps", default="0,30", help="burst: arrival windows in seconds, worst first"
+    )
+    run.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="record py-spy profiles (backend during the burst) into this folder",
+    )
     sub.choices["sweep"].add_argument("--repeats", type=int, default=1)
     return parser
 
@@ -125,7 +134,8 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
             doc["sections"]["resume"] = sections.resume(bench, stack, data_dir, resume_size)
         if "burst" in only:
             n = 20 if smoke else args.workstations
-            doc["sections"]["burst"] = sections.burst(stack, n)
+            ramps = (0.0, 2.0) if smoke else tuple(float(r) for r in args.burst_ramps.split(","))
+            doc["sections"]["burst"] = sections.burst(stack, n, ramps, args.profile)
     doc["targets"] = sections.targets(doc)
     json_path, md_path = write(doc, args.results_dir)
     print(md_path.read_text())

@@ -179,12 +179,31 @@ def login(backend: Backend) -> dict[str, Any]:
     )
 
 
-def signed_in_home(backend: Backend, home: Path, tools: Any) -> Path | None:
-    """A `PROCTOR_UPLOADER_HOME` where our CLI is signed in to `backend`, or None if it can't be."""
+@dataclass(frozen=True, slots=True)
+class CliLogin:
+    """Our CLI, signed in.
+
+    Attributes:
+        home: Its `PROCTOR_UPLOADER_HOME`.
+        env: Extra environment it needs (its keyring).
+        password: Set when the sign-in could not be remembered (no keyring): every command then
+            signs in again with `--password-stdin`, as a user without a keyring would.
+    """
+
+    home: Path
+    env: dict[str, str]
+    password: str | None
+
+
+def signed_in_home(
+    backend: Backend, home: Path, tools: Any, keyring_env: dict[str, str]
+) -> CliLogin | None:
+    """Sign our CLI in to `backend` with `home` as its home; None if the CLI cannot run here."""
     if importlib.util.find_spec("desktop.cli.main") is None:
         return None
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCTOR_")}
+    env.update(keyring_env)
     env.update({"PROCTOR_UPLOADER_HOME": str(home), "PYTHONPATH": str(ROOT)})
     argv = [tools.python, "-m", "desktop", "login", "--server", backend.url]
     argv += ["--username", backend.username, "--password-stdin"]
@@ -194,4 +213,5 @@ def signed_in_home(backend: Backend, home: Path, tools: Any) -> Path | None:
     if done.returncode != 0:
         sys.stderr.write(f"our CLI could not sign in: {done.stdout}{done.stderr}\n")
         return None
-    return home
+    remembered = "remembered" in done.stdout
+    return CliLogin(home, dict(keyring_env), None if remembered else backend.password)

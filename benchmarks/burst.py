@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import backend as backend_mod
-from benchmarks.procs import run_measured, tree_cpu_seconds
+from benchmarks.procs import run_measured, start_py_spy, stop_py_spy, tree_cpu_seconds
 from benchmarks.seaweed import s3_client
 from benchmarks.stack import Stack
 from benchmarks.toolchain import ROOT
@@ -61,9 +61,14 @@ def _cleanup(stack: Stack) -> None:
             client.delete_objects(Bucket=stack.bucket, Delete={"Objects": keys, "Quiet": True})
 
 
-def scenario(stack: Stack, tokens_file: Path, workstations: int, ramp: float) -> dict[str, Any]:
+def scenario(
+    stack: Stack, tokens_file: Path, workstations: int, ramp: float, profile_dir: Path | None = None
+) -> dict[str, Any]:
     """One burst: returns latency figures plus the CPU seconds of generator, backend and storage."""
     assert stack.backend is not None
+    profiler = None
+    if profile_dir is not None:
+        profiler = start_py_spy(stack.backend.pid, profile_dir / f"backend-burst-{ramp:g}s.txt")
     out = stack.workdir / f"burst-{workstations}-{ramp:g}.json"
     argv = [
         sys.executable,
@@ -87,6 +92,8 @@ def scenario(stack: Stack, tokens_file: Path, workstations: int, ramp: float) ->
         argv, env=env, log_path=stack.workdir / "burst-client.log", timeout=1800
     )
     backend_cpu = tree_cpu_seconds(stack.backend.pid) - backend_cpu
+    if profiler is not None:
+        stop_py_spy(profiler)
     storage_cpu = (
         (tree_cpu_seconds(stack.endpoint.pid) - storage_cpu) if stack.endpoint.pid else 0.0
     )
@@ -120,14 +127,17 @@ def scenario(stack: Stack, tokens_file: Path, workstations: int, ramp: float) ->
 
 
 def measure(
-    stack: Stack, workstations: int, ramps: tuple[float, ...] = (0.0, 30.0)
+    stack: Stack,
+    workstations: int,
+    ramps: tuple[float, ...] = (0.0, 30.0),
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the burst once per arrival ramp; the first ramp is the worst case (all at once)."""
     assert stack.backend is not None
     tokens_file = stack.workdir / "burst-tokens.json"
     tokens_file.write_text(json.dumps(_accounts(stack.backend, ACCOUNTS)))
     tokens_file.chmod(0o600)
-    scenarios = [scenario(stack, tokens_file, workstations, ramp) for ramp in ramps]
+    scenarios = [scenario(stack, tokens_file, workstations, ramp, profile_dir) for ramp in ramps]
     tokens_file.unlink()
     headline = scenarios[-1]
     return {

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sys
 import time
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 PAYLOAD = b"x" * 4096  # the "small payload": one part of 4 KiB per upload
 
@@ -44,21 +44,94 @@ class Recorder:
             self.error_samples.append(f"{kind}: {what[:300]}")
 
 
+class Connection:
+    """A lean HTTP/1.1 keep-alive connection (the load generator must not eat the servers' CPU).
+
+    httpx spent ~40 ms of CPU per client building TLS contexts and dominated the first runs; this
+    speaks just enough HTTP/1.1 for JSON and PUT requests (Content-Length or chunked responses).
+    """
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request and read the whole response."""
+        return await asyncio.wait_for(self._request(method, target, body, headers), self.timeout)
+
+    async def _request(
+        self, method: str, target: str, body: bytes, headers: dict[str, str] | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self._writer is None or self._reader is None or self._reader.at_eof():
+            # A server closes idle keep-alive connections (uvicorn after 5 s): reconnect first.
+            await self.close()
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        lines.append(f"Content-Length: {len(body)}")
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        fields: dict[str, str] = {}
+        for line in header_lines:
+            if line:
+                name, _, value = line.partition(":")
+                fields[name.strip().lower()] = value.strip()
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            payload = b""
+            while True:
+                size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await self._reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                payload += chunk[:-2]
+        else:
+            payload = await self._reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return status, fields, payload
+
+    async def close(self) -> None:
+        """Close the socket (idempotent)."""
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError, ConnectionError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None
+
+
 async def _call(
-    rec: Recorder, kind: str, client: httpx.AsyncClient, method: str, url: str, **kw: Any
-) -> httpx.Response | None:
+    rec: Recorder,
+    kind: str,
+    conn: Connection,
+    method: str,
+    target: str,
+    *,
+    json_body: Any = None,
+    content: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[dict[str, str], bytes] | None:
+    all_headers = dict(headers or {})
+    if json_body is not None:
+        content = json.dumps(json_body).encode()
+        all_headers["Content-Type"] = "application/json"
     start = time.perf_counter()
     try:
-        response = await client.request(method, url, **kw)
-    except httpx.HTTPError as exc:
+        status, fields, payload = await conn.request(method, target, content, all_headers)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        await conn.close()
         rec.fail(kind, f"{type(exc).__name__}: {exc}")
         return None
     elapsed = time.perf_counter() - start
-    if response.status_code >= 300:
-        rec.fail(kind, f"HTTP {response.status_code}: {response.text[:200]}")
+    if status >= 300:
+        rec.fail(kind, f"HTTP {status}: {payload[:200]!r}")
         return None
     rec.ok(kind, elapsed)
-    return response
+    return fields, payload
 
 
 async def workstation(
@@ -66,55 +139,66 @@ async def workstation(
 ) -> bool:
     """One machine's end-of-exam sequence; True when both uploads completed."""
     await asyncio.sleep(delay)
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with (
-        httpx.AsyncClient(base_url=api, headers=headers, timeout=timeout, limits=limits) as backend,
-        httpx.AsyncClient(timeout=timeout, limits=limits) as storage,
-    ):
-        completed = 0
+    parsed = urllib.parse.urlsplit(api)
+    prefix = parsed.path.rstrip("/")
+    auth = {"Authorization": f"Bearer {token}"}
+    backend = Connection(parsed.hostname or "127.0.0.1", parsed.port or 80, timeout)
+    storage: Connection | None = None
+    completed = 0
+    try:
         for kind in ("webcam", "screen"):
             body = {
                 "filename": f"ws{n:04d}-{kind}.webm",
                 "size": len(PAYLOAD),
                 "metadata": {"exam_id": "burst-exam", "kind": kind},
             }
-            created = await _call(rec, "create", backend, "POST", "/uploads", json=body)
+            created = await _call(
+                rec, "create", backend, "POST", f"{prefix}/uploads", json_body=body, headers=auth
+            )
             if created is None:
                 continue
-            upload_id = created.json()["upload_id"]
+            upload_id = json.loads(created[1])["upload_id"]
             signed = await _call(
                 rec,
                 "sign",
                 backend,
                 "POST",
-                f"/uploads/{upload_id}/parts",
-                json={"part_numbers": [1]},
+                f"{prefix}/uploads/{upload_id}/parts",
+                json_body={"part_numbers": [1]},
+                headers=auth,
             )
             if signed is None:
                 continue
-            part = signed.json()["parts"][0]
+            part = json.loads(signed[1])["parts"][0]
+            url = urllib.parse.urlsplit(part["url"])
+            if storage is None:
+                storage = Connection(url.hostname or "127.0.0.1", url.port or 80, timeout)
             put = await _call(
                 rec,
                 "storage_put",
                 storage,
                 "PUT",
-                part["url"],
+                f"{url.path}?{url.query}",
                 content=PAYLOAD,
                 headers=part.get("headers") or {},
             )
             if put is None:
                 continue
-            etag = put.headers.get("ETag", "").strip('"')
+            etag = put[0].get("etag", "").strip('"')
             done = await _call(
                 rec,
                 "complete",
                 backend,
                 "POST",
-                f"/uploads/{upload_id}/complete",
-                json={"parts": [{"part_number": 1, "etag": etag}]},
+                f"{prefix}/uploads/{upload_id}/complete",
+                json_body={"parts": [{"part_number": 1, "etag": etag}]},
+                headers=auth,
             )
             completed += done is not None
+    finally:
+        await backend.close()
+        if storage is not None:
+            await storage.close()
     return completed == 2
 
 

@@ -19,6 +19,7 @@ import resource
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -275,3 +276,34 @@ def cpu_seconds_of(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of a live process and all its live descendants (a server and its workers)."""
     return sum(cpu_seconds_of(p) for p in _tree(pid))
+
+
+def start_py_spy(pid: int, output: Path, *, rate: int = 100) -> subprocess.Popen[bytes] | None:
+    """Sample `pid` (and its worker processes) with py-spy into collapsed stacks at `output`.
+
+    Returns None when py-spy is not installed (`.venv/bin/pip install py-spy`). It samples without
+    pausing the target (`--nonblocking`), so the profiled run keeps its timing.
+    """
+    py_spy = Path(sys.executable).with_name("py-spy")
+    if not py_spy.exists():
+        return None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    argv = [str(py_spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"]
+    argv += ["--output", str(output), "--nonblocking", "--subprocesses", "--gil"]
+    log = output.with_suffix(".log").open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    time.sleep(1.0)  # let it attach before the measured work starts
+    return proc
+
+
+def stop_py_spy(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a py-spy recorder; SIGINT makes it write its output first."""
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -19,9 +19,11 @@ logger = logging.getLogger(__name__)
 
 def bench_for(stack: Stack, tools: Toolchain) -> tp.Bench:
     """The shared upload context; signs our CLI in when the backend runs and the CLI can."""
-    cli_home = None
+    login = None
     if stack.backend is not None:
-        cli_home = backend_mod.signed_in_home(stack.backend, stack.workdir / "cli-home", tools)
+        login = backend_mod.signed_in_home(
+            stack.backend, stack.workdir / "cli-home", tools, stack.keyring_env
+        )
     return tp.Bench(
         tools=tools,
         endpoint=stack.endpoint,
@@ -29,7 +31,9 @@ def bench_for(stack: Stack, tools: Toolchain) -> tp.Bench:
         bucket=stack.bucket,
         workdir=stack.workdir,
         backend_url=stack.backend.url if stack.backend else "",
-        cli_home=cli_home,
+        cli_home=login.home if login else None,
+        cli_env=login.env if login else {},
+        cli_password=login.password if login else None,
     )
 
 
@@ -94,13 +98,15 @@ def resume(bench: tp.Bench, stack: Stack, data_dir: Path, size: int) -> dict[str
     return resume_mod.measure(bench, stack, data_dir, size)
 
 
-def burst(stack: Stack, workstations: int) -> dict[str, Any]:
+def burst(
+    stack: Stack, workstations: int, ramps: tuple[float, ...], profile_dir: Path | None = None
+) -> dict[str, Any]:
     """The exam-end burst against the backend (see benchmarks/burst.py)."""
     if stack.backend is None:
         return {"skipped": backend_mod.unavailable_reason() or "backend not running"}
     from benchmarks import burst as burst_mod
 
-    return burst_mod.measure(stack, workstations)
+    return burst_mod.measure(stack, workstations, ramps, profile_dir)
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:

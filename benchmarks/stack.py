@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class Stack:
         sink_url: The discard server.
         backend: The backend, or None when it cannot run here yet.
         workdir: Scratch folder of this run.
+        keyring_env: Environment that gives our CLI a keyring (a private Secret Service), or
+            the `fail` backend when none could be started.
     """
 
     endpoint: S3Endpoint
@@ -40,6 +43,7 @@ class Stack:
     sink_url: str
     backend: backend_mod.Backend | None
     workdir: Path
+    keyring_env: dict[str, str]
 
 
 @contextlib.contextmanager
@@ -59,8 +63,10 @@ def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1)
             )
         )
         wait_for_port(sink_port, 30, sink)
+        keyring_env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
         backend = None
         if with_backend:
+            keyring_env = _keyring(stack)
             reason = backend_mod.unavailable_reason()
             if reason:
                 logger.warning("backend not started: %s", reason)
@@ -68,4 +74,21 @@ def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1)
                 backend = stack.enter_context(
                     backend_mod.running_backend(workdir, endpoint, BUCKET, workers=workers)
                 )
-        yield Stack(endpoint, BUCKET, f"http://127.0.0.1:{sink_port}", backend, workdir)
+        sink_url = f"http://127.0.0.1:{sink_port}"
+        yield Stack(endpoint, BUCKET, sink_url, backend, workdir, keyring_env)
+
+
+def _keyring(stack: contextlib.ExitStack) -> dict[str, str]:
+    # A real user's sign-in is remembered in the OS keyring; give our CLI a real one (a private
+    # gnome-keyring on a private D-Bus), so each upload restores it instead of signing in again.
+    try:
+        from tests.support.secret_service import private_secret_service
+
+        stack.enter_context(private_secret_service())
+    except (ImportError, RuntimeError, OSError) as exc:
+        logger.warning("no keyring for our CLI (%s): it will sign in on every command", exc)
+        return {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    return {
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
+        "DBUS_SESSION_BUS_ADDRESS": os.environ["DBUS_SESSION_BUS_ADDRESS"],
+    }

@@ -13,7 +13,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,8 @@ class Bench:
         workdir: Scratch folder (configs, logs).
         backend_url: Backend our CLI talks to ("" when not running).
         cli_home: Signed-in home of our CLI, or None.
+        cli_env: Extra environment of our CLI (its keyring).
+        cli_password: Password for `--password-stdin` when the sign-in is not remembered.
     """
 
     tools: Toolchain
@@ -87,6 +89,8 @@ class Bench:
     workdir: Path
     backend_url: str = ""
     cli_home: Path | None = None
+    cli_env: dict[str, str] = field(default_factory=dict)
+    cli_password: str | None = None
 
 
 def upload_once(
@@ -105,12 +109,20 @@ def upload_once(
         workdir=bench.workdir,
         backend_url=bench.backend_url,
         cli_home=bench.cli_home,
+        cli_env=bench.cli_env,
+        cli_password=bench.cli_password,
     )
     invocation = BUILDERS[tool](bench.tools, target, settings)
     logs = bench.workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{tool}-{round_no}-{settings.label().replace('/', '_')}.log"
-    measured = run_measured(invocation.argv, env=invocation.env, log_path=log_path, timeout=3600)
+    measured = run_measured(
+        invocation.argv,
+        env=invocation.env,
+        stdin_data=invocation.stdin,
+        log_path=log_path,
+        timeout=3600,
+    )
     size = path.stat().st_size
     error = (
         "" if measured.returncode == 0 else f"exit {measured.returncode}: {measured.output_tail}"

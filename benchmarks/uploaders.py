@@ -52,6 +52,8 @@ class Target:
         workdir: A scratch folder for per-run config files.
         backend_url: The backend our CLI signs in to.
         cli_home: `PROCTOR_UPLOADER_HOME` of our CLI (already signed in).
+        cli_env: Extra environment of our CLI (its keyring).
+        cli_password: Password piped to `--password-stdin` when no sign-in could be remembered.
         exam_id: Exam our CLI uploads under.
     """
 
@@ -62,6 +64,8 @@ class Target:
     workdir: Path
     backend_url: str = ""
     cli_home: Path | None = None
+    cli_env: Mapping[str, str] = field(default_factory=dict)
+    cli_password: str | None = None
     exam_id: str = "bench"
 
 
@@ -72,10 +76,12 @@ class Invocation:
     Attributes:
         argv: Command line.
         env: Complete environment.
+        stdin: Bytes for its standard input, if any.
     """
 
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    stdin: bytes | None = None
 
 
 def _base_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -96,14 +102,33 @@ def _aws_env(target: Target) -> dict[str, str]:
 
 
 def ours(tools: Toolchain, target: Target, s: Settings) -> Invocation:
-    """`proctor-uploader upload` through the backend (presigned part URLs)."""
+    """`proctor-uploader upload` through the backend (presigned part URLs).
+
+    One file, so one file at a time and `--parts` parts in flight; the part size is the
+    `part_size_mib` setting of its settings file, which the backend honours as a hint.
+    """
     assert target.cli_home is not None, "our CLI needs a signed-in home"
+    _set_part_size(target.cli_home, s.part_mib)
     argv = [tools.python, "-m", "desktop", "upload", str(target.path), "--exam", target.exam_id]
-    argv += ["--kind", "other", "--concurrency", str(s.concurrency), "--parts", str(s.concurrency)]
-    argv += ["--part-size", f"{s.part_mib}MiB"]
-    env = _base_env({"PROCTOR_UPLOADER_HOME": str(target.cli_home)})
+    argv += ["--kind", "other", "--concurrency", "1", "--parts", str(s.concurrency), "--any-file"]
+    stdin = None
+    if target.cli_password is not None:
+        argv.append("--password-stdin")
+        stdin = (target.cli_password + "\n").encode()
+    env = _base_env({**target.cli_env, "PROCTOR_UPLOADER_HOME": str(target.cli_home)})
     env["PYTHONPATH"] = str(ROOT)
-    return Invocation(argv, env)
+    return Invocation(argv, env, stdin)
+
+
+def _set_part_size(home: Path, part_mib: int) -> None:
+    import dataclasses
+
+    from desktop.config import AppConfig
+
+    path = home / "config" / "config.toml"
+    config = AppConfig.load(path)
+    if config.part_size_mib != part_mib:
+        dataclasses.replace(config, part_size_mib=part_mib).save(path)
 
 
 def aws_cli(tools: Toolchain, target: Target, s: Settings) -> Invocation:
