@@ -6,6 +6,7 @@ threads; they only update in-memory figures and print, never block on the engine
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -222,7 +223,7 @@ class PlainDisplay(_Tracker):
             self.done[job_id] = bytes_done
             name = self.names.get(job_id, job_id[:8])
         now = time.monotonic()
-        if now - self._last.get(job_id, 0.0) < self.interval and bytes_done < total:
+        if now - self._last.get(job_id, -math.inf) < self.interval and bytes_done < total:
             return
         self._last[job_id] = now
         pct = 100.0 * bytes_done / total if total else 100.0
