@@ -13,8 +13,11 @@ the environment on every call.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -39,6 +42,57 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _set_subreaper(enabled: bool) -> bool:
+    """Adopt orphaned descendants (Linux), so gnome-keyring's own daemon child can be reaped.
+
+    ``gnome-keyring-daemon --unlock`` forks a ``--start`` daemon that is re-parented away from
+    us; as our adopted child it can be stopped by PID and reaped instead of lingering as a zombie.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, int(enabled), 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _adopted_children(known: set[int]) -> list[int]:
+    """PIDs of our children that we did not start (orphans adopted as subreaper)."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in known:
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and int(fields[1]) == me and "gnome-keyring" in stat:
+            found.append(int(entry.name))
+    return found
+
+
+def _stop_adopted(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _wait_unlocked(deadline: float, keyring_proc: subprocess.Popen[bytes]) -> None:
@@ -94,7 +148,9 @@ def private_secret_service(*, timeout: float = 30.0) -> Iterator[KeyringBackend]
         folder.mkdir(mode=0o700)
         env[name] = str(folder)
     procs: list[subprocess.Popen[bytes]] = []
+    adopted: list[int] = []
     saved_address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    subreaper = _set_subreaper(True)
     try:
         bus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
@@ -122,16 +178,24 @@ def private_secret_service(*, timeout: float = 30.0) -> Iterator[KeyringBackend]
         daemon.stdin.close()
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
         _wait_unlocked(time.monotonic() + timeout, daemon)
+        if subreaper:
+            adopted = _adopted_children({p.pid for p in procs})
         yield keyring.backends.SecretService.Keyring()  # type: ignore[no-untyped-call]
     finally:
         if saved_address is None:
             os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
         else:
             os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved_address
+        for pid in adopted:
+            _stop_adopted(pid)
         for proc in reversed(procs):
             _stop(proc)
             if proc.stdout is not None:
                 proc.stdout.close()
+        if subreaper:
+            for pid in _adopted_children({p.pid for p in procs}):
+                _stop_adopted(pid)  # one that forked late
+            _set_subreaper(False)
         shutil.rmtree(root, ignore_errors=True)
 
 
