@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
@@ -33,6 +34,7 @@ from desktop.engine.planner import MIB
 from desktop.engine.queue import UploadQueue
 from desktop.engine.store import QueueStore
 from desktop.errors import AuthError, CredentialStoreError, NetworkError, UploaderError
+from desktop.keepawake import KeepAwake
 from desktop.log import setup_logging
 from desktop.watch import is_recording
 
@@ -235,7 +237,8 @@ def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Pa
 def _transfer_config(args: argparse.Namespace, config: AppConfig) -> TransferConfig:
     files = args.concurrency if args.concurrency is not None else config.parallel_files
     parts = args.parts if args.parts is not None else config.parallel_files * config.parallel_parts
-    rate = config.bandwidth_limit_kib * 1024
+    # The limit in force now (a schedule window may override the base limit).
+    rate = config.effective_bandwidth_kib(datetime.now()) * 1024
     if args.limit_rate is not None:
         try:
             rate = parse_rate(args.limit_rate)
@@ -298,6 +301,10 @@ def _run_queue(
     store = QueueStore(paths.state_db)
     q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
     involved: set[str] = set()
+    # A laptop that sleeps at the end of an exam stops every upload (LESSONS 5).
+    awake = KeepAwake(reason="Uploading exam recordings") if config.keep_awake else None
+    if awake is not None:
+        awake.set_active(True)
     try:
         with display, _sigterm_as_interrupt():
             try:
@@ -324,6 +331,8 @@ def _run_queue(
         return _summary([j for j in q.jobs() if j.job_id in involved])
     finally:
         q.shutdown(pause=True)
+        if awake is not None:
+            awake.close()
         store.close()
         lock.release()
         session.close()
