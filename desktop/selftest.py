@@ -152,8 +152,12 @@ def _warnings_of(logger_name: str) -> Iterator[_Collect]:
 def check_config() -> str:
     """The settings, the IT preset and the server-address variable load without a problem."""
     from desktop.config import SERVER_URL_ENV, AppConfig, AppPaths
+    from desktop.errors import StateStoreError
 
-    paths = AppPaths.default(create=True)
+    try:
+        paths = AppPaths.default(create=True)
+    except StateStoreError as exc:
+        raise CheckFailed(exc.message) from exc
     with _warnings_of("desktop.config") as problems:
         config = AppConfig.load_layered(paths)
     if problems.messages:

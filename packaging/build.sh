@@ -45,8 +45,17 @@ else
   BUILT=$DIST/$NAME
   [ -d "$DIST/Proctor Uploader.app" ] && BUILT="$DIST/Proctor Uploader.app"
 fi
+# Linux one-folder builds carry their installer: install.sh, the menu entry and the icons.
+if [ "$ONEFILE" = 0 ] && [ "$(uname -s)" = Linux ]; then
+  cp "$ROOT/packaging/linux/install.sh" "$ROOT/packaging/linux/$NAME.desktop" "$BUILT/"
+  cp "$ROOT/resources/icons/app.svg" "$BUILT/$NAME.svg"
+  "$PY" "$ROOT/packaging/icons.py" "$WORK/icons" >/dev/null
+  mkdir -p "$BUILT/icons"
+  cp "$WORK"/icons/$NAME-*.png "$BUILT/icons/"
+fi
+
 # Apparent size of regular files (symlinks inside the bundle are not counted twice).
-bytes=$(find "$BUILT" -type f -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}')
+bytes=$( (find "$BUILT" -type f -printf '%s\n' 2>/dev/null || true) | awk '{s+=$1} END {print s+0}')
 [ "$bytes" = 0 ] && bytes=$(du -sk "$BUILT" | awk '{print $1 * 1024}')
 echo "build.sh: built $BUILT in ${seconds} s; size $(( bytes / 1000000 )) MB ($(( bytes / 1048576 )) MiB)"
 

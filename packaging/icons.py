@@ -58,7 +58,8 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, b"PNG"):
+        # PySide6's stubs type the format as bytes, but at run time it must be a str.
+        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
             raise RuntimeError(f"Qt could not encode a {size} px PNG")
         pngs[size] = bytes(data.data())
     del _app
