@@ -93,9 +93,9 @@ def resume(bench: tp.Bench, stack: Stack, data_dir: Path, size: int) -> dict[str
     """Kill our CLI at ~50 %, restart it, count what is sent twice (see benchmarks/resume.py)."""
     if bench.cli_home is None or stack.backend is None:
         return {"skipped": "our CLI cannot run here yet"}
-    from benchmarks import resume as resume_mod
+    from benchmarks.resume import measure as measure_resume
 
-    return resume_mod.measure(bench, stack, data_dir, size)
+    return measure_resume(bench, stack, data_dir, size)
 
 
 def burst(
@@ -104,9 +104,9 @@ def burst(
     """The exam-end burst against the backend (see benchmarks/burst.py)."""
     if stack.backend is None:
         return {"skipped": backend_mod.unavailable_reason() or "backend not running"}
-    from benchmarks import burst as burst_mod
+    from benchmarks.burst import measure as measure_burst
 
-    return burst_mod.measure(stack, workstations, ramps, profile_dir)
+    return measure_burst(stack, workstations, ramps, profile_dir)
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -128,9 +128,9 @@ def upload_once(
         "" if measured.returncode == 0 else f"exit {measured.returncode}: {measured.output_tail}"
     )
     if not error and tool != "sink":
-        error = _verify_and_delete(bench, size)
+        error = verify_and_delete(bench, size)
     else:
-        _delete_all(bench)
+        delete_all(bench)
     sample = Sample(
         tool=tool,
         round=round_no,
@@ -160,9 +160,10 @@ def upload_once(
     return sample
 
 
-def _verify_and_delete(bench: Bench, size: int) -> str:
+def verify_and_delete(bench: Bench, size: int) -> str:
+    """Empty the bucket; return "" if it held exactly one object of `size` bytes, else why not."""
     objects = _list(bench)
-    _delete_all(bench, objects)
+    delete_all(bench, objects)
     matching = [o for o in objects if o["Size"] == size]
     if len(matching) != 1:
         found = ", ".join(f"{o['Key']}={o['Size']}" for o in objects) or "nothing"
@@ -178,7 +179,8 @@ def _list(bench: Bench) -> list[dict[str, Any]]:
     return objects
 
 
-def _delete_all(bench: Bench, objects: list[dict[str, Any]] | None = None) -> None:
+def delete_all(bench: Bench, objects: list[dict[str, Any]] | None = None) -> None:
+    """Delete every object and abort every unfinished multipart upload in the bucket."""
     client: Any = s3_client(bench.endpoint)
     for obj in objects if objects is not None else _list(bench):
         client.delete_object(Bucket=bench.bucket, Key=obj["Key"])
