@@ -342,6 +342,16 @@ class UploadService:
                 "size_mismatch",
                 f"the parts hold {total} bytes but the upload was declared as {rec.size} bytes.",
             )
+        # Every part holds exactly its planned share even when the total is right: a part larger
+        # than the part size would give an object laid out unlike the plan the client verifies.
+        misplaced = [n for n, e in parts if stored[(n, strip_etag(e))] != _planned_size(rec, n)]
+        if misplaced:
+            raise ApiError(
+                409,
+                "size_mismatch",
+                f"part {_short(misplaced)} does not hold its planned size "
+                f"({rec.part_size} bytes per part, the last one the rest).",
+            )
         with storage_errors():
             etag = self._storage.complete(rec.key, rec.s3_upload_id, parts)
             info = self._storage.head(rec.key)
@@ -435,6 +445,13 @@ def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:
         if current is None or (part.last_modified, index) >= current[:2]:
             newest[part.part_number] = (part.last_modified, index, part)
     return [newest[n][2] for n in sorted(newest)]
+
+
+def _planned_size(rec: UploadRecord, number: int) -> int:
+    """Bytes part `number` must hold: the part size, the last part the remainder."""
+    if number < rec.part_count:
+        return rec.part_size
+    return rec.size - (rec.part_count - 1) * rec.part_size
 
 
 def _short(numbers: list[int]) -> str:
