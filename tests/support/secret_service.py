@@ -27,11 +27,13 @@ from pathlib import Path
 
 import keyring.backends.SecretService
 import secretstorage
+from jeepney.bus_messages import message_bus
 from keyring.backend import KeyringBackend
 
 __all__ = ["clear_default_collection", "private_secret_service"]
 
 _KEYRING_PASSWORD = b"private-test-keyring"
+_SECRETS_NAME = "org.freedesktop.secrets"
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -104,6 +106,14 @@ def _wait_unlocked(deadline: float, keyring_proc: subprocess.Popen[bytes]) -> No
             )
         try:
             with closing(secretstorage.dbus_init()) as connection:
+                # Call the service only once our daemon owns its name: a call to an unowned name
+                # makes dbus-daemon start another gnome-keyring from its .service file (no
+                # --unlock, so no "login" collection), which takes the name; ours then gives up
+                # ("another secret service is running") and the default alias never appears.
+                owner = connection.send_and_get_reply(message_bus.NameHasOwner(_SECRETS_NAME))
+                if not owner.body[0]:
+                    time.sleep(0.05)
+                    continue
                 # Collection() only looks the alias up. get_default_collection() would try to
                 # create a collection while gnome-keyring is still creating "login", and that
                 # prompt is dismissed.
