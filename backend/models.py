@@ -88,7 +88,7 @@ class CreateUploadRequest(_Body):
         default="application/octet-stream",
         min_length=1,
         max_length=255,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=[A-Za-z0-9!#$&^_.+\"-]+)*$",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*([\t\x20]*;[\t\x20]*[A-Za-z0-9!#$&^_.+-]+=[A-Za-z0-9!#$&^_.+\"-]+)*$",
     )
     sha256: Sha256Hex | None = None
     part_size: int | None = Field(
@@ -219,7 +219,8 @@ class PresignedUrlRequest(BaseModel):
         default="application/octet-stream",
         min_length=1,
         max_length=255,
-        pattern=r"^[^\s/]+/[^\s]+$",
+        # Visible ASCII only: it is signed into the URL and sent as a header.
+        pattern=r"^[!-.0-~]+/[!-~]+$",
     )
     examId: str = Field(default="unassigned", max_length=128, pattern=EXAM_ID_PATTERN)
     kind: Kind = "other"
