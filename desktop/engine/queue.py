@@ -80,6 +80,8 @@ class UploadQueue:
         self._wake = threading.Condition(self._lock)
         self._jobs: dict[str, UploadJob] = {}
         self._runs: dict[str, JobRun] = {}
+        # Bytes committed by jobs that are not running (paused, waiting, failed), for snapshots.
+        self._committed: dict[str, int] = {}
         self._files = config.files
         self._offline = False
         self._login_needed = False
@@ -117,7 +119,7 @@ class UploadQueue:
         if run is not None:
             meter = run.meter
             return job.snapshot(bytes_done=meter.bytes_done, speed_bps=meter.speed, eta=meter.eta)
-        done = job.size if job.state is JobState.COMPLETED else 0
+        done = job.size if job.state is JobState.COMPLETED else self._committed.get(job.job_id, 0)
         return job.snapshot(bytes_done=done)
 
     def changed(self, job: UploadJob) -> None:
@@ -172,6 +174,10 @@ class UploadQueue:
                 if job.job_id not in self._jobs:
                     self._jobs[job.job_id] = job
                     added.append(job)
+            for job in added:
+                if not job.terminal:
+                    parts = self.store.parts(job.job_id)
+                    self._committed[job.job_id] = sum(p.size for p in parts.values())
         for job in added:
             self.emit("on_job_added", job=self.snapshot(job))
 
@@ -214,7 +220,8 @@ class UploadQueue:
     # -- adding and controlling jobs ------------------------------------------------------------
 
     def add(self, path: Path, *, exam_id: str, kind: str, priority: int = 0) -> JobSnapshot:
-        """Queue a file.
+        """Queue a file. Reads the file's fingerprint and writes the database: call it off the GUI
+        thread.
 
         Raises:
             ValueError: `kind` is not webcam, screen or other, or `exam_id` is empty.
@@ -408,6 +415,8 @@ class UploadQueue:
         with self._lock:
             run = self._runs.pop(job.job_id, None)
             if run is not None:
+                with run.lock:
+                    self._committed[job.job_id] = sum(r.size for r in run.done.values())
                 run.cancel.set()
                 run.meter.idle()
                 if run.hasher is not None:
@@ -442,6 +451,26 @@ class UploadQueue:
             if not job.try_transition(JobState.QUEUED, error=error):
                 return
             self._end_run(job)
+        self.persist(job)
+        self.changed(job)
+        self.schedule()
+
+    def restart_job(self, job: UploadJob, notice: UploaderError) -> None:
+        """The server lost the upload: forget it and send the file again from the start, saying so
+        (`notice` is shown until the job's next change)."""
+        logger.info("job %s: upload gone on the server; restarting from the beginning", job.job_id)
+        with self._lock:
+            if not job.try_transition(JobState.QUEUED, error=notice):
+                return
+            self._end_run(job)
+            # Forgotten before anything can admit the job again, so no run sees the old upload.
+            job.forget_upload()
+            self._committed[job.job_id] = 0
+        try:
+            self.store.replace_parts(job.job_id, [])
+        except UploaderError as exc:
+            self.store_failed(exc)
+            return
         self.persist(job)
         self.changed(job)
         self.schedule()

@@ -31,7 +31,6 @@ from desktop.engine.store import PartRecord
 from desktop.engine.transfer import CancelledError, IntegrityError, md5_range
 from desktop.errors import (
     AuthError,
-    ClockSkewError,
     DataChangedError,
     NetworkError,
     StateStoreError,
@@ -46,6 +45,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_LINKS_REFUSED = UploaderError(
+    "Storage keeps refusing freshly signed upload links. Check the computer's clock and the "
+    "server's storage settings.",
+    title="Upload links refused",
+)
 _RESTARTED = UploaderError(
     "The server no longer had this upload (it may have been cleaned up), so the file is being "
     "sent again from the start.",
@@ -129,12 +133,14 @@ class PartWorkers:
                 try:
                     self._send(run, part)
                 except Exception as exc:  # last resort: a bug fails the job, never the thread
+                    run.part_returned(part.number)
+                    if not self._q.current_run(run):
+                        continue
                     logger.exception(
                         "part %d of job %s: unexpected error", part.number, run.job.job_id
                     )
-                    run.part_returned(part.number)
                     self._q.finish(
-                        run.job, JobState.FAILED, UploaderError(f"Internal error: {exc}")
+                        run.job, JobState.FAILED, UploaderError(f"Internal error: {exc!r}")
                     )
         finally:
             self._q.sender.close_thread_connections()
@@ -152,7 +158,8 @@ class PartWorkers:
                 batch = min(q.config.sign_batch, max(2, 2 * q.config.parts))
                 numbers = run.numbers_to_sign(number, batch, now)
                 upload_id = run.job.upload_id
-                assert upload_id is not None
+                if upload_id is None or run.cancel.is_set():
+                    raise CancelledError  # the run was ended and its upload forgotten
                 signed = q.api.sign_parts(upload_id, numbers)
                 run.store_urls(signed.parts, signed.expires_at, time.monotonic())
                 cached = run.take_url(number, time.monotonic() - 1e9)
@@ -187,47 +194,17 @@ class PartWorkers:
         except CancelledError:
             run.part_returned(part.number)
             return
-        except UploadExpiredError:
-            # Not a failure: the URL aged out. A fresh one is signed for the next attempt; a
-            # persistent 403 (a broken signature) still ends after max_part_failures.
-            logger.info("part %d of job %s: URL expired, re-signing", part.number, job.job_id)
-            count = run.part_returned(part.number, failed=True)
-            if count > 3 * q.config.max_part_failures:
-                q.finish(
-                    job,
-                    JobState.FAILED,
-                    UploaderError(
-                        "Storage keeps refusing freshly signed upload links. Check the computer's "
-                        "clock "
-                        "and the server's storage settings.",
-                        title="Upload links refused",
-                    ),
-                )
-            return
-        except StateStoreError as exc:
-            run.part_returned(part.number)
-            q.store_failed(exc)
-            return
-        except AuthError as exc:
-            run.part_returned(part.number)
-            q.needs_login(exc)
-            return
-        except DataChangedError as exc:
-            run.part_returned(part.number)
-            q.finish(job, JobState.SOURCE_CHANGED, exc)
-            return
-        except UploadNotFoundError:
-            run.part_returned(part.number)
-            restart(q, job)
-            return
-        except ClockSkewError as exc:
-            run.part_returned(part.number)
-            q.finish(job, JobState.FAILED, exc)
-            return
         except UploaderError as exc:
-            self._failed(run, part, exc)
+            if not q.current_run(run):
+                # The run ended meanwhile (pause, restart, network wait): its errors are moot.
+                run.part_returned(part.number)
+                return
+            self._handle(run, part, exc)
             return
         run.part_finished(record)
+        if job.error_title is not None and job.state is JobState.UPLOADING:
+            job.set_error(None)  # the trouble that made parts retry is over
+            q.changed(job)
         logger.debug(
             "job %s part %d: %d bytes in %.2f s",
             job.job_id,
@@ -240,14 +217,36 @@ class PartWorkers:
         with q.wake:
             q.wake.notify_all()
 
+    def _handle(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
+        q = self._q
+        job = run.job
+        if isinstance(exc, UploadExpiredError):
+            # Not a failure: the URL aged out. A fresh one is signed for the next attempt; a
+            # persistent 403 (a broken signature) still ends after many attempts.
+            logger.info("part %d of job %s: URL expired, re-signing", part.number, job.job_id)
+            count = run.part_returned(part.number, failed=True)
+            if count > 3 * q.config.max_part_failures:
+                q.finish(job, JobState.FAILED, _LINKS_REFUSED)
+            return
+        if exc.retryable and not isinstance(exc, (StateStoreError, AuthError)):
+            self._failed(run, part, exc)
+            return
+        run.part_returned(part.number)
+        if isinstance(exc, StateStoreError):
+            q.store_failed(exc)
+        elif isinstance(exc, AuthError):
+            q.needs_login(exc)
+        elif isinstance(exc, DataChangedError):
+            q.finish(job, JobState.SOURCE_CHANGED, exc)
+        elif isinstance(exc, UploadNotFoundError):
+            q.restart_job(job, _RESTARTED)
+        else:
+            q.finish(job, JobState.FAILED, exc)
+
     def _failed(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
         q = self._q
         job = run.job
         network = isinstance(exc, NetworkError)
-        if not exc.retryable:
-            run.part_returned(part.number)
-            q.finish(job, JobState.FAILED, exc)
-            return
         attempts = run.failures.get(part.number, 0) + 1
         delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
         # Transport failures never fail a job; other retryable ones do after enough attempts in a
@@ -275,19 +274,6 @@ class PartWorkers:
             q.changed(job)
         if network:
             q.network_suspect()
-
-
-def restart(q: UploadQueue, job: UploadJob) -> None:
-    """The server lost the upload: forget it and start the file again, saying so."""
-    logger.info("job %s: upload gone on the server; restarting from the beginning", job.job_id)
-    with job.lock:
-        job.forget_upload()
-    try:
-        q.store.replace_parts(job.job_id, [])
-    except StateStoreError as exc:
-        q.store_failed(exc)
-        return
-    q.requeue(job, _RESTARTED)
 
 
 class ControlTasks:
@@ -387,7 +373,7 @@ class ControlTasks:
             elif isinstance(exc, DataChangedError):
                 q.finish(job, JobState.SOURCE_CHANGED, exc)
             elif isinstance(exc, UploadNotFoundError):
-                restart(q, job)
+                q.restart_job(job, _RESTARTED)
             else:
                 q.finish(job, JobState.FAILED, exc)
         except Exception as exc:
@@ -486,6 +472,12 @@ class ControlTasks:
             run, lambda: q.api.complete(upload_id, run.parts_for_complete(), sha256=sha256)
         )
         if receipt.size != job.size or receipt.etag.lower() != local_etag.lower():
+            # The stored object is not trusted: a retry must start a new upload, not re-complete
+            # this one from the same parts.
+            with job.lock:
+                job.forget_upload()
+            q.store.replace_parts(job.job_id, [])
+            q.store.save_job(job)
             raise IntegrityError(
                 f"Storage reports {receipt.size:,} bytes with checksum {receipt.etag}, but the "
                 "file "
