@@ -108,7 +108,11 @@ def run_step(title: str, command: list[str], env: Mapping[str, str]) -> Step:
 
 
 def check(executable: Path, *, secret_service: bool = True) -> list[Step]:
-    """Every step against ``executable``; the caller decides what a failure means."""
+    """Every step against ``executable``; the caller decides what a failure means.
+
+    The Secret Service run is Linux-only; on Windows and macOS run ``--self-test
+    --keyring-roundtrip`` in a user session to prove Credential Manager or the Keychain.
+    """
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "version"
     ]
@@ -132,7 +136,7 @@ def check(executable: Path, *, secret_service: bool = True) -> list[Step]:
                     {**env, "QT_QPA_PLATFORM": "xcb"},
                 )
             )
-        if secret_service:
+        if secret_service and sys.platform.startswith("linux"):
             steps.append(_self_test_in_secret_service(executable, home))
     return steps
 
