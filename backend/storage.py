@@ -183,7 +183,7 @@ class S3Storage:
             botocore.exceptions.ConnectTimeoutError,
             botocore.exceptions.HTTPClientError,
         ) as exc:
-            logger.warning("Storage unreachable during %s: %s", what, type(exc).__name__)
+            logger.warning("Storage unreachable during %s: %s", what, exc)
             raise StorageUnavailableError(f"Storage could not be reached ({what}).") from exc
         except botocore.exceptions.NoCredentialsError as exc:
             raise StorageError("The backend has no storage credentials configured.") from exc

@@ -1,0 +1,154 @@
+"""Storage down, failing or misconfigured: clear 502/503 codes, nothing half-created, and recovery.
+
+A FaultProxy sits between the backend and storage (`s3_endpoint_url` points at it), or between
+the client and storage (`s3_public_endpoint_url`): deployments split internal and public endpoints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.backend.conftest import add_test_users
+from tests.backend.helpers import Client, error_code
+from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.faultproxy import FaultProxy
+from tests.support.faultrules import Rule, internal_error, slow_down
+from tests.support.storage import S3Endpoint, make_bucket, s3_client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def proxied(
+    moto_endpoint: S3Endpoint, tmp_path: Path
+) -> Iterator[tuple[RunningBackend, FaultProxy, Client]]:
+    """A backend whose own S3 calls go through a fault proxy to moto."""
+    bucket = make_bucket(moto_endpoint)
+    with (
+        FaultProxy(upstream=moto_endpoint.endpoint_url) as proxy,
+        run_backend(
+            moto_endpoint,
+            bucket=bucket,
+            data_dir=tmp_path / "b",
+            s3_endpoint_url=proxy.url,
+            s3_public_endpoint_url=moto_endpoint.endpoint_url,
+            s3_connect_timeout_seconds=1,
+        ) as backend,
+    ):
+        add_test_users(backend, "alice")
+        yield backend, proxy, Client(backend, "alice")
+
+
+def test_storage_down_gives_503_and_the_service_recovers(
+    proxied: tuple[RunningBackend, FaultProxy, Client],
+) -> None:
+    backend, proxy, alice = proxied
+    data = os.urandom(100)
+    upload = alice.create(len(data))
+    parts = alice.put_parts(upload, data)  # straight to storage: the public endpoint is not proxied
+    before = backend.services.db.list_uploads(user_id=None, status=None, before_seq=None, limit=99)
+
+    proxy.network_down(refuse=True)
+    for resp in (
+        alice.post("/uploads", {"filename": "b.webm", "size": 1, "metadata": _META}),
+        alice.get(f"/uploads/{upload['upload_id']}/parts"),
+        alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts}),
+        alice.delete(f"/uploads/{upload['upload_id']}"),
+    ):
+        assert resp.status_code == 503, resp.text
+        assert error_code(resp) == "storage_unavailable"
+        assert resp.headers["Retry-After"] == "5"
+    # Liveness stays green (the process is fine); readiness says why it cannot serve.
+    assert requests.get(backend.api + "/health", timeout=30).status_code == 200
+    ready = requests.get(backend.api + "/health/ready", timeout=30)
+    assert ready.status_code == 503
+    assert ready.json()["storage"] == "unavailable"
+    assert ready.json()["database"] == "ok"
+    # Nothing half-created, nothing changed.
+    after = backend.services.db.list_uploads(user_id=None, status=None, before_seq=None, limit=99)
+    assert after == before
+
+    proxy.network_up()
+    resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["size"] == len(data)
+    assert requests.get(backend.api + "/health/ready", timeout=30).status_code == 200
+    assert alice.create(1, filename="b.webm")["key"].endswith("/b.webm")
+
+
+_META = {"exam_id": "EXAM-1", "kind": "webcam"}
+
+
+@pytest.mark.parametrize("fault", [internal_error, slow_down], ids=["500", "503-slowdown"])
+def test_storage_errors_after_retries_give_503_then_work(
+    proxied: tuple[RunningBackend, FaultProxy, Client], fault: object
+) -> None:
+    _, proxy, alice = proxied
+    assert callable(fault)
+    rule = proxy.add_rule(Rule(action=fault()))
+    resp = alice.post("/uploads", {"filename": "c.webm", "size": 1, "metadata": _META})
+    assert resp.status_code == 503
+    assert error_code(resp) == "storage_unavailable"
+    assert proxy.stats().rules_fired[rule] >= 2  # boto3 retried before giving up
+    proxy.remove_rule(rule)
+    assert alice.create(1, filename="c.webm")["part_count"] == 1
+
+
+def test_a_single_transient_storage_error_is_retried_invisibly(
+    proxied: tuple[RunningBackend, FaultProxy, Client],
+) -> None:
+    _, proxy, alice = proxied
+    proxy.add_rule(Rule(method="POST", query="uploads", action=internal_error(), times=1))
+    created = alice.create(1, filename="d.webm")
+    assert created["part_count"] == 1
+
+
+def test_missing_bucket_is_502_with_nothing_created_until_it_exists(
+    moto_endpoint: S3Endpoint, tmp_path: Path
+) -> None:
+    bucket = "not-created-yet-" + os.urandom(4).hex()
+    with run_backend(moto_endpoint, bucket=bucket, data_dir=tmp_path / "b") as backend:
+        add_test_users(backend, "alice")
+        alice = Client(backend, "alice")
+        resp = alice.post("/uploads", {"filename": "e.webm", "size": 1, "metadata": _META})
+        assert resp.status_code == 502
+        assert error_code(resp) == "storage_error"
+        assert "bucket does not exist" in resp.json()["error"]["message"]
+        db = backend.services.db
+        assert db.list_uploads(user_id=None, status=None, before_seq=None, limit=9) == []
+        assert requests.get(backend.api + "/health/ready", timeout=30).status_code == 503
+
+        make_bucket(moto_endpoint, bucket)
+        created = alice.create(1, filename="e.webm")
+        # The key refused earlier was given back: the first real upload gets the plain name.
+        assert created["key"].endswith("/alice/e.webm")
+
+
+def test_presigned_urls_use_the_public_endpoint(
+    s3: S3Endpoint, bucket: str, tmp_path: Path
+) -> None:
+    """Clients reach storage through another address than the backend does (SeaweedFS checks that
+    the signature was made for the host the client really uses)."""
+    with (
+        FaultProxy(upstream=s3.endpoint_url) as public,
+        run_backend(
+            s3, bucket=bucket, data_dir=tmp_path / "b", s3_public_endpoint_url=public.url
+        ) as backend,
+    ):
+        add_test_users(backend, "alice")
+        alice = Client(backend, "alice")
+        data = os.urandom(2000)
+        upload = alice.create(len(data))
+        signed = alice.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1]})
+        assert signed.json()["parts"][0]["url"].startswith(public.url + "/")
+        parts = alice.put_parts(upload, data)
+        assert public.stats().bytes_forwarded_by_method["PUT"] >= len(data)
+        resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+        assert resp.status_code == 200, resp.text
+        stored = s3_client(s3).get_object(Bucket=bucket, Key=upload["key"])["Body"].read()
+        assert stored == data
