@@ -1,0 +1,244 @@
+"""PartSender against small real HTTP and HTTPS servers on 127.0.0.1: plain and TLS bodies,
+Content-MD5, ETag checks, early answers, stale kept-alive connections and cancellation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import os
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from desktop.engine.ratelimit import TokenBucket
+from desktop.engine.transfer import CancelledError, IntegrityError, PartSender
+from desktop.errors import DataChangedError, NetworkError, UploadExpiredError
+
+
+@dataclass
+class Behaviour:
+    """What the test server does with the next PUTs."""
+
+    etag_override: str | None = None
+    early_403: bool = False
+    close_after_response: bool = False
+    bodies: list[bytes] = field(default_factory=list)
+    md5_headers: list[str | None] = field(default_factory=list)
+
+
+def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_PUT(self) -> None:
+            if behaviour.early_403:
+                body = (
+                    b"<Error><Code>AccessDenied</Code>"
+                    b"<Message>Request has expired</Message></Error>"
+                )
+                self.send_response(403)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
+            length = int(self.headers["Content-Length"])
+            data = self.rfile.read(length)
+            behaviour.bodies.append(data)
+            behaviour.md5_headers.append(self.headers.get("Content-MD5"))
+            etag = behaviour.etag_override or hashlib.md5(data).hexdigest()
+            self.send_response(200)
+            self.send_header("ETag", f'"{etag}"')
+            self.send_header("Content-Length", "0")
+            if behaviour.close_after_response:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+
+    return Handler
+
+
+@contextmanager
+def serve(behaviour: Behaviour, context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve PUTs on 127.0.0.1 (TLS when `context` is given); yields a presigned-looking URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(behaviour))
+    server.daemon_threads = True
+    scheme = "http"
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/bucket/key?X-Amz-Signature=s"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1: (server context, client context trusting it)."""
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client
+
+
+@pytest.fixture(autouse=True)
+def close_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every sender's kept-alive connections after each test (no ResourceWarning)."""
+    made: list[PartSender] = []
+    original = PartSender.__init__
+
+    def tracking(self: PartSender, **kwargs: object) -> None:
+        original(self, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(PartSender, "__init__", tracking)
+    yield
+    for sender in made:
+        sender.close_thread_connections()
+
+
+@pytest.fixture
+def part_file(tmp_path: Path) -> tuple[Path, bytes]:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    path = tmp_path / "rec.mp4"
+    path.write_bytes(data)
+    return path, data
+
+
+def _put(sender: PartSender, url: str, path: Path, offset: int, length: int) -> list[int]:
+    moved: list[int] = []
+    result = sender.put_part(
+        url=url,
+        headers={"x-amz-meta-test": "1"},
+        path=str(path),
+        offset=offset,
+        length=length,
+        cancelled=threading.Event(),
+        progress=moved.append,
+    )
+    assert result.size == length
+    return moved
+
+
+@pytest.mark.parametrize("use_sendfile", [True, False])
+def test_plain_http_sends_exact_range_with_content_md5(
+    part_file: tuple[Path, bytes], use_sendfile: bool
+) -> None:
+    path, data = part_file
+    behaviour = Behaviour()
+    sender = PartSender(bucket=TokenBucket(0), use_sendfile=use_sendfile)
+    with serve(behaviour) as url:
+        moved = _put(sender, url, path, 1000, 2 * 1024 * 1024)
+        _put(sender, url, path, 0, 0)  # an empty part (the only part of an empty file)
+    expected = data[1000 : 1000 + 2 * 1024 * 1024]
+    assert behaviour.bodies == [expected, b""]
+    assert behaviour.md5_headers[0] == base64.b64encode(hashlib.md5(expected).digest()).decode()
+    assert sum(moved) == len(expected)
+    sender.close_thread_connections()
+
+
+def test_tls_bodies_go_through_the_buffer(
+    part_file: tuple[Path, bytes], tls: tuple[ssl.SSLContext, ssl.SSLContext]
+) -> None:
+    path, data = part_file
+    behaviour = Behaviour()
+    server_ctx, client_ctx = tls
+    sender = PartSender(bucket=TokenBucket(0), ssl_context=client_ctx)
+    with serve(behaviour, server_ctx) as url:
+        _put(sender, url, path, 0, len(data))
+        _put(sender, url, path, 5, 10)  # the kept-alive TLS connection is reused
+    assert behaviour.bodies == [data, data[5:15]]
+
+
+def test_tls_verification_is_on(
+    part_file: tuple[Path, bytes], tls: tuple[ssl.SSLContext, ssl.SSLContext]
+) -> None:
+    path, _ = part_file
+    server_ctx, _ = tls
+    sender = PartSender(bucket=TokenBucket(0))  # system CAs: the self-signed cert is refused
+    with serve(Behaviour(), server_ctx) as url, pytest.raises(NetworkError):
+        _put(sender, url, path, 0, 10)
+
+
+def test_wrong_etag_is_an_integrity_error_and_rewinds_progress(
+    part_file: tuple[Path, bytes],
+) -> None:
+    path, _ = part_file
+    sender = PartSender(bucket=TokenBucket(0))
+    moved: list[int] = []
+    with serve(Behaviour(etag_override="0" * 32)) as url, pytest.raises(IntegrityError):
+        sender.put_part(
+            url=url, headers={}, path=str(path), offset=0, length=4096,
+            cancelled=threading.Event(), progress=moved.append,
+        )  # fmt: skip
+    assert sum(moved) == 0
+
+
+def test_an_early_403_is_read_even_when_the_body_is_refused(
+    part_file: tuple[Path, bytes],
+) -> None:
+    path, data = part_file
+    sender = PartSender(bucket=TokenBucket(0))
+    with serve(Behaviour(early_403=True)) as url, pytest.raises(UploadExpiredError):
+        _put(sender, url, path, 0, len(data))
+
+
+def test_a_connection_the_server_closed_is_replaced_silently(
+    part_file: tuple[Path, bytes],
+) -> None:
+    path, _ = part_file
+    behaviour = Behaviour(close_after_response=True)
+    sender = PartSender(bucket=TokenBucket(0))
+    with serve(behaviour) as url:
+        for _ in range(3):
+            _put(sender, url, path, 0, 1024)
+    assert len(behaviour.bodies) == 3
+
+
+def test_cancellation_and_truncated_files(part_file: tuple[Path, bytes], tmp_path: Path) -> None:
+    path, data = part_file
+    sender = PartSender(bucket=TokenBucket(0))
+    cancelled = threading.Event()
+    cancelled.set()
+    with serve(Behaviour()) as url:
+        with pytest.raises(CancelledError):
+            sender.put_part(
+                url=url, headers={}, path=str(path), offset=0, length=len(data),
+                cancelled=cancelled, progress=lambda n: None,
+            )  # fmt: skip
+        with pytest.raises(DataChangedError, match="shorter"):
+            _put(sender, url, path, len(data) - 10, 20)
+        with pytest.raises(DataChangedError, match="cannot be read"):
+            _put(sender, url, tmp_path / "gone.mp4", 0, 1)
+
+
+def test_unreachable_storage_is_a_retryable_network_error(part_file: tuple[Path, bytes]) -> None:
+    path, _ = part_file
+    sender = PartSender(bucket=TokenBucket(0), timeout=2)
+    with pytest.raises(NetworkError) as info:
+        _put(sender, "http://127.0.0.1:9/bucket/key?X-Amz-Signature=s", path, 0, 10)
+    assert info.value.retryable
