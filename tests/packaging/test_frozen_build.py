@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-untyped]
 
+from desktop import __version__
 from tests.packaging.tools import ROOT, check_lines, load
 
 pytestmark = [
@@ -62,7 +63,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def test_build_sh_builds_and_every_check_passes(build: Build) -> None:
     assert build.returncode == 0, build.output
     assert build.output.rstrip().endswith("build check passed")
-    assert build.section("--version").splitlines()[1] == f"{NAME} 0.1.0"
+    assert build.section("--version").splitlines()[1] == f"{NAME} {__version__}"
     plain = check_lines(build.section("--self-test"))
     assert all(line.startswith("ok") for line in plain.values()), build.output
     assert "(frozen;" in build.section("--self-test")
@@ -144,7 +145,7 @@ def test_a_symlink_on_path_launches_the_app(build: Build, tmp_path: Path) -> Non
     done = subprocess.run([str(link), "--version"], capture_output=True, text=True, check=False)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"{NAME} 0.1.0"
+    assert done.stdout.strip() == f"{NAME} {__version__}"
 
 
 def test_without_a_system_ca_store_the_bundle_trusts_its_own(build: Build, tmp_path: Path) -> None:
