@@ -21,10 +21,18 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         r"\1=REDACTED",
     ),
+    # A quoted Authorization value (headers dumped as a dict) goes whole: SigV4 ones contain spaces.
     (
-        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+)?[^\s\"',}]+"),
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*b?)([\"'])(?:(?!\2).)*\2"),
+        r"\1\2REDACTED\2",
+    ),
+    (
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*)(bearer\s+)?[^\s\"',}]+"),
         r"\1\2REDACTED",
     ),
+    (re.compile(r"(?i)\b(Credential|Signature)=[^,\s\"'&]+"), r"\1=REDACTED"),
+    # botocore.auth at DEBUG prints "Signature:\n<hex>" for every request it signs, presigned too.
+    (re.compile(r"(?i)\b(Signature:\s*)[0-9a-f]{64}"), r"\1REDACTED"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer REDACTED"),
     # JSON-ish or key=value secrets.
     (
