@@ -11,20 +11,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TextIO
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING, TextIO
 
 from desktop.engine.events import BaseListener, JobSnapshot, JobState, Receipt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
 
 _STATE_WORDS = {
     JobState.QUEUED: "queued",
@@ -84,6 +77,17 @@ class RichDisplay(_Tracker):
 
     def __init__(self, console: Console | None = None) -> None:
         """Create the display; use it as a context manager around the upload."""
+        # rich loads only for a terminal: scripts and `resume` after a crash start sooner.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         super().__init__()
         self.console = console or Console()
         self.progress = Progress(

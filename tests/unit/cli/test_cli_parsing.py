@@ -128,3 +128,28 @@ def test_plain_display_prints_each_change_once() -> None:
         "exam.mp4: uploaded and verified",
     ]
     assert display.total == (2048, 2048)
+
+
+def test_rich_display_draws_bars_and_reports_changes() -> None:
+    from rich.console import Console
+
+    from desktop.cli.display import RichDisplay
+
+    out = io.StringIO()
+    display = RichDisplay(Console(file=out, force_terminal=True, width=120))
+    with display:
+        display.on_job_added(job=_snap(JobState.QUEUED))
+        display.on_progress(
+            job_id="abcdef", bytes_done=1024, total=2048, speed_bps=1.0, eta_seconds=1
+        )
+        assert display.total == (1024, 2048)
+        display.on_job_changed(job=_snap(JobState.WAITING_NETWORK, "The server cannot be reached."))
+        display.on_job_changed(job=_snap(JobState.COMPLETED))
+        display.on_login_required()
+    text = out.getvalue()
+    assert "exam.mp4" in text
+    assert "Total" in text
+    assert "waiting for the network — The server cannot be reached." in text
+    assert "uploaded and verified" in text
+    assert "sign-in expired" in text
+    assert display.total == (2048, 2048)
