@@ -57,29 +57,32 @@ def compute(path: Path | str) -> Fingerprint:
         DataChangedError: The file is missing, not a regular file, or unreadable.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
     except FileNotFoundError:
         raise DataChangedError(f"The file {path} no longer exists.", title="File missing") from None
+    except IsADirectoryError:
+        raise DataChangedError(f"{path} is not a regular file.", title="Not a file") from None
     except OSError as exc:
         raise DataChangedError(
             f"The file {path} cannot be read ({exc.strerror}).", title="File unreadable"
         ) from None
     try:
-        st = os.fstat(fd)
+        st = os.fstat(f.fileno())
         if not _is_regular(st.st_mode):
             raise DataChangedError(f"{path} is not a regular file.", title="Not a file")
         digest = hashlib.sha256(str(st.st_size).encode())
         offsets = _sample_offsets(st.st_size)
         length = st.st_size if len(offsets) == 1 else SAMPLE_BYTES
         for offset in offsets:
-            digest.update(os.pread(fd, length, offset))
+            f.seek(offset)
+            digest.update(f.read(length) or b"")
         return Fingerprint(size=st.st_size, mtime_ns=st.st_mtime_ns, sample=digest.hexdigest())
     except OSError as exc:
         raise DataChangedError(
             f"The file {path} cannot be read ({exc.strerror}).", title="File unreadable"
         ) from None
     finally:
-        os.close(fd)
+        f.close()
 
 
 def _is_regular(mode: int) -> bool:

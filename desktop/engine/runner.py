@@ -447,7 +447,7 @@ class ControlTasks:
         with open(run.job.path, "rb", buffering=0) as f:
             for rp in unknown:
                 part = run.plan[rp.part_number - 1]
-                digest = md5_range(f.fileno(), part.offset, part.length, buf, run.cancel).hex()
+                digest = md5_range(f, part.offset, part.length, buf, run.cancel).hex()
                 if digest == rp.etag.lower():
                     adopted[part.number] = PartRecord(part.number, part.length, rp.etag, digest)
         return adopted

@@ -110,8 +110,24 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+def read_at(file: io.FileIO, view: memoryview, offset: int) -> int:
+    """Read into `view` from `offset` without moving a shared position (``preadv`` where the OS
+    has it; elsewhere, e.g. Windows, each part has its own file object, so seeking is safe)."""
+    if _HAS_PREADV:
+        return os.preadv(file.fileno(), [view], offset)
+    file.seek(offset)
+    return file.readinto(view) or 0
+
+
+_HAS_PREADV = hasattr(os, "preadv")
+
+
 def md5_range(
-    fd: int, offset: int, length: int, buf: bytearray, cancelled: threading.Event | None = None
+    file: io.FileIO,
+    offset: int,
+    length: int,
+    buf: bytearray,
+    cancelled: threading.Event | None = None,
 ) -> bytes:
     """MD5 of `length` bytes at `offset`, read through `buf`.
 
@@ -126,8 +142,7 @@ def md5_range(
     while pos < end:
         if cancelled is not None and cancelled.is_set():
             raise CancelledError
-        want = min(len(buf), end - pos)
-        n = os.preadv(fd, [view[:want]], pos)
+        n = read_at(file, view[: min(len(buf), end - pos)], pos)
         if n <= 0:
             raise DataChangedError("The file became shorter while it was being uploaded.")
         digest.update(view[:n])
@@ -315,7 +330,7 @@ class PartSender:
                 title="File unreadable",
             ) from None
         try:
-            digest = md5_range(file.fileno(), offset, length, buf, cancelled)
+            digest = md5_range(file, offset, length, buf, cancelled)
             split = urllib.parse.urlsplit(url)
             ep = self._endpoint(split)
             target = url if (ep.proxy and ep.scheme == "http") else _path_and_query(split)
@@ -428,7 +443,7 @@ class PartSender:
                 done = 0
                 while done < n:
                     want = min(len(buf), n - done)
-                    got = os.preadv(file.fileno(), [view[:want]], offset + sent + done)
+                    got = read_at(file, view[:want], offset + sent + done)
                     if got <= 0:
                         raise DataChangedError(
                             "The file became shorter while it was being uploaded."

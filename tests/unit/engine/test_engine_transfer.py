@@ -242,3 +242,18 @@ def test_unreachable_storage_is_a_retryable_network_error(part_file: tuple[Path,
     with pytest.raises(NetworkError) as info:
         _put(sender, "http://127.0.0.1:9/bucket/key?X-Amz-Signature=s", path, 0, 10)
     assert info.value.retryable
+
+
+def test_systems_without_preadv_read_by_seeking(
+    part_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has neither preadv nor sendfile: the portable path must send the same bytes."""
+    import desktop.engine.transfer as transfer
+
+    monkeypatch.setattr(transfer, "_HAS_PREADV", False)
+    path, data = part_file
+    behaviour = Behaviour()
+    sender = PartSender(bucket=TokenBucket(0), use_sendfile=False)
+    with serve(behaviour) as url:
+        _put(sender, url, path, 123, 1024 * 1024 + 5)
+    assert behaviour.bodies == [data[123 : 123 + 1024 * 1024 + 5]]
