@@ -51,13 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
     run.add_argument("--burst-workers", type=int, default=1, help="backend uvicorn workers")
     run.add_argument(
-        "--burst-ramps", default="0,30", help="burst: arrival windows in seconds, worst first"
+        "--burst-ramps", default="0,60", help="burst: arrival windows in seconds, worst first"
     )
     run.add_argument(
         "--profile",
         type=Path,
         default=None,
-        help="record py-spy profiles (backend during the burst) into this folder",
+        help="record py-spy profiles (our CLI, the backend in the burst) here",
     )
     sub.choices["sweep"].add_argument("--repeats", type=int, default=1)
     return parser
@@ -123,7 +123,9 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
             file = random_file(data_dir, size)
             warm(file)
             logger.info("throughput: %s file, %d round(s)", human(size), rounds)
-            doc["sections"]["throughput"] = sections.throughput(bench, wanted, file, rounds)
+            doc["sections"]["throughput"] = sections.throughput(
+                bench, wanted, file, rounds, args.profile
+            )
         if "memory" in only:
             sizes = [parse_size("16M" if smoke else s) for s in args.memory_sizes.split(",")]
             if smoke:

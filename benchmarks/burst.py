@@ -129,7 +129,7 @@ def scenario(
 def measure(
     stack: Stack,
     workstations: int,
-    ramps: tuple[float, ...] = (0.0, 30.0),
+    ramps: tuple[float, ...] = (0.0, 60.0),
     profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the burst once per arrival ramp; the first ramp is the worst case (all at once)."""

@@ -282,14 +282,16 @@ def start_py_spy(pid: int, output: Path, *, rate: int = 100) -> subprocess.Popen
     """Sample `pid` (and its worker processes) with py-spy into collapsed stacks at `output`.
 
     Returns None when py-spy is not installed (`.venv/bin/pip install py-spy`). It samples without
-    pausing the target (`--nonblocking`), so the profiled run keeps its timing.
+    pausing the target (`--nonblocking`), so the profiled run keeps its timing. Idle threads are
+    left out, so the samples show where CPU time goes (hashing included: hashlib releases the GIL,
+    so `--gil` would hide it).
     """
     py_spy = Path(sys.executable).with_name("py-spy")
     if not py_spy.exists():
         return None
     output.parent.mkdir(parents=True, exist_ok=True)
     argv = [str(py_spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"]
-    argv += ["--output", str(output), "--nonblocking", "--subprocesses", "--gil"]
+    argv += ["--output", str(output), "--nonblocking", "--subprocesses"]
     log = output.with_suffix(".log").open("wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     log.close()

@@ -49,8 +49,10 @@ def describe_stack(stack: Stack) -> dict[str, Any]:
     }
 
 
-def throughput(bench: tp.Bench, wanted: list[str], file: Path, rounds: int) -> dict[str, Any]:
-    """Interleaved rounds of every runnable tool with its best settings."""
+def throughput(
+    bench: tp.Bench, wanted: list[str], file: Path, rounds: int, profile_dir: Path | None = None
+) -> dict[str, Any]:
+    """Interleaved rounds of every runnable tool with its best settings; optionally profile ours."""
     best = load_best()
     unavailable: dict[str, str] = {}
     plan = []
@@ -63,6 +65,8 @@ def throughput(bench: tp.Bench, wanted: list[str], file: Path, rounds: int) -> d
             plan.append((tool, best[tool]))
     samples = tp.interleaved(bench, plan, file, rounds=rounds) if plan else []
     summary = tp.summarize(samples)
+    if profile_dir is not None and any(t == "ours" for t, _ in plan):
+        profile_ours(bench, best["ours"], file, profile_dir / "ours-upload.txt")
     return {
         "file_size": file.stat().st_size,
         "rounds": rounds,
@@ -72,6 +76,40 @@ def throughput(bench: tp.Bench, wanted: list[str], file: Path, rounds: int) -> d
         "ratios": tp.ratios(summary),
         "unavailable": unavailable,
     }
+
+
+def profile_ours(bench: tp.Bench, settings: Any, file: Path, output: Path) -> None:
+    """One extra, unmeasured upload by our CLI with py-spy attached (collapsed stacks)."""
+    from benchmarks.procs import run_measured, start_py_spy, stop_py_spy
+    from benchmarks.uploaders import Target, ours
+
+    target = Target(
+        endpoint=bench.endpoint,
+        bucket=bench.bucket,
+        key="",
+        path=file,
+        workdir=bench.workdir,
+        backend_url=bench.backend_url,
+        cli_home=bench.cli_home,
+        cli_env=bench.cli_env,
+        cli_password=bench.cli_password,
+    )
+    invocation = ours(bench.tools, target, settings)
+    holder: dict[str, Any] = {}
+
+    def attach(proc: Any) -> None:
+        holder["spy"] = start_py_spy(proc.pid, output)
+
+    run_measured(
+        invocation.argv,
+        env=invocation.env,
+        stdin_data=invocation.stdin,
+        watch=attach,
+        log_path=bench.workdir / "logs" / "ours-profiled.log",
+    )
+    stop_py_spy(holder.get("spy"))
+    tp.delete_all(bench)
+    logger.info("profile of our CLI: %s", output)
 
 
 def memory(bench: tp.Bench, data_dir: Path, sizes: list[int]) -> dict[str, Any]:
