@@ -77,6 +77,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_user ON uploads(user_id, seq);
+CREATE TABLE IF NOT EXISTS upload_tokens (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    client_token TEXT NOT NULL,
+    upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+    PRIMARY KEY (user_id, client_token)
+);
 """
 
 
@@ -366,8 +372,8 @@ class Database:
                 "DELETE FROM keys WHERE key = ? AND key NOT IN (SELECT key FROM uploads)", (key,)
             )
 
-    def insert_upload(self, rec: UploadRecord) -> UploadRecord:
-        """Insert an upload row; returns it with its `seq`."""
+    def insert_upload(self, rec: UploadRecord, *, client_token: str | None = None) -> UploadRecord:
+        """Insert an upload row (and map the client's token to it); returns it with its `seq`."""
         values = _upload_values(rec)
         del values["seq"]
         cols = ", ".join(values)
@@ -375,7 +381,23 @@ class Database:
         with self.transaction() as cur:
             cur.execute(f"INSERT INTO uploads ({cols}) VALUES ({marks})", tuple(values.values()))
             seq = int(cur.lastrowid or 0)
+            if client_token is not None:
+                cur.execute(
+                    "INSERT OR REPLACE INTO upload_tokens (user_id, client_token, upload_id) "
+                    "VALUES (?, ?, ?)",
+                    (rec.user_id, client_token, rec.upload_id),
+                )
         return _replace_seq(rec, seq)
+
+    def upload_for_token(self, user_id: int, client_token: str) -> UploadRecord | None:
+        """The upload a client token was last used to create, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT u.* FROM upload_tokens t JOIN uploads u USING (upload_id) "
+                "WHERE t.user_id = ? AND t.client_token = ?",
+                (user_id, client_token),
+            ).fetchone()
+        return _upload(row) if row else None
 
     def get_upload(self, upload_id: str) -> UploadRecord | None:
         """The upload with public id `upload_id`, or None."""

@@ -99,6 +99,15 @@ class CreateUploadRequest(_Body):
         description="Hint in bytes; raised so that part_count <= 10000.",
     )
     metadata: UploadMetadata
+    client_token: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description=(
+            "A token the client keeps with its job (e.g. the job id). Sending the same token again "
+            "returns the same in-progress upload instead of a new one, so a create whose answer "
+            "was lost (crash, dropped connection) never leaves an orphaned upload behind."
+        ),
+    )
 
     @field_validator("filename")
     @classmethod

@@ -109,8 +109,43 @@ class UploadService:
         part_size_hint: int | None,
         exam_id: str,
         kind: str,
+        client_token: str | None = None,
     ) -> UploadRecord:
-        """Reserve a fresh key, create the S3 multipart upload, then record it (in that order)."""
+        """Reserve a fresh key, create the S3 multipart upload, then record it (in that order).
+
+        With `client_token`, idempotent: while the upload it created is in progress, the same
+        token returns that upload, so a client that never heard the answer does not orphan it.
+        """
+        if client_token is None:
+            return self._create_new(
+                user, filename, size, content_type, sha256, part_size_hint, exam_id, kind, None
+            )
+        with self._upload_lock(f"token:{user.user_id}:{client_token}"):
+            rec = self._db.upload_for_token(user.user_id, client_token)
+            if rec is not None and rec.status == "in_progress":
+                if (rec.size, rec.exam_id, rec.kind) != (size, exam_id, kind):
+                    raise ApiError(
+                        409, "conflict", "client_token was already used for another file."
+                    )
+                logger.info("Upload %s: create repeated with its client token", rec.upload_id)
+                return rec
+            return self._create_new(
+                user, filename, size, content_type, sha256, part_size_hint, exam_id, kind,
+                client_token,
+            )  # fmt: skip
+
+    def _create_new(
+        self,
+        user: Principal,
+        filename: str,
+        size: int,
+        content_type: str,
+        sha256: str | None,
+        part_size_hint: int | None,
+        exam_id: str,
+        kind: str,
+        client_token: str | None,
+    ) -> UploadRecord:
         if size > self._settings.max_upload_size:
             raise ApiError(
                 413,
@@ -163,7 +198,7 @@ class UploadService:
             etag=None,
             receipt=None,
         )
-        rec = self._db.insert_upload(rec)
+        rec = self._db.insert_upload(rec, client_token=client_token)
         logger.info(
             "Upload %s created by %s: %d bytes in %d parts of %d",
             rec.upload_id,

@@ -55,6 +55,7 @@ def create_upload(
         part_size_hint=body.part_size,
         exam_id=body.metadata.exam_id,
         kind=body.metadata.kind,
+        client_token=body.client_token,
     )
     return CreateUploadResponse(
         upload_id=rec.upload_id,

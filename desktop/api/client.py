@@ -219,6 +219,7 @@ class ApiClient:
         metadata: Mapping[str, str],
         sha256: str | None = None,
         part_size: int | None = None,
+        client_token: str | None = None,
     ) -> CreatedUpload:
         """Create a multipart upload; the backend chooses the key and the part size.
 
@@ -229,6 +230,8 @@ class ApiClient:
             metadata: ``exam_id`` and ``kind`` (``webcam``, ``screen`` or ``other``).
             sha256: The file's SHA-256 in hex, when known up front.
             part_size: A preferred part size in bytes; the backend may raise it.
+            client_token: The job's id (8-64 of ``A-Za-z0-9_-``): asking again with it returns the
+                same in-progress upload, so a retry after a lost answer or a crash orphans nothing.
         """
         body: dict[str, Any] = {
             "filename": filename,
@@ -240,6 +243,8 @@ class ApiClient:
             body["sha256"] = sha256
         if part_size is not None:
             body["part_size"] = part_size
+        if client_token is not None:
+            body["client_token"] = client_token
         return CreatedUpload.from_json(
             self._json(self._request("POST", "/uploads", json_body=body))
         )
