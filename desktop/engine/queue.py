@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from desktop.engine import fingerprint, planner
 from desktop.engine.config import TransferConfig
+from desktop.engine.control import ControlTasks
 from desktop.engine.events import (
     EngineListener,
     JobSnapshot,
@@ -42,10 +43,10 @@ from desktop.engine.hashing import Sha256Pass
 from desktop.engine.jobs import RUNNING, UploadJob
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
-from desktop.engine.runner import ControlTasks, PartWorkers
 from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore
 from desktop.engine.transfer import PartSender
+from desktop.engine.workers import PartWorkers
 from desktop.errors import NetworkError, UploaderError
 
 if TYPE_CHECKING:

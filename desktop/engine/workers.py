@@ -1,0 +1,262 @@
+"""Part workers: N threads sharing one global budget of parts in flight, resized live.
+
+A worker takes the lowest-numbered ready part of the highest-priority active run, signs its URL
+lazily (a few parts per call, a fresh URL for every retry), sends it, commits it, and reports. Every
+exception becomes job state here (STYLE E3, E6); nothing escapes a thread, and errors of a run that
+already ended never touch its job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from desktop.engine import fingerprint
+from desktop.engine.control import RESTARTED
+from desktop.engine.events import JobState
+from desktop.engine.planner import PartRange
+from desktop.engine.runs import JobRun
+from desktop.engine.store import PartRecord
+from desktop.engine.transfer import CancelledError, IntegrityError
+from desktop.errors import (
+    AuthError,
+    DataChangedError,
+    NetworkError,
+    StateStoreError,
+    UploaderError,
+    UploadExpiredError,
+    UploadNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from desktop.engine.queue import UploadQueue
+
+logger = logging.getLogger(__name__)
+
+_LINKS_REFUSED = UploaderError(
+    "Storage keeps refusing freshly signed upload links. Check the computer's clock and the "
+    "server's storage settings.",
+    title="Upload links refused",
+)
+
+
+class PartWorkers:
+    """N threads sending parts; N changes live."""
+
+    def __init__(self, q: UploadQueue, count: int) -> None:
+        """Prepare `count` workers for queue `q` (started by :meth:`start`)."""
+        self._q = q
+        self._target = count
+        self._threads: dict[int, threading.Thread] = {}
+        self._started = False
+        self._ids = itertools.count()
+
+    def start(self) -> None:
+        """Start the workers."""
+        with self._q.wake:
+            self._started = True
+            self._spawn()
+
+    def _spawn(self) -> None:
+        alive = {i: t for i, t in self._threads.items() if t.is_alive()}
+        self._threads = alive
+        slots = sorted(alive)
+        for slot in range(self._target):
+            if slot not in slots:
+                t = threading.Thread(
+                    target=self._loop, args=(slot,), name=f"part-{slot}", daemon=True
+                )
+                self._threads[slot] = t
+                t.start()
+
+    def resize(self, count: int) -> None:
+        """Run `count` workers from now on (extra ones exit after their current part)."""
+        with self._q.wake:
+            self._target = count
+            if self._started:
+                self._spawn()
+            self._q.wake.notify_all()
+
+    def stop(self, deadline: float | None) -> None:
+        """Join the workers (the queue has already cancelled every run)."""
+        with self._q.wake:
+            self._target = 0
+            self._q.wake.notify_all()
+            threads = list(self._threads.values())
+        for t in threads:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _take(self, slot: int) -> tuple[JobRun, PartRange] | None:
+        q = self._q
+        with q.wake:
+            while True:
+                if q.closed or slot >= self._target:
+                    return None
+                now = time.monotonic()
+                wakeups = []
+                for run in q.runs():
+                    if run.completing or not run.plan:
+                        continue
+                    part = run.ready_part(now)
+                    if part is not None:
+                        return run, part
+                    nxt = run.next_wakeup()
+                    if nxt is not None:
+                        wakeups.append(nxt)
+                wait = min(wakeups) - now if wakeups else 1.0
+                q.wake.wait(max(0.01, min(wait, 1.0)))
+
+    def _loop(self, slot: int) -> None:
+        try:
+            while True:
+                item = self._take(slot)
+                if item is None:
+                    return
+                run, part = item
+                try:
+                    self._send(run, part)
+                except Exception as exc:  # last resort: a bug fails the job, never the thread
+                    run.part_returned(part.number)
+                    if not self._q.current_run(run):
+                        continue
+                    logger.exception(
+                        "part %d of job %s: unexpected error", part.number, run.job.job_id
+                    )
+                    self._q.finish(
+                        run.job, JobState.FAILED, UploaderError(f"Internal error: {exc!r}")
+                    )
+        finally:
+            self._q.sender.close_thread_connections()
+
+    def _url(self, run: JobRun, number: int) -> tuple[str, dict[str, str]]:
+        q = self._q
+        now = time.monotonic()
+        cached = run.take_url(number, now)
+        if cached is not None:
+            return cached.url, cached.headers
+        with run.sign_lock:
+            now = time.monotonic()
+            cached = run.take_url(number, now)
+            if cached is None:
+                batch = min(q.config.sign_batch, max(2, 2 * q.config.parts))
+                numbers = run.numbers_to_sign(number, batch, now)
+                upload_id = run.job.upload_id
+                if upload_id is None or run.cancel.is_set():
+                    raise CancelledError  # the run was ended and its upload forgotten
+                signed = q.api.sign_parts(upload_id, numbers)
+                run.store_urls(signed.parts, signed.expires_at, time.monotonic())
+                cached = run.take_url(number, time.monotonic() - 1e9)
+            if cached is None:
+                raise UploaderError("The server did not sign a requested part.", retryable=True)
+            return cached.url, cached.headers
+
+    def _send(self, run: JobRun, part: PartRange) -> None:
+        q = self._q
+        job = run.job
+
+        def progress(delta: int) -> None:
+            if run.meter.add(delta):
+                q.progress(run)
+
+        started = time.monotonic()
+        try:
+            url, headers = self._url(run, part.number)
+            result = q.sender.put_part(
+                url=url,
+                headers=headers,
+                path=job.path,
+                offset=part.offset,
+                length=part.length,
+                cancelled=run.cancel,
+                progress=progress,
+            )
+            record = PartRecord(part.number, part.length, result.etag, result.md5)
+            if not q.current_run(run):
+                return
+            q.store.record_part(job.job_id, record)
+        except CancelledError:
+            run.part_returned(part.number)
+            return
+        except UploaderError as exc:
+            if not q.current_run(run):
+                # The run ended meanwhile (pause, restart, network wait): its errors are moot.
+                run.part_returned(part.number)
+                return
+            self._handle(run, part, exc)
+            return
+        run.part_finished(record)
+        if job.error_title is not None and job.state is JobState.UPLOADING:
+            job.set_error(None)  # the trouble that made parts retry is over
+            q.changed(job)
+        logger.debug(
+            "job %s part %d: %d bytes in %.2f s",
+            job.job_id,
+            part.number,
+            part.length,
+            time.monotonic() - started,
+        )
+        if run.finished_sending:
+            q.control.submit_complete(run)
+        with q.wake:
+            q.wake.notify_all()
+
+    def _handle(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
+        q = self._q
+        job = run.job
+        if isinstance(exc, UploadExpiredError):
+            # Not a failure: the URL aged out. A fresh one is signed for the next attempt; a
+            # persistent 403 (a broken signature) still ends after many attempts.
+            logger.info("part %d of job %s: URL expired, re-signing", part.number, job.job_id)
+            count = run.part_returned(part.number, failed=True)
+            if count > 3 * q.config.max_part_failures:
+                q.finish(job, JobState.FAILED, _LINKS_REFUSED)
+            return
+        if exc.retryable and not isinstance(exc, (StateStoreError, AuthError)):
+            self._failed(run, part, exc)
+            return
+        run.part_returned(part.number)
+        if isinstance(exc, StateStoreError):
+            q.store_failed(exc)
+        elif isinstance(exc, AuthError):
+            q.needs_login(exc)
+        elif isinstance(exc, DataChangedError):
+            q.finish(job, JobState.SOURCE_CHANGED, exc)
+        elif isinstance(exc, UploadNotFoundError):
+            q.restart_job(job, RESTARTED)
+        else:
+            q.finish(job, JobState.FAILED, exc)
+
+    def _failed(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
+        q = self._q
+        job = run.job
+        network = isinstance(exc, NetworkError)
+        attempts = run.failures.get(part.number, 0) + 1
+        delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
+        # Transport failures never fail a job; other retryable ones do after enough attempts in a
+        # row (an integrity mismatch that repeats means the file is changing under us).
+        count = run.part_returned(part.number, delay=delay, failed=True)
+        logger.info(
+            "job %s part %d: %s (attempt %d), retrying in %.1f s",
+            job.job_id,
+            part.number,
+            type(exc).__name__,
+            count,
+            delay,
+        )
+        if not network and count >= q.config.max_part_failures:
+            if isinstance(exc, IntegrityError):
+                try:
+                    fingerprint.verify(job.path, job.fingerprint)
+                except DataChangedError as changed:
+                    q.finish(job, JobState.SOURCE_CHANGED, changed)
+                    return
+            q.finish(job, JobState.FAILED, exc)
+            return
+        if count >= 2:
+            job.set_error(exc)
+            q.changed(job)
+        if network:
+            q.network_suspect()
