@@ -26,10 +26,12 @@ from desktop.auth.session import AuthSession
 from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
 from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from desktop.config import AppConfig, AppPaths
+from desktop.engine import fingerprint
 from desktop.engine import receipts as receipt_export
 from desktop.engine.config import TransferConfig
 from desktop.engine.events import JobSnapshot, JobState
 from desktop.engine.instance import EngineLock
+from desktop.engine.jobs import UploadJob
 from desktop.engine.planner import MIB
 from desktop.engine.queue import UploadQueue
 from desktop.engine.store import QueueStore
@@ -313,10 +315,7 @@ def _run_queue(
                 # Jobs left unfinished by an earlier run continue too, and count in the result.
                 involved.update(j.job_id for j in q.jobs() if j.state not in _FINAL)
                 if files is not None:
-                    queued = {j.path for j in q.jobs() if j.state not in _FINAL}
-                    for f in files:
-                        if str(f.resolve()) in queued:
-                            continue
+                    for f in _new_files(store, files, again=args.again):
                         snap = q.add(f, exam_id=exam, kind=kind)
                         involved.add(snap.job_id)
                     _remember_exam(paths, exam, kind)
@@ -336,6 +335,32 @@ def _run_queue(
         store.close()
         lock.release()
         session.close()
+
+
+def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Path]:
+    """The files not already queued, and (unless `again`) not already uploaded unchanged."""
+    known: dict[str, list[UploadJob]] = {}
+    for job in store.load_jobs():
+        known.setdefault(job.path, []).append(job)
+    chosen = []
+    for f in files:
+        jobs = known.get(str(f.resolve()), [])
+        if any(not j.terminal for j in jobs):
+            continue  # already in the queue: it resumes with the rest
+        done = [j for j in jobs if j.state is JobState.COMPLETED]
+        if done and not again:
+            try:
+                unchanged = any(fingerprint.compute(f) == j.fingerprint for j in done)
+            except UploaderError:
+                unchanged = False
+            if unchanged:
+                sys.stderr.write(
+                    f"proctor-uploader: {f} was already uploaded unchanged; skipped "
+                    "(add --again to upload it once more)\n"
+                )
+                continue
+        chosen.append(f)
+    return chosen
 
 
 _FINAL = frozenset(

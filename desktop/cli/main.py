@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", type=int, metavar="N", help="parts in flight at once (all files)")
     p.add_argument("--limit-rate", metavar="RATE", help="bandwidth limit, e.g. 10M or 500K per s")
     p.add_argument("--any-file", action="store_true", help="also upload files that are not videos")
+    p.add_argument(
+        "--again", action="store_true", help="upload files even if already uploaded unchanged"
+    )
     _password_option(p)
 
     p = sub.add_parser("resume", help="continue every unfinished upload")

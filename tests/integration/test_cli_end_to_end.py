@@ -126,6 +126,19 @@ def test_ctrl_c_pauses_safely_and_resume_finishes(stack: Stack, tmp_path: Path) 
     assert r.returncode == 0, r.stdout + r.stderr
     assert stored_sha(stack, tmp_path) == sha
 
+    # Running the same upload again does not send the same recording twice...
+    again = [
+        "upload", str(path), "--exam", "EX-9", "--password-stdin", "--limit-rate", "0",
+    ]  # fmt: skip
+    r = cli(*again, stdin=stack.password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert "already uploaded unchanged" in r.stderr
+    assert len(stack.object_keys()) == 1
+    # ...unless asked to.
+    r = cli(*again, "--again", stdin=stack.password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert len(stack.object_keys()) == 2
+
 
 def test_one_line_errors_and_exit_codes(stack: Stack, tmp_path: Path) -> None:
     video = tmp_path / "a.mp4"
