@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +49,12 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1) -> Iterator[Stack]:
-    """Start SeaweedFS, the sink and (if possible) the backend; stop all of them afterwards."""
+    """Start SeaweedFS, the sink and (if possible) the backend; stop all of them afterwards.
+
+    `workdir` is emptied first: our CLI's home (its queue history), the backend's database and the
+    storage all start fresh in every run, as on a new machine.
+    """
+    shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         endpoint = stack.enter_context(seaweedfs(workdir))

@@ -1,14 +1,16 @@
 """Find each tool's best concurrency and part size on this machine, and remember them.
 
-Coordinate descent, interleaved like the main run: first concurrency at a 16 MiB part size, then the
-part size at each tool's best concurrency. The figures of every point are kept in
-`benchmarks/best_settings.json` next to the choice, so anyone can see what "best" was picked from.
+Coordinate descent: first concurrency at a 16 MiB part size, then the part size at each tool's best
+concurrency; within a stage every (tool, settings) point runs once per repeat in a shuffled order.
+The figures of every point are kept in `benchmarks/best_settings.json` next to the choice, so anyone
+can see what "best" was picked from.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import statistics
 import time
 from collections.abc import Sequence
@@ -40,20 +42,21 @@ def sweep(
 ) -> tuple[dict[str, Settings], list[Sample]]:
     """Measure the grid for `tools` on `file`; return the best settings and every sample."""
     samples: list[Sample] = []
+    rng = random.Random(7)
 
     def stage(points: dict[str, list[Settings]]) -> dict[str, Settings]:
         scores: dict[str, dict[Settings, list[float]]] = {t: {} for t in points}
-        width = max(len(p) for p in points.values())
+        order = [(tool, s) for tool, grid in points.items() for s in grid]
         for _ in range(repeats):
-            for i in range(width):
-                for tool, grid in points.items():
-                    if i >= len(grid):
-                        continue
-                    sample = upload_once(bench, tool, grid[i], file, round_no=0)
-                    samples.append(sample)
-                    if sample.ok:
-                        scores[tool].setdefault(grid[i], []).append(sample.mb_per_s)
-                    time.sleep(0.5)
+            # A shuffled order per repeat: the machine's load drifts over minutes, and a fixed
+            # order would hand the quiet minutes to the same settings every time.
+            rng.shuffle(order)
+            for tool, settings in order:
+                sample = upload_once(bench, tool, settings, file, round_no=0)
+                samples.append(sample)
+                if sample.ok:
+                    scores[tool].setdefault(settings, []).append(sample.mb_per_s)
+                time.sleep(0.5)
         best: dict[str, Settings] = {}
         for tool, by_settings in scores.items():
             if by_settings:

@@ -3,10 +3,12 @@
 Every tool gets the same file, the same SeaweedFS, its own concurrency and part size (found by
 `benchmarks sweep`), and keeps its default integrity checks on, because that is how people run it:
 
-- ours: MD5 of every part while streaming, checked against the part's ETag; receipt with SHA-256.
-- aws s3 cp / boto3: botocore's default CRC32 checksum of every part (botocore >= 1.36).
+- ours: MD5 of every part before it is sent (Content-MD5: storage checks it; the ETag is compared
+  too), and a whole-file SHA-256 for the receipt.
+- aws s3 cp / boto3: botocore's default CRC32 of every part (botocore >= 1.36), and (plain HTTP)
+  a signed SHA-256 payload hash.
 - rclone: MD5 of the whole file before the upload (stored as metadata), Content-MD5 on every part.
-- s5cmd: SigV4 signs each part's SHA-256 payload hash (plain HTTP), no extra checksum header.
+- s5cmd: Content-MD5 on every PUT, and (plain HTTP) a signed SHA-256 payload hash.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ def ours(tools: Toolchain, target: Target, s: Settings) -> Invocation:
     _set_part_size(target.cli_home, s.part_mib)
     argv = [tools.python, "-m", "desktop", "upload", str(target.path), "--exam", target.exam_id]
     argv += ["--kind", "other", "--concurrency", "1", "--parts", str(s.concurrency), "--any-file"]
+    argv.append("--again")  # every round uploads the same file; the CLI skips re-uploads otherwise
     stdin = None
     if target.cli_password is not None:
         argv.append("--password-stdin")
