@@ -74,6 +74,10 @@ class Sha256Pass:
         """Ask the thread to stop early (its result is then an error)."""
         self._stop.set()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end (after `stop`, within one buffer's read)."""
+        self._thread.join(timeout)
+
     def result(self, cancelled: threading.Event | None = None) -> str | None:
         """The hex digest; None if `cancelled` was set first.
 

@@ -212,6 +212,9 @@ class UploadQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         self.workers.stop(deadline)
         self.control.stop(deadline)
+        for run in runs:
+            if run.hasher is not None:
+                run.hasher.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     @property
     def closed(self) -> bool:

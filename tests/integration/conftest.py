@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -245,6 +246,22 @@ def build_stack(endpoint: S3Endpoint, tmp: Path, **backend_overrides: Any) -> It
         )
         stack.enter_context(s._cleanup)
         yield s
+
+
+_ENGINE_THREADS = ("part-", "control-", "sha256-", "network-watch")
+
+
+@pytest.fixture(autouse=True)
+def no_engine_thread_left() -> Iterator[None]:
+    """Every engine thread a test started has ended once its queue was shut down."""
+    yield
+    deadline = time.monotonic() + 10
+    while True:
+        left = [t.name for t in threading.enumerate() if t.name.startswith(_ENGINE_THREADS)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"engine threads still running: {left}"
 
 
 @pytest.fixture(scope="session")
