@@ -29,6 +29,7 @@ from desktop.engine.retry import Backoff
 from desktop.engine.store import QueueStore
 from tests.support.backend_server import RunningBackend, run_backend
 from tests.support.faultproxy import FaultProxy
+from tests.support.fixtures import secret_service_keyring, use_secret_service
 from tests.support.storage import (
     S3Endpoint,
     make_bucket,
@@ -37,6 +38,8 @@ from tests.support.storage import (
     seaweedfs_server,
     weed_binary,
 )
+
+__all__ = ["secret_service_keyring", "use_secret_service"]
 
 MIB = 1024 * 1024
 PASSWORD = "correct horse battery staple"

@@ -232,3 +232,32 @@ def test_the_cli_never_loads_qt() -> None:
     v = cli("--version")
     assert v.returncode == 0
     assert v.stdout.strip() == "proctor-uploader 0.1.0"
+
+
+def test_a_remembered_sign_in_needs_no_password_until_logout(
+    stack: Stack,
+    tmp_path: Path,
+    use_secret_service: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real Secret Service (private gnome-keyring over a private D-Bus) keeps the refresh token;
+    the CLI in another process signs in from it silently, and `logout` forgets it."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
+    r = cli(
+        "login", "--server", stack.server_url, "--username", stack.username, "--password-stdin",
+        stdin=stack.password + "\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "remembered in the OS keyring" in r.stdout
+    video = tmp_path / "a.mp4"
+    sha = write_file(video, 3 * MIB)
+    r = cli("upload", str(video), "--exam", "E")  # no password anywhere
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert stored_sha(stack, tmp_path) == sha
+
+    assert cli("logout").returncode == 0
+    other = tmp_path / "b.mp4"
+    write_file(other, 10)
+    r = cli("upload", str(other), "--exam", "E")
+    assert r.returncode == 3
+    assert "not remembered" in r.stderr
