@@ -29,6 +29,7 @@ from desktop.engine.store import PartRecord
 from desktop.engine.transfer import IntegrityError, md5_range
 from desktop.errors import (
     AuthError,
+    BackendError,
     DataChangedError,
     NetworkError,
     StateStoreError,
@@ -166,6 +167,9 @@ class ControlTasks:
                     content_type=_content_type(job.path),
                     metadata={"exam_id": job.exam_id, "kind": job.kind},
                     part_size=planner.choose_part_size(job.size, q.config.part_size),
+                    # Asking again after a lost answer (or a crash) gets the same upload back
+                    # instead of orphaning the first one.
+                    client_token=job.job_id,
                 ),
             )
             with job.lock:
@@ -186,11 +190,21 @@ class ControlTasks:
             assert job.part_size is not None
             upload_id = job.upload_id
             run.plan = planner.plan(job.size, job.part_size)
-            remote = self._call(run, lambda: q.api.list_parts(upload_id))
             local = q.store.parts(job.job_id)
-            agreed, unknown = reconcile(run.plan, local, remote)
-            adopted = self._adopt(run, unknown)
-            agreed.update(adopted)
+            try:
+                remote = self._call(run, lambda: q.api.list_parts(upload_id))
+            except BackendError as exc:
+                if exc.code != "already_completed":
+                    raise
+                # An earlier completion reached the backend but its answer was lost (crash,
+                # network): completing again with the recorded parts returns its receipt.
+                logger.info("job %s: completed on the server; fetching its receipt", job.job_id)
+                remote, adopted = None, {}
+                agreed = dict(local)
+            if remote is not None:
+                agreed, unknown = reconcile(run.plan, local, remote)
+                adopted = self._adopt(run, unknown)
+                agreed.update(adopted)
             q.store.replace_parts(job.job_id, list(agreed.values()))
             run.done = agreed
             logger.info(

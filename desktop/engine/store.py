@@ -97,6 +97,7 @@ _JOB_COLUMNS = (
     "job_id, path, size, mtime_ns, sample, exam_id, kind, priority, created_at, state, "
     "error_title, error_message, key, upload_id, part_size"
 )
+_JOB_UPDATES = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _JOB_COLUMNS.split(",")[1:])
 _RECEIPT_COLUMNS = "job_id, path, key, size, sha256, etag, completed_at, exam_id, kind, upload_id"
 
 
@@ -212,10 +213,13 @@ class QueueStore:
                 job.priority, job.created_at, (state or job.state).value, job.error_title,
                 job.error_message, job.key, job.upload_id, job.part_size,
             )  # fmt: skip
+        # An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and that delete
+        # cascades to the job's parts (foreign keys are on), wiping every recorded part.
         self._write(
             "saving a job",
             lambda: self._db.execute(
-                f"INSERT OR REPLACE INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 15)})",
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 15)}) "
+                f"ON CONFLICT(job_id) DO UPDATE SET {_JOB_UPDATES}",
                 values,
             ),
         )
