@@ -7,6 +7,7 @@ import argparse
 import getpass
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, get_args
 
 from backend import __version__
-from backend.settings import ENV_PREFIX, Settings, SettingsError
+from backend.settings import ENV_PREFIX, AddressingStyle, Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +26,24 @@ logger = logging.getLogger(__name__)
 _SECRET_FIELDS = {"jwt_secret"}  # env only: a flag would show in `ps`
 
 
+def _setting_help() -> dict[str, str]:
+    """Each setting's description, from the `Attributes:` section of the Settings docstring."""
+    helps: dict[str, str] = {}
+    current = ""
+    for line in (Settings.__doc__ or "").split("Attributes:", 1)[-1].splitlines():
+        match = re.match(r"^ {8}(\w+): (.*)$", line)
+        if match:
+            current = match.group(1)
+            helps[current] = match.group(2)
+        elif current and line.startswith(" " * 12):
+            helps[current] += " " + line.strip()
+    return helps
+
+
 def _add_settings_flags(
     parser: argparse.ArgumentParser, names: Sequence[str] | None = None
 ) -> None:
+    helps = _setting_help()
     for f in fields(Settings):
         if f.name in _SECRET_FIELDS or (names is not None and f.name not in names):
             continue
@@ -38,7 +54,9 @@ def _add_settings_flags(
             dest=f.name,
             type=kind,
             default=None,
-            help=f"(env {ENV_PREFIX}{f.name.upper()})",
+            metavar=f.name.split("_")[-1].upper(),
+            choices=get_args(AddressingStyle) if f.name == "s3_addressing_style" else None,
+            help=f"{helps.get(f.name, '')} (env {ENV_PREFIX}{f.name.upper()})".strip(),
         )
 
 

@@ -42,7 +42,6 @@ class Settings:
         refresh_token_ttl_seconds: Lifetime of refresh tokens (and of their family).
         max_upload_size: Largest declared upload size in bytes.
         default_part_size: Part size when the client gives no hint.
-        max_parts_per_request: Most part URLs one sign call returns.
         login_max_failures: Failed logins per user or client address within the window before 429.
         login_max_failures_per_address: Failed logins from one client address within the window
             before 429 (higher than the per-user limit: many proctors may share one NAT address).
@@ -68,7 +67,6 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     max_upload_size: int = 5 * TIB
     default_part_size: int = 16 * MIB
-    max_parts_per_request: int = 100
     login_max_failures: int = 5
     login_max_failures_per_address: int = 50
     login_failure_window_seconds: int = 300
@@ -87,7 +85,6 @@ class Settings:
             "access_token_ttl_seconds",
             "refresh_token_ttl_seconds",
             "max_upload_size",
-            "max_parts_per_request",
             "login_max_failures",
             "login_max_failures_per_address",
             "login_failure_window_seconds",

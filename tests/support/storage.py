@@ -192,7 +192,10 @@ def seaweedfs_server(workdir: Path, *, timeout: float = 60) -> Iterator[S3Endpoi
         f"-filer.port={filer}",
         "-master.telemetry=false",
         "-master.volumeSizeLimitMB=1024",
-        "-volume.max=0",
+        # Every bucket is a SeaweedFS collection with volumes of its own; `-volume.max=0` derives
+        # the count from free disk / volume size: a session creating a bucket per test ran out
+        # ("No writable volumes and no free volumes left"). Empty volumes are sparse files.
+        "-volume.max=1000",
         "-s3",
         f"-s3.port={s3}",
         f"-s3.config={config}",
