@@ -49,7 +49,7 @@ class Outcome:
         kills: Progress (share of the bytes to upload, PUT bytes forwarded) at each SIGKILL.
         backend_restarts: Progress at each backend restart.
         outages: Progress at each network cut.
-        finished: The last run exited 0 with every file completed.
+        finished: Every file ended completed (none failed) and the last run exited by itself.
         failed_jobs: Jobs the engine gave up on: (path, state, error).
         timed_out: The deadline passed before the uploads finished.
     """
@@ -110,7 +110,8 @@ class Driver:
         return [sys.executable, "-m", "desktop", *args, "--password-stdin"]
 
     def run(self, deadline: float, max_rounds: int) -> Outcome:
-        """Run the CLI again and again until everything is uploaded, a job fails, or time is up."""
+        """Run the CLI again and again until every job has ended (completed or failed), or time is
+        up, or ``max_rounds`` runs did not get there."""
         for number in range(1, max_rounds + 1):
             if time.monotonic() > deadline:
                 self.outcome.timed_out = True
@@ -118,14 +119,13 @@ class Driver:
             ended = self._one_round(number, deadline)
             self.outcome.rounds.append(ended)
             self._say(f"  run {number}: {ended}")
-            states = self._known_paths()
-            failed = [p for p, s in states.items() if s in _FAILED]
-            if failed:
+            states = [self._known_paths().get(str(s.path)) for s in self._sources]
+            # Go on while anything can still finish, so one failed job does not hide the rest.
+            if ended.startswith("exit") and all(
+                state is JobState.COMPLETED or state in _FAILED for state in states
+            ):
                 self._collect_failures()
-                return self.outcome
-            everything = all(states.get(str(s.path)) is JobState.COMPLETED for s in self._sources)
-            if ended == "exit 0" and everything:
-                self.outcome.finished = True
+                self.outcome.finished = not self.outcome.failed_jobs
                 return self.outcome
             if ended.startswith("exit 1"):
                 time.sleep(1)  # e.g. the server was unreachable at start: try again shortly
