@@ -30,6 +30,8 @@ class TransferConfig:
         backoff: Retry waits (cap ~60 s).
         probe_cap: Longest wait between network probes while offline, seconds.
         ca_bundle: PEM bundle to verify storage TLS against; None = system store.
+        content_md5: Hash each part before sending it and send ``Content-MD5`` (storage checks the
+            bytes itself) instead of hashing while streaming; same CPU, later first byte per part.
     """
 
     files: int = 2
@@ -42,6 +44,7 @@ class TransferConfig:
     backoff: Backoff = field(default_factory=Backoff)
     probe_cap: float = 30.0
     ca_bundle: str | None = None
+    content_md5: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.files <= 64:

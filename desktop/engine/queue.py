@@ -43,6 +43,7 @@ from desktop.engine.hashing import Sha256Pass
 from desktop.engine.jobs import RUNNING, UploadJob
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
+from desktop.engine.retry import Backoff
 from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore
 from desktop.engine.transfer import PartSender
@@ -91,9 +92,14 @@ class UploadQueue:
         self._closed = False
         self.bucket = TokenBucket(config.bandwidth_limit)
         self.sender = PartSender(
-            bucket=self.bucket, timeout=config.timeout, ssl_context=_ssl(config)
+            bucket=self.bucket,
+            timeout=config.timeout,
+            ssl_context=_ssl(config),
+            content_md5=config.content_md5,
         )
-        self.watcher = NetworkWatcher(self.api.health, self._back_online)
+        self.watcher = NetworkWatcher(
+            self.api.health, self._back_online, backoff=Backoff(base=0.5, cap=config.probe_cap)
+        )
         self.workers = PartWorkers(self, config.parts)
         self.control = ControlTasks(self)
 

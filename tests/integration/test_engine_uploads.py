@@ -138,3 +138,21 @@ def test_bandwidth_limit_slows_uploads_by_the_expected_ratio(stack: Stack, tmp_p
     assert durations[2 * MIB] / durations[0] > 2.0
     # 10 MiB at 2 MiB/s (after a 0.25 s burst) cannot take less than ~4.5 s.
     assert 10 * MIB / durations[2 * MIB] <= 2 * MIB * 1.15
+
+
+@pytest.mark.parametrize(
+    "storage", ["moto", pytest.param("seaweedfs", marks=pytest.mark.seaweedfs)]
+)
+def test_content_md5_mode_is_accepted_through_presigned_urls(
+    make_stack: Callable[..., Stack], tmp_path: Path, storage: str
+) -> None:
+    """The optional hash-first mode sends Content-MD5 with presigned PUTs; both servers take it
+    (SeaweedFS checks signatures, so an unsigned header that broke them would show here)."""
+    stack = make_stack(storage)
+    q, _ = stack.queue(content_md5=True)
+    path = tmp_path / "r.mp4"
+    sha = write_file(path, 11 * MIB)
+    q.add(path, exam_id="E", kind="other")
+    assert q.wait_idle(60)
+    (receipt,) = q.receipts()
+    assert stack.object_sha256(receipt.key) == sha
