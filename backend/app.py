@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import FastAPI
 
 from backend import __version__
 from backend.db import Database
 from backend.deps import Services
-from backend.errors import install_error_handlers
+from backend.errors import BodySizeLimit, install_error_handlers
 from backend.log import access_log
 from backend.routers import auth, files, health, uploads
 from backend.security import LoginThrottle, TokenService, load_or_create_secret
@@ -20,11 +21,13 @@ from backend.uploads import UploadService
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+MAX_BODY_SIZE = 2 * 1024 * 1024
 
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
     """Open the database, load the JWT secret and wire the services."""
     db = Database(settings.db_path)
+    db.prune_tokens(time.time())
     secret = load_or_create_secret(settings.data_dir, settings.jwt_secret)
     storage = storage or S3Storage(settings)
     return Services(
@@ -60,6 +63,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    # The largest legitimate body, a completion of 10,000 parts, is under 1 MiB.
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_SIZE)
     app.middleware("http")(access_log)
     # /health at the root too, for load balancers that probe there (kept out of the schema).
     app.add_api_route("/health", health.health, methods=["GET"], include_in_schema=False)

@@ -85,15 +85,13 @@ class UploadService:
         self._settings = settings
         self._db = db
         self._storage = storage
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # Striped locks: bounded memory, and two uploads rarely share a stripe.
+        self._locks = [threading.Lock() for _ in range(64)]
 
     @contextmanager
     def _upload_lock(self, upload_id: str) -> Iterator[None]:
         # Serialises complete/abort of one upload so a double click cannot complete twice.
-        with self._locks_guard:
-            lock = self._locks.setdefault(upload_id, threading.Lock())
-        with lock:
+        with self._locks[hash(upload_id) % len(self._locks)]:
             yield
 
     # --- create ----------------------------------------------------------------------------

@@ -43,6 +43,10 @@ def test_login_returns_a_bearer_pair_that_identifies_the_user(moto_backend: Runn
     me = _me(moto_backend, body["access_token"])
     assert me.status_code == 200
     assert me.json() == {"username": "alice", "role": "user"}
+    access = jwt.decode(body["access_token"], options={"verify_signature": False})
+    refresh = jwt.decode(body["refresh_token"], options={"verify_signature": False})
+    assert access["exp"] - access["iat"] == 900
+    assert refresh["exp"] - refresh["iat"] == 30 * 24 * 3600
 
 
 def test_username_is_case_insensitive(moto_backend: RunningBackend) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -241,3 +242,39 @@ def test_validation_messages_never_echo_the_password(shared_backend: RunningBack
     )
     assert resp.status_code == 422
     assert secret not in resp.text
+
+
+def test_an_oversized_body_gets_413_without_being_read_whole(alice: Client) -> None:
+    body = b'{"filename": "' + b"a" * (3 * 1024 * 1024) + b'"}'
+    resp = alice.session.post(
+        alice.api + "/uploads", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert resp.status_code == 413
+    assert error_code(resp) == "payload_too_large"
+
+
+def test_a_completion_of_10000_parts_fits_the_body_limit(alice: Client) -> None:
+    upload = alice.create(10_000 * 5 * MIB, part_size=5 * MIB)
+    assert upload["part_count"] == 10_000
+    parts = [{"part_number": n, "etag": "0" * 32} for n in range(1, 10_001)]
+    resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+    # Parsed and checked against storage (which holds none of them), not refused for its size.
+    assert resp.status_code == 400, resp.text
+    assert error_code(resp) == "invalid_parts"
+
+
+def test_an_oversized_chunked_body_gets_413_too(alice: Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"filename": "'
+        for _ in range(48):
+            yield b"a" * 65536
+        yield b'"}'
+
+    resp = alice.session.post(
+        alice.api + "/uploads",
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert resp.status_code == 413
+    assert error_code(resp) == "payload_too_large"
