@@ -88,6 +88,7 @@ class Services:
         tray_available: Whether the desktop has a system tray.
         acquire_engine_lock: Takes the one-engine-per-user lock (raises `UploaderError` when
             another process holds it); returns its release function.
+        quit_app: Ends the event loop (`QApplication.quit`; tests record the call instead).
     """
 
     paths: AppPaths
@@ -98,6 +99,7 @@ class Services:
     log_buffer: RecentLogBuffer | None
     tray_available: Callable[[], bool]
     acquire_engine_lock: Callable[[], Callable[[], None]]
+    quit_app: Callable[[], None] = QApplication.quit
 
 
 class AppController(QObject):
@@ -672,13 +674,11 @@ class AppController(QObject):
         return True
 
     def quit(self) -> None:
-        """Close the window and end the event loop; `shutdown()` follows from aboutToQuit."""
+        """Close the window, pause and persist the queue, and end the event loop."""
         self.window.allow_close()
         self.window.close()
-        self.tray.hide()
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
+        self.shutdown()
+        self.services.quit_app()
 
     def shutdown(self) -> None:
         """Stop everything in order: watcher, engine (paused and persisted), helpers. Idempotent."""

@@ -251,11 +251,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask the controller instead of closing, unless the app is quitting."""
+        if not self._allow_close:
+            # The controller may decide to quit right away (it then calls allow_close()).
+            self.sig_close_requested.emit()
         if self._allow_close:
             event.accept()
-            return
-        event.ignore()
-        self.sig_close_requested.emit()
+        else:
+            event.ignore()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept local files and folders."""

@@ -61,6 +61,7 @@ _ACTIVE = frozenset(
     }
 )
 _PROBLEM = frozenset({JobState.FAILED, JobState.SOURCE_CHANGED})
+_RETRYING = frozenset({JobState.UPLOADING, JobState.VERIFYING})
 # Work that is still to do: it keeps the current batch open.
 _PENDING = _ACTIVE | {JobState.PAUSED}
 _STATE_ICONS = {
@@ -149,6 +150,9 @@ class UploadQueueModel(QAbstractTableModel):
         self._pending_adds: dict[str, JobSnapshot] = {}
         self._dirty: set[int] = set()
         self._batch: set[str] = set()
+        # Bytes done when a job reported a setback while still uploading; progress beyond it
+        # means the retry worked (the engine keeps the error until the next state change).
+        self._setback_at: dict[str, int] = {}
         self._summary = QueueSummary()
         self._timer = QTimer(self)
         self._timer.setInterval(refresh_ms)
@@ -181,6 +185,10 @@ class UploadQueueModel(QAbstractTableModel):
             return
         self._rows[row] = job
         self._dirty.add(row)
+        if job.error_title and job.state in _RETRYING:
+            self._setback_at.setdefault(job.job_id, job.bytes_done)
+        else:
+            self._setback_at.pop(job.job_id, None)
         if job.state in _PENDING:
             self._batch.add(job.job_id)
 
@@ -210,6 +218,7 @@ class UploadQueueModel(QAbstractTableModel):
         """A job left the queue."""
         self._pending_adds.pop(job_id, None)
         self._batch.discard(job_id)
+        self._setback_at.pop(job_id, None)
         row = self._index.get(job_id)
         if row is None:
             return
@@ -393,13 +402,17 @@ class UploadQueueModel(QAbstractTableModel):
             return text.format_speed(job.speed_bps) if job.state is JobState.UPLOADING else ""
         if column == Column.ETA:
             return text.format_duration(job.eta_seconds) if job.state is JobState.UPLOADING else ""
-        return status_text(job)
+        return status_text(job, recovered=self._recovered(job))
+
+    def _recovered(self, job: JobSnapshot) -> bool:
+        mark = self._setback_at.get(job.job_id)
+        return mark is not None and job.bytes_done > mark
 
     def _tooltip(self, job: JobSnapshot, column: int) -> str | None:
         if column == Column.FILE:
             return job.path
         if column in (Column.STATUS, Column.PROGRESS):
-            lines = [status_text(job)]
+            lines = [status_text(job, recovered=self._recovered(job))]
             if column == Column.PROGRESS and job.state not in TERMINAL:
                 lines.append(
                     self.tr("{done} of {total}").format(
@@ -422,11 +435,20 @@ def _fraction(job: JobSnapshot) -> float:
     return max(0.0, min(1.0, job.bytes_done / job.size))
 
 
-def status_text(job: JobSnapshot) -> str:
-    """The status cell: the state, plus the reason when something needs attention."""
+def status_text(job: JobSnapshot, *, recovered: bool = False) -> str:
+    """The status cell: the state, plus the reason when something needs attention.
+
+    Args:
+        job: The job.
+        recovered: A setback reported during the upload has been overcome (bytes move again).
+    """
     label = text.state_label(job.state)
     if job.error_title and job.state in _PROBLEM:
         title, _ = error_text(job.error_title, job.error_message)
         if title and title != label:
             return f"{label} — {title}"
+    if job.error_title and job.state in _RETRYING and not recovered:
+        # A setback the engine is already retrying: say so, calmly.
+        title, _ = error_text(job.error_title, job.error_message)
+        return f"{text.retrying_label()} — {title}"
     return label

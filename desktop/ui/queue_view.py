@@ -125,6 +125,8 @@ class QueueView(QWidget):
         model.rowsRemoved.connect(self._on_model_rows_changed)
         model.modelReset.connect(self._on_model_rows_changed)
         model.sig_summary_changed.connect(self.update_actions)
+        # A selected row may change state without the selection changing.
+        model.dataChanged.connect(self.update_actions)
         self.retranslate()
         self._on_model_rows_changed()
 

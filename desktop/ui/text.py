@@ -90,6 +90,11 @@ def state_label(state: JobState) -> str:
     return labels[state]
 
 
+def retrying_label() -> str:
+    """The status of an upload that hit a setback and is being retried."""
+    return QCoreApplication.translate("text", "Retrying")
+
+
 _KIND_HINTS = (
     ("webcam", re.compile(r"web[-_ ]?cam|camera|\bcam\b|face|video[-_ ]?feed", re.IGNORECASE)),
     ("screen", re.compile(r"screen|display|desktop|monitor|capture", re.IGNORECASE)),

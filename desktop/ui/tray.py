@@ -44,6 +44,9 @@ class TrayController(QObject):
     sig_quit_requested = Signal()
     """"Quit" was chosen in the tray menu."""
 
+    sig_notification_shown = Signal(str, str)
+    """A desktop notification was shown: (title, message)."""
+
     def __init__(
         self,
         parent: QObject | None = None,
@@ -133,6 +136,7 @@ class TrayController(QObject):
         if self.icon is None or not self.notifications_enabled:
             return False
         self.icon.showMessage(title, message, _ICONS[level], 8000)
+        self.sig_notification_shown.emit(title, message)
         return True
 
     @Slot(QSystemTrayIcon.ActivationReason)

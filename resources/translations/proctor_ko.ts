@@ -1222,5 +1222,9 @@
         <source>File changed</source>
         <translation>파일이 변경됨</translation>
     </message>
+    <message>
+        <source>Retrying</source>
+        <translation>다시 시도 중</translation>
+    </message>
 </context>
 </TS>

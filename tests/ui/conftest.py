@@ -11,6 +11,15 @@ from typing import Any
 import pytest
 
 from desktop.engine.events import JobSnapshot, JobState
+from tests.support.fixtures import (  # noqa: F401 - fixtures for this folder's tests
+    account,
+    api_backend,
+    moto_s3,
+    secret_service_keyring,
+    use_secret_service,
+)
+from tests.support.storage import S3Endpoint
+from tests.ui.harness import Harness, UiStack, close_harness, make_harness, ui_stack
 
 _HERE = Path(__file__).parent
 _ids = itertools.count(1)
@@ -58,15 +67,22 @@ def make_job(**overrides: Any) -> JobSnapshot:
 
 
 @pytest.fixture
-def job_factory() -> Callable[..., JobSnapshot]:
-    return make_job
+def harness_factory(qtbot: Any) -> Iterator[Callable[..., Harness]]:
+    """`harness_factory(config=None, tray=False, **engine_overrides)` -> a running Harness."""
+    made: list[Harness] = []
+
+    def factory(*args: Any, **kwargs: Any) -> Harness:
+        harness = make_harness(*args, **kwargs)
+        made.append(harness)
+        return harness
+
+    yield factory
+    for harness in made:
+        close_harness(harness)
 
 
-# Real servers on 127.0.0.1 (moto S3 + the backend under uvicorn) and a real Secret Service.
-from tests.support.fixtures import (  # noqa: E402, F401 - fixtures used by this folder's tests
-    account,
-    api_backend,
-    moto_s3,
-    secret_service_keyring,
-    use_secret_service,
-)
+@pytest.fixture
+def stack(moto_s3: S3Endpoint, tmp_path: Path) -> Iterator[UiStack]:  # noqa: F811
+    """A backend presigning against a fault proxy in front of moto, with account `proctor`."""
+    with ui_stack(moto_s3, tmp_path / "backend") as running:
+        yield running

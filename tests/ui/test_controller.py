@@ -1,0 +1,290 @@
+"""The controller without uploads: tray present or not, quitting, settings, keep-awake, notices."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.config import AppConfig, BandwidthWindow
+from desktop.engine.events import JobState
+from desktop.ui.add_dialog import AddRequest
+from desktop.ui.controller import AppController
+from desktop.ui.file_scan import Selection
+from desktop.ui.login_dialog import SignInDialog
+from desktop.ui.messages import ConfirmDialog
+from desktop.ui.settings_dialog import SettingsDialog
+from tests.ui.conftest import make_job
+from tests.ui.harness import Harness
+
+Factory = Callable[..., Harness]
+
+
+class Asked:
+    """Records `ConfirmDialog.ask` calls and answers with `answer`."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.titles: list[str] = []
+
+    def __call__(self, parent: Any, title: str, text: str, **kwargs: Any) -> bool:
+        self.titles.append(title)
+        return self.answer
+
+
+def _uploading(controller: AppController, fraction: float = 0.42) -> None:
+    size = 1_000_000
+    controller.model.add_job(
+        make_job(state=JobState.UPLOADING, size=size, bytes_done=int(size * fraction))
+    )
+    controller.model.flush()
+
+
+def test_without_tray_closing_with_uploads_asks_before_quitting(
+    harness_factory: Factory, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = harness_factory(tray=False)
+    controller = harness.controller
+    assert not controller.tray.present  # offscreen: no system tray
+    controller.window.show()
+    _uploading(controller)
+    asked = Asked(answer=False)
+    monkeypatch.setattr(ConfirmDialog, "ask", asked)
+
+    controller.window.close()
+    assert asked.titles == ["Quit while uploading?"]
+    assert controller.window.isVisible()  # the proctor chose to keep uploading
+    assert harness.quits == []
+
+    asked.answer = True
+    controller.window.close()
+    assert not controller.window.isVisible()
+    assert harness.quits == [1]
+
+
+def test_without_tray_closing_when_idle_quits_without_asking(
+    harness_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = harness_factory(tray=False)
+    harness.controller.window.show()
+    asked = Asked(answer=False)
+    monkeypatch.setattr(ConfirmDialog, "ask", asked)
+    harness.controller.window.close()
+    assert asked.titles == []
+    assert harness.quits == [1]
+
+
+@pytest.mark.qt_log_ignore("systemTrayWindowChanged")
+def test_with_tray_closing_keeps_running_in_the_tray(
+    harness_factory: Factory, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = harness_factory(tray=True)
+    controller = harness.controller
+    assert controller.tray.present
+    controller.window.show()
+    _uploading(controller, 0.42)
+    assert controller.tray.icon is not None
+    assert "42% · 0 of 1 files uploaded" in controller.tray.icon.toolTip()
+
+    with qtbot.waitSignal(controller.tray.sig_notification_shown) as shown:
+        controller.window.close()
+    assert shown.args[0] == "Proctor Uploader is still running"
+    assert not controller.window.isVisible()
+    assert harness.quits == []  # still running, uploads continue
+
+    controller.tray.sig_show_window_requested.emit()
+    assert controller.window.isVisible()
+
+    # Quit from the tray menu asks too while uploads run, then quits.
+    asked = Asked(answer=True)
+    monkeypatch.setattr(ConfirmDialog, "ask", asked)
+    assert controller.tray.menu is not None
+    controller.tray.quit_action.trigger()
+    assert asked.titles == ["Quit while uploading?"]
+    assert harness.quits == [1]
+
+
+@pytest.mark.qt_log_ignore("systemTrayWindowChanged")
+def test_tray_notifies_when_a_batch_completes(harness_factory: Factory, qtbot: Any) -> None:
+    controller = harness_factory(tray=True).controller
+    jobs = [make_job(state=JobState.UPLOADING, size=10), make_job(state=JobState.QUEUED, size=10)]
+    for job in jobs:
+        controller.model.add_job(job)
+    controller.model.flush()
+    for job in jobs:
+        controller.model.update_job(dataclasses.replace(job, state=JobState.COMPLETED))
+    with qtbot.waitSignal(controller.tray.sig_notification_shown) as shown:
+        controller.model.flush()
+    assert shown.args[0] == "All 2 recordings uploaded"
+    titles = [n.title_label.text() for n in controller.window.notices.notices()]
+    assert "All 2 recordings uploaded" in titles
+
+
+def test_a_failed_upload_is_shown_as_a_notice(harness_factory: Factory, qtbot: Any) -> None:
+    controller = harness_factory().controller
+    job = make_job(state=JobState.UPLOADING, path="/rec/exam/webcam.mp4")
+    controller.bridge.on_job_added(job=job)
+    failed = dataclasses.replace(
+        job, state=JobState.FAILED, error_title="Storage error", error_message="HTTP 500"
+    )
+    controller.bridge.on_job_changed(job=failed)
+    qtbot.waitUntil(
+        lambda: any(
+            n.title_label.text() == "webcam.mp4 was not uploaded"
+            for n in controller.window.notices.notices()
+        )
+    )
+
+
+def test_settings_are_applied_persisted_and_reloaded(
+    harness_factory: Factory, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    harness = harness_factory()
+    controller = harness.controller
+    controller.window.show()
+    watched = tmp_path / "recordings"
+    watched.mkdir()
+
+    def edit(parent: Any, config: AppConfig) -> AppConfig | None:
+        # The real dialog, driven through its widgets rather than its modal loop.
+        dialog = SettingsDialog(parent, config)
+        qtbot.addWidget(dialog)
+        dialog.files_spin.setValue(3)
+        dialog.parts_spin.setValue(6)
+        dialog.part_size_combo.setCurrentIndex(dialog.part_size_combo.findData(64))
+        dialog.limit_box.setChecked(True)
+        dialog.limit_spin.setValue(2.5)
+        dialog.schedule_box.setChecked(True)
+        dialog.window_limit_spin.setValue(0.5)
+        dialog.watch_box.setChecked(True)
+        dialog.watch_path_edit.setText(str(watched))
+        dialog.watch_exam_edit.setText("CHEM-201")
+        dialog.watch_kind_combo.setCurrentIndex(dialog.watch_kind_combo.findData("screen"))
+        dialog.settle_spin.setValue(7)
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("ko"))
+        dialog.awake_box.setChecked(False)
+        dialog.notify_box.setChecked(False)
+        dialog._on_buttons_accepted()
+        assert dialog.result() == dialog.DialogCode.Accepted
+        return dialog.result_config
+
+    monkeypatch.setattr(SettingsDialog, "ask", edit)
+    controller.window.settings_action.trigger()
+
+    # Applied live: the language, the watch folder and the notifications switch.
+    qtbot.waitUntil(lambda: controller.window.settings_action.text() == "설정")
+    assert controller.watch.folder == str(watched)
+    assert controller.window.watch_button.isVisibleTo(controller.window)
+    assert controller.tray.notifications_enabled is False
+
+    # Persisted: a fresh load of the settings file has every value.
+    expected = dataclasses.replace(
+        AppConfig(),
+        parallel_files=3,
+        parallel_parts=6,
+        part_size_mib=64,
+        bandwidth_limit_kib=2560,
+        schedule=(BandwidthWindow("08:00", "18:00", 512),),
+        watch_enabled=True,
+        watch_path=str(watched),
+        watch_exam_id="CHEM-201",
+        watch_kind="screen",
+        watch_settle_seconds=7,
+        language="ko",
+        keep_awake=False,
+        notifications=False,
+    )
+    qtbot.waitUntil(lambda: AppConfig.load(harness.paths.config_file) == expected)
+
+    # Reloaded into the dialog, the same values show.
+    again = SettingsDialog(None, AppConfig.load(harness.paths.config_file))
+    qtbot.addWidget(again)
+    assert again.files_spin.value() == 3
+    assert again.limit_spin.value() == 2.5
+    assert again.schedule_box.isChecked()
+    assert again.start_edit.time().toString("HH:mm") == "08:00"
+    assert again.watch_exam_edit.text() == "CHEM-201"
+    assert again.language_combo.currentData() == "ko"
+    assert again.edited_config() == expected
+
+
+def test_settings_refuse_a_watch_folder_without_an_exam(qtbot: Any, tmp_path: Path) -> None:
+    dialog = SettingsDialog(None, AppConfig())
+    qtbot.addWidget(dialog)
+    dialog.watch_box.setChecked(True)
+    dialog.watch_path_edit.setText(str(tmp_path))
+    dialog._on_buttons_accepted()
+    assert dialog.result_config is None
+    assert dialog.error_label.isVisibleTo(dialog)
+    assert "exam ID" in dialog.error_label.text()
+    assert dialog.tabs.currentIndex() == 1
+
+
+def test_keep_awake_while_uploading_and_released_when_idle(
+    harness_factory: Factory, qtbot: Any
+) -> None:
+    harness = harness_factory()
+    controller = harness.controller
+    job = make_job(state=JobState.UPLOADING)
+    controller.model.add_job(job)
+    controller.model.flush()
+    qtbot.waitUntil(lambda: harness.inhibitor.calls == ["acquire"])
+    qtbot.waitUntil(lambda: controller.window.awake_button.isVisibleTo(controller.window))
+    controller.model.update_job(dataclasses.replace(job, state=JobState.COMPLETED))
+    controller.model.flush()
+    qtbot.waitUntil(lambda: harness.inhibitor.calls == ["acquire", "release"])
+
+
+def test_keep_awake_can_be_switched_off(harness_factory: Factory, qtbot: Any) -> None:
+    harness = harness_factory(AppConfig(keep_awake=False))
+    harness.controller.model.add_job(make_job(state=JobState.UPLOADING))
+    harness.controller.model.flush()
+    assert harness.controller.services.keep_awake.wait_settled(5)
+    assert harness.inhibitor.calls == []
+
+
+def test_adding_files_while_signed_out_asks_to_sign_in_and_keeps_them(
+    harness_factory: Factory, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    controller = harness_factory().controller
+    controller.window.show()
+    video = tmp_path / "exam" / "webcam.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x" * 1000)
+    reasons: list[str] = []
+
+    def add(parent: Any, selection: Selection, **kwargs: Any) -> AddRequest:
+        assert [f.path for f in selection.recordings] == [video]
+        return AddRequest(files=((video, "webcam"),), exam_id="BIO-101", chosen_kind="auto")
+
+    def sign_in(parent: Any, session: Any, **kwargs: Any) -> None:
+        reasons.append(kwargs["reason"])
+
+    monkeypatch.setattr("desktop.ui.controller.AddFilesDialog.ask", add)
+    monkeypatch.setattr(SignInDialog, "ask", sign_in)
+    controller.add_paths([str(video.parent)])
+    qtbot.waitUntil(lambda: bool(reasons))
+    assert reasons == ["Sign in to start uploading the files you added."]
+    assert [r.exam_id for r in controller._pending_adds] == ["BIO-101"]
+    assert controller.config.last_exam_id == "BIO-101"
+
+
+def test_log_view_follows_the_log(harness_factory: Factory, qtbot: Any) -> None:
+    controller = harness_factory().controller
+    buffer = controller.services.log_buffer
+    assert buffer is not None
+    root = logging.getLogger()
+    root.addHandler(buffer)
+    try:
+        logging.getLogger("desktop.test").warning(
+            "upload of %s retried, token=%s", "a.mp4", "s3cr3t"
+        )
+    finally:
+        root.removeHandler(buffer)
+    view = controller.window.log_view
+    qtbot.waitUntil(lambda: "upload of a.mp4 retried" in view.text.toPlainText())
+    assert "s3cr3t" not in view.text.toPlainText()  # redacted before it reaches the view
