@@ -1,7 +1,8 @@
 """The composition root: config -> log -> credentials -> API -> engine -> UI (STYLE D2).
 
-`run_gui` opens the app, `run_demo` does the same against a freshly started local backend (a
-subprocess: the app and the backend never import each other), and `self_test` checks a build.
+`run_gui` opens the app; `run_demo` does the same against a freshly started local backend (a
+subprocess: the app and the backend never import each other). `--self-test` lives in
+`desktop.selftest`.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _engine_lock(paths: AppPaths) -> Callable[[], Callable[[], None]]:
 def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
     """Build everything, run the event loop, and tear down in order."""
     args = _parse_args(argv)
+    handlers_before = list(logging.getLogger().handlers)
     try:
         paths = AppPaths.default()
         buffer = RecentLogBuffer()
@@ -120,10 +122,11 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
     app.setWindowIcon(app_icon())
     # The tray keeps the app alive with the window closed; quitting is always explicit.
     app.setQuitOnLastWindowClosed(False)
-    install_qt_message_handler()
+    previous_qt_handler = install_qt_message_handler()
     if demo is None and notify_running(paths.data_dir):
         logger.info("Already running: asked the running app to show its window")
-        uninstall_qt_message_handler()
+        uninstall_qt_message_handler(previous_qt_handler)
+        _remove_handlers_since(handlers_before)
         return 0
     apply_theme(app)
     i18n.apply_language(config.language)
@@ -192,9 +195,18 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
         if instance is not None:
             instance.close()
         uninstall_hooks()
-        uninstall_qt_message_handler()
-    logger.info("Exited with code %d", code)
+        uninstall_qt_message_handler(previous_qt_handler)
+        logger.info("Exited with code %d", code)
+        _remove_handlers_since(handlers_before)
     return code
+
+
+def _remove_handlers_since(before: list[logging.Handler]) -> None:
+    """Detach the log handlers `_run` added (the process may go on: the demo's test, a CLI)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h not in before]:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def _replace(config: AppConfig, **changes: object) -> AppConfig:
@@ -319,39 +331,3 @@ def run_demo(argv: list[str]) -> int:
                 os.environ.pop(HOME_ENV, None)
             else:
                 os.environ[HOME_ENV] = previous_home
-
-
-def self_test(argv: list[str]) -> int:
-    """Check a build: a real keyring backend, every asset, the translations, SVG rendering.
-
-    Returns:
-        0 when everything is in place, 1 otherwise (each problem printed).
-    """
-    del argv
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTranslator
-    from PySide6.QtGui import QGuiApplication
-
-    from desktop.ui.assets import ICON_NAMES, icon, icon_path, resources_dir, translations_dir
-    from desktop.ui.i18n import SHIPPED
-
-    problems: list[str] = []
-    ok, detail = KeyringCredentialStore.available()
-    _say(f"keyring: {detail}")
-    if not ok:
-        problems.append(f"no usable keyring: {detail}")
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-    for name in ICON_NAMES:
-        if not icon_path(name).is_file():
-            problems.append(f"missing icon {name}")
-    if icon("app").pixmap(32, 32).isNull():
-        problems.append("SVG icons do not render (Qt's SVG image plugin is missing)")
-    if not (resources_dir() / "style.qss").is_file():
-        problems.append("missing style.qss")
-    for code in SHIPPED:
-        if code != "en" and not QTranslator(app).load(f"proctor_{code}", str(translations_dir())):
-            problems.append(f"translation {code} does not load")
-    for problem in problems:
-        _say(f"PROBLEM: {problem}")
-    _say("self-test: " + ("FAILED" if problems else "OK"))
-    return 1 if problems else 0

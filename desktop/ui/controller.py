@@ -179,9 +179,8 @@ class AppController(QObject):
 
     # -- start-up and sign-in -------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Show the window (or only the tray), then sign in silently or ask."""
-        if self.config.start_minimized and self.tray.present:
+    def _begin(self, *, minimized: bool) -> None:
+        if minimized and self.tray.present:
             logger.info("Starting in the tray")
         else:
             self.window.show()
@@ -191,6 +190,10 @@ class AppController(QObject):
             settle_seconds=self.config.watch_settle_seconds,
         )
         self._schedule_timer.start()
+
+    def start(self) -> None:
+        """Show the window (or only the tray), then sign in silently or ask."""
+        self._begin(minimized=self.config.start_minimized)
         config, session = self.config, self.services.session
         if config.server_url and config.username and config.remember_me:
             self.window.set_account("")
@@ -206,8 +209,7 @@ class AppController(QObject):
 
     def start_signed_in(self, server_url: str, username: str, password: str) -> None:
         """Show the window and sign in with a known password, for this session only (the demo)."""
-        self.window.show()
-        self._schedule_timer.start()
+        self._begin(minimized=False)
         session = self.services.session
         self.window.summary_label.setText(self.tr("Signing in…"))
 

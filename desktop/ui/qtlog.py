@@ -22,11 +22,15 @@ def _handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None
     logger.log(_LEVELS.get(kind, logging.WARNING), "%s", message)
 
 
-def install_qt_message_handler() -> None:
-    """Send Qt's messages to the `qt` logger (and so to the log file) from now on."""
-    qInstallMessageHandler(_handler)
+def install_qt_message_handler() -> object:
+    """Send Qt's messages to the `qt` logger (and so to the log file) from now on.
+
+    Returns:
+        The handler that was installed before, for `uninstall_qt_message_handler`.
+    """
+    return qInstallMessageHandler(_handler)
 
 
-def uninstall_qt_message_handler() -> None:
-    """Restore Qt's default message output."""
-    qInstallMessageHandler(None)
+def uninstall_qt_message_handler(previous: object) -> None:
+    """Put back the handler `install_qt_message_handler` replaced."""
+    qInstallMessageHandler(previous)  # type: ignore[arg-type]

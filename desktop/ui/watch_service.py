@@ -30,6 +30,9 @@ class WatchService(QObject):
     sig_watching_changed = Signal(str)
     """The watched folder changed: (folder path, or "" when not watching)."""
 
+    sig_scan_finished = Signal(int)
+    """A scan ended: (number of newly reported recordings)."""
+
     def __init__(
         self,
         record_path: Path,
@@ -98,16 +101,19 @@ class WatchService(QObject):
     def _on_scanned(self, watcher: WatchFolder, found: list[Path]) -> None:
         self._scanning = False
         if watcher is not self._watcher:
+            self.sig_scan_finished.emit(0)
             return  # reconfigured meanwhile: that folder is no longer watched
         fresh = [str(p) for p in found if str(p) not in self._in_flight]
         if fresh:
             self._in_flight.update(fresh)
             logger.info("Watch folder: %d recording(s) ready", len(fresh))
             self.sig_recordings_found.emit(fresh)
+        self.sig_scan_finished.emit(len(fresh))
 
     def _on_scan_failed(self, exc: BaseException) -> None:
         self._scanning = False
         logger.warning("Watch folder scan failed: %s", exc)
+        self.sig_scan_finished.emit(0)
 
     def mark_queued(self, paths: list[str]) -> None:
         """These files were queued: never report them again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFrame,
@@ -41,6 +42,7 @@ class Notice(QFrame):
         self.level = level
         self.key = (level.value, title, message)
         self.count = 1
+        self.dismissed = False
         self._title_text = title
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 8, 8, 8)
@@ -88,6 +90,7 @@ class Notice(QFrame):
     @Slot()
     def dismiss(self) -> None:
         """Remove the notice."""
+        self.dismissed = True
         self.hide()
         self.deleteLater()
 
@@ -105,7 +108,7 @@ class NoticeArea(QWidget):
 
     def notices(self) -> list[Notice]:
         """The notices shown now, newest first."""
-        self._notices = [n for n in self._notices if n.isVisibleTo(self) or not n.isHidden()]
+        self._forget()
         return list(self._notices)
 
     @Slot(str, str, str)
@@ -122,7 +125,7 @@ class NoticeArea(QWidget):
         self._notices.insert(0, notice)
         for old in self._notices[_MAX_VISIBLE:]:
             old.dismiss()
-        self._notices = self._notices[:_MAX_VISIBLE]
+        del self._notices[_MAX_VISIBLE:]
         fade = _FADE_MS.get(kind)
         if fade is not None:
             QTimer.singleShot(fade, notice, notice.dismiss)
@@ -130,10 +133,11 @@ class NoticeArea(QWidget):
 
     def clear(self) -> None:
         """Dismiss every notice."""
-        for notice in self._notices:
+        for notice in self.notices():
             notice.dismiss()
         self._notices = []
 
     @Slot()
     def _forget(self) -> None:
-        self._notices = [n for n in self._notices if not n.isHidden()]
+        # A dismissed notice is hidden at once and deleted later; either way it is gone.
+        self._notices = [n for n in self._notices if shiboken6.isValid(n) and not n.dismissed]
