@@ -132,17 +132,17 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
         "Median (min–max). MB/s = 10^6 bytes/s, process start to exit. CPU = user+sys of the "
         "client's process tree only. RSS = peak resident set.",
         "",
-        "| tool | settings | MB/s | CPU-s per GiB | peak RSS MiB | ok runs |",
-        "|---|---|---|---|---|---|",
+        "| tool | settings | MB/s | CPU-s per GiB | peak RSS MiB | SeaweedFS CPU-s/GiB | ok runs |",
+        "|---|---|---|---|---|---|---|",
     ]
     for tool, entry in section["summary"].items():
         out.append(
             f"| {TOOL_LABELS.get(tool, tool)} | {entry['settings']} | {_fmt(entry['mb_per_s'])} | "
             f"{_fmt(entry['cpu_s_per_gib'], 2)} | {_fmt(entry['peak_rss_mib'])} | "
-            f"{entry['ok_runs']}/{entry['runs']} |"
+            f"{_fmt(entry.get('storage_cpu_s_per_gib'), 1)} | {entry['ok_runs']}/{entry['runs']} |"
         )
     for tool, why in section.get("unavailable", {}).items():
-        out.append(f"| {TOOL_LABELS.get(tool, tool)} | — | not run: {why} | | | |")
+        out.append(f"| {TOOL_LABELS.get(tool, tool)} | — | not run: {why} | | | | |")
     out.append("")
     if section.get("ratios"):
         out += [

@@ -190,7 +190,8 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "resume after kill",
                 "re-sent <= parts in flight; first byte <= 1 s",
                 f"re-sent {human(r['resent_bytes'])} (bound {human(r['in_flight_bound_bytes'])}),"
-                f" first byte {r['first_byte_s']:.2f} s",
+                f" first byte {r['first_byte_s']:.2f} s"
+                + (f" ({r['first_byte_cpu_s']:.2f} CPU-s)" if "first_byte_cpu_s" in r else ""),
                 ok,
             )
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.datafiles import GIB
-from benchmarks.procs import run_measured
+from benchmarks.procs import run_measured, tree_cpu_seconds
 from benchmarks.seaweed import S3Endpoint, s3_client, vacuum
 from benchmarks.toolchain import Toolchain
 from benchmarks.uploaders import BUILDERS, Settings, Target
@@ -44,6 +44,8 @@ class Sample:
         user_s: User CPU seconds.
         sys_s: System CPU seconds.
         peak_rss_mib: Peak RSS of the largest process in the client's tree, MiB.
+        storage_cpu_s_per_gib: CPU seconds SeaweedFS spent meanwhile, per GiB (the other side of
+            the two cores; 0 for the sink).
         error: Why it failed (tail of its output), or "".
     """
 
@@ -59,6 +61,7 @@ class Sample:
     user_s: float
     sys_s: float
     peak_rss_mib: float
+    storage_cpu_s_per_gib: float = 0.0
     error: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -116,6 +119,7 @@ def upload_once(
     logs = bench.workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{tool}-{round_no}-{settings.label().replace('/', '_')}.log"
+    storage_cpu = tree_cpu_seconds(endpoint.pid) if endpoint.pid else 0.0
     measured = run_measured(
         invocation.argv,
         env=invocation.env,
@@ -123,6 +127,7 @@ def upload_once(
         log_path=log_path,
         timeout=3600,
     )
+    storage_cpu = tree_cpu_seconds(endpoint.pid) - storage_cpu if endpoint.pid else 0.0
     size = path.stat().st_size
     error = (
         "" if measured.returncode == 0 else f"exit {measured.returncode}: {measured.output_tail}"
@@ -144,6 +149,7 @@ def upload_once(
         user_s=round(measured.user_s, 2),
         sys_s=round(measured.sys_s, 2),
         peak_rss_mib=round(measured.maxrss_kib / 1024, 1),
+        storage_cpu_s_per_gib=round(storage_cpu / (size / GIB), 2),
         error=error[-2000:],
     )
     logger.info(
@@ -228,7 +234,13 @@ def summarize(samples: Sequence[Sample]) -> dict[str, dict[str, Any]]:
             "ok_runs": len(good),
             "errors": [s.error for s in runs if not s.ok][:3],
         }
-        for metric in ("mb_per_s", "cpu_s_per_gib", "peak_rss_mib", "wall_s"):
+        for metric in (
+            "mb_per_s",
+            "cpu_s_per_gib",
+            "peak_rss_mib",
+            "wall_s",
+            "storage_cpu_s_per_gib",
+        ):
             values = [getattr(s, metric) for s in good]
             entry[metric] = _stats(values)
         summary[tool] = entry
