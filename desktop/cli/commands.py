@@ -319,8 +319,11 @@ def _run_queue(
                         snap = q.add(f, exam_id=exam, kind=kind)
                         involved.add(snap.job_id)
                     _remember_exam(paths, exam, kind)
-                while not q.wait_idle(0.5):
-                    pass
+                fixed_rate = args.limit_rate is not None
+                while not q.wait_idle(1.0):
+                    if not fixed_rate:
+                        # Follow the settings' schedule (e.g. a lower limit during class hours).
+                        q.set_bandwidth_limit(config.effective_bandwidth_kib(datetime.now()) * 1024)
             except KeyboardInterrupt:
                 q.shutdown(pause=True)
                 sys.stderr.write(

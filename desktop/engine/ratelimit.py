@@ -48,6 +48,8 @@ class TokenBucket:
         if rate < 0:
             raise ValueError("rate must be >= 0")
         with self._cond:
+            if rate == self.rate:
+                return
             self._refill()
             self.rate = rate
             self._tokens = min(self._tokens, float(self.burst)) if rate else 0.0
