@@ -260,3 +260,22 @@ def test_systems_without_preadv_read_by_seeking(
     with serve(behaviour) as url:
         _put(sender, url, path, 123, 1024 * 1024 + 5)
     assert behaviour.bodies == [data[123 : 123 + 1024 * 1024 + 5]]
+
+
+def test_http_proxy_from_the_environment_is_used(
+    part_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storage PUTs honour HTTP_PROXY like the API client does (absolute-form request line)."""
+    from tests.support.faultproxy import FaultProxy
+
+    path, data = part_file
+    behaviour = Behaviour()
+    with serve(behaviour) as url:
+        upstream = url.split("/")[2]
+        with FaultProxy(upstream) as proxy:
+            monkeypatch.setenv("http_proxy", proxy.url)
+            monkeypatch.delenv("no_proxy", raising=False)
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            _put(PartSender(bucket=TokenBucket(0)), url, path, 0, 4096)
+            assert proxy.stats().bytes_forwarded_by_method.get("PUT") == 4096
+    assert behaviour.bodies == [data[:4096]]
