@@ -26,6 +26,8 @@ from desktop.ui import text
 from desktop.ui.assets import icon
 from desktop.ui.file_scan import FoundFile, Selection
 
+# Form labels sit level with the middle of their field, whatever its height.
+_LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 # The backend's rule for exam ids (they become a storage key segment).
 _EXAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _AUTO = "auto"
@@ -91,9 +93,11 @@ class AddFilesDialog(QDialog):
         self.file_list.setIconSize(QSize(16, 16))
         self.file_list.setMaximumHeight(150)
         self.file_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.file_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(self.file_list)
 
         form = QFormLayout()
+        form.setLabelAlignment(_LABELS)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.exam_label = QLabel()
         self.exam_edit = QLineEdit(last_exam_id)
@@ -201,7 +205,7 @@ class AddFilesDialog(QDialog):
         for found in files[:_LIST_LIMIT]:
             kind = self._kind_for(found.path)
             item = QListWidgetItem(
-                icon("uploads"),
+                icon("video"),
                 f"{found.path.name}   ·   {text.format_size(found.size)}   ·   "
                 f"{text.kind_label(kind)}",
             )

@@ -15,14 +15,15 @@ from PySide6.QtGui import QIcon
 
 logger = logging.getLogger(__name__)
 
-#: Icons the UI asks for by name; `tests/ui/test_assets.py` checks each one exists.
+#: Icons the UI asks for by name; tests/ui/test_widgets.py checks each one exists.
 ICON_NAMES = (
-    "add-file", "add-folder", "app", "awake", "browse", "cancel", "close", "copy", "drop", "error",
-    "export", "eye", "eye-off", "history", "info", "log", "pause", "quit", "remove", "resume",
-    "retry", "search", "settings", "show-folder", "show-window", "sign-in", "sign-out",
-    "state-cancelled", "state-completed", "state-failed", "state-needs-login", "state-paused",
-    "state-queued", "state-source-changed", "state-uploading", "state-verifying", "state-waiting",
-    "success", "tray", "uploads", "user", "warning", "watch",
+    "add-file", "add-file-light", "add-folder", "app", "awake", "browse", "cancel", "check",
+    "chevron-down", "chevron-up", "close", "copy", "drop", "error", "export", "eye", "eye-off",
+    "history", "info", "log", "pause", "quit", "remove", "resume", "retry", "search", "settings",
+    "show-folder", "show-window", "sign-in", "sign-out", "state-cancelled", "state-completed",
+    "state-failed", "state-needs-login", "state-paused", "state-queued", "state-source-changed",
+    "state-uploading", "state-verifying", "state-waiting", "success", "tray", "uploads", "user",
+    "video", "warning", "watch",
 )  # fmt: skip
 
 
@@ -61,13 +62,18 @@ def app_icon() -> QIcon:
 
 
 def style_sheet() -> str:
-    """The application style sheet (empty when missing, so the app still runs)."""
+    """The application style sheet (empty when missing, so the app still runs).
+
+    `@ICONS@` in the file stands for the icons folder: style sheets resolve relative `url()`s
+    against the working directory, which is anywhere.
+    """
     path = resources_dir() / "style.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
         logger.error("Missing style sheet %s", path)
         return ""
+    return text.replace("@ICONS@", (resources_dir() / "icons").as_posix())
 
 
 def translations_dir() -> Path:

@@ -41,6 +41,9 @@ from desktop.ui.tasks import run_in_background
 
 logger = logging.getLogger(__name__)
 
+# Form labels sit level with the middle of their field, whatever its height.
+_LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
 
 @dataclass(frozen=True, slots=True)
 class SignInResult:
@@ -114,6 +117,7 @@ class SignInDialog(QDialog):
         layout.addLayout(header)
 
         form = QFormLayout()
+        form.setLabelAlignment(_LABELS)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(8)
         self.server_label = QLabel()

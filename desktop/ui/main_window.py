@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -114,7 +115,11 @@ class MainWindow(QMainWindow):
         self.overall_progress.setRange(0, 1000)
         self.overall_progress.setTextVisible(False)
         self.overall_progress.setFixedWidth(180)
-        status.addPermanentWidget(self.overall_progress)
+        holder = QWidget()  # keeps the bar off the window's edge
+        holder_layout = QHBoxLayout(holder)
+        holder_layout.setContentsMargins(4, 0, 12, 0)
+        holder_layout.addWidget(self.overall_progress)
+        status.addPermanentWidget(holder)
 
         model.sig_summary_changed.connect(self.show_summary)
         self.retranslate()

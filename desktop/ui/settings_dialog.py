@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import QEvent, QTime, Slot
+from PySide6.QtCore import QEvent, Qt, QTime, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,9 @@ from desktop.ui.error_text import error_text
 from desktop.ui.i18n import SHIPPED
 
 logger = logging.getLogger(__name__)
+
+# Form labels sit level with the middle of their field, whatever its height.
+_LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 _PART_SIZES_MIB = (0, 8, 16, 32, 64, 128, 256, 512)
 
@@ -85,6 +88,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         self.transfer_group = QGroupBox()
         form = QFormLayout(self.transfer_group)
+        form.setLabelAlignment(_LABELS)
         self.files_label, self.parts_label, self.part_size_label = QLabel(), QLabel(), QLabel()
         self.files_spin = QSpinBox()
         self.files_spin.setRange(1, 16)
@@ -106,6 +110,7 @@ class SettingsDialog(QDialog):
 
         self.bandwidth_group = QGroupBox()
         bandwidth = QFormLayout(self.bandwidth_group)
+        bandwidth.setLabelAlignment(_LABELS)
         self.limit_box = QCheckBox()
         self.limit_box.setChecked(config.bandwidth_limit_kib > 0)
         self.limit_spin = self._mb_spin(config.bandwidth_limit_kib or 10 * 1024)
@@ -157,6 +162,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.watch_box)
         self.watch_group = QGroupBox()
         form = QFormLayout(self.watch_group)
+        form.setLabelAlignment(_LABELS)
         self.watch_path_label = QLabel()
         row = QHBoxLayout()
         self.watch_path_edit = QLineEdit(config.watch_path)
@@ -194,6 +200,7 @@ class SettingsDialog(QDialog):
         form_frame = QGroupBox()
         self.general_group = form_frame
         form = QFormLayout(form_frame)
+        form.setLabelAlignment(_LABELS)
         self.language_label = QLabel()
         self.language_combo = QComboBox()
         self.language_combo.addItem("", "system")
@@ -218,6 +225,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         self.connection_group = QGroupBox()
         form = QFormLayout(self.connection_group)
+        form.setLabelAlignment(_LABELS)
         self.server_label = QLabel()
         self.server_value = QLabel(config.server_url or "—")
         self.server_value.setObjectName("mutedLabel")

@@ -40,7 +40,7 @@ class EmptyState(QFrame):
         layout.addWidget(self.hint)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.add_files = QPushButton(icon("add-file"), "")
+        self.add_files = QPushButton(icon("add-file-light"), "")
         self.add_files.setObjectName("primaryButton")
         self.add_files.clicked.connect(self.sig_add_files_requested)
         buttons.addWidget(self.add_files)
