@@ -195,7 +195,12 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
         return IntegrityError(
             "Storage received different bytes than were read from the file; the part is sent again."
         )
-    retryable = status >= 500 or status in (408, 429) or code in ("SlowDown", "RequestTimeout")
+    retryable = (
+        status >= 500
+        or status < 400  # not an error status at all: a confused answer, try again
+        or status in (408, 429)
+        or code in ("SlowDown", "RequestTimeout")
+    )
     what = f"{status} {code}".strip() if code else str(status)
     return StorageError(
         f"The storage server refused a part ({what}).",
@@ -401,14 +406,20 @@ class PartSender:
             progress(-sent)
             raise
         except (OSError, http.client.HTTPException) as exc:
-            progress(-sent)
-            early = self._early_response(conn)
-            if early is not None:
-                raise classify_response(*early) from None
-            err = NetworkError(
-                f"The connection to the storage server failed ({type(exc).__name__}); retrying."
-            )
-            raise _StaleConnectionError(err) from None
+            late = self._late_response(conn)
+            if late is not None and late[0].status // 100 == 2 and sent == length:
+                # The answer only came after the socket timeout (a slow server): it counts.
+                resp, body = late
+            else:
+                progress(-sent)
+                if late is not None:
+                    raise classify_response(
+                        late[0].status, late[1], _retry_after(late[0])
+                    ) from None
+                err = NetworkError(
+                    f"The connection to the storage server failed ({type(exc).__name__}); retrying."
+                )
+                raise _StaleConnectionError(err) from None
         if resp.status // 100 != 2:
             progress(-sent)
             conn.close()
@@ -474,15 +485,18 @@ class PartSender:
         return sent
 
     @staticmethod
-    def _early_response(conn: http.client.HTTPConnection) -> tuple[int, bytes, float | None] | None:
-        """A response the server sent before it stopped reading the body (e.g. 403 expired)."""
+    def _late_response(
+        conn: http.client.HTTPConnection,
+    ) -> tuple[http.client.HTTPResponse, bytes] | None:
+        """A response that arrived anyway: sent before the server stopped reading the body (e.g.
+        403 expired), or after our socket timeout fired while waiting for it."""
         sock = conn.sock
         if sock is None:
             return None
         try:
             sock.settimeout(2.0)
             resp = conn.getresponse()
-            return resp.status, resp.read(64 * 1024), _retry_after(resp)
+            return resp, resp.read(64 * 1024)
         except (OSError, http.client.HTTPException):
             return None
 

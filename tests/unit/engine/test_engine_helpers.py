@@ -117,6 +117,7 @@ def _xml(code: str, message: str = "m") -> bytes:
         (400, _xml("RequestTimeout"), StorageError, True),
         (403, _xml("AccessDenied", "Access Denied"), StorageError, False),
         (502, b"<html>bad gateway</html>", StorageError, True),
+        (200, b"", StorageError, True),  # never a final verdict from a non-error status
     ],
 )
 def test_storage_errors_are_classified(

@@ -10,6 +10,7 @@ import os
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Behaviour:
     etag_override: str | None = None
     early_403: bool = False
     close_after_response: bool = False
+    answer_delay: float = 0.0
     bodies: list[bytes] = field(default_factory=list)
     md5_headers: list[str | None] = field(default_factory=list)
 
@@ -57,6 +59,7 @@ def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
             data = self.rfile.read(length)
             behaviour.bodies.append(data)
             behaviour.md5_headers.append(self.headers.get("Content-MD5"))
+            time.sleep(behaviour.answer_delay)
             etag = behaviour.etag_override or hashlib.md5(data).hexdigest()
             self.send_response(200)
             self.send_header("ETag", f'"{etag}"')
@@ -279,3 +282,33 @@ def test_http_proxy_from_the_environment_is_used(
             _put(PartSender(bucket=TokenBucket(0)), url, path, 0, 4096)
             assert proxy.stats().bytes_forwarded_by_method.get("PUT") == 4096
     assert behaviour.bodies == [data[:4096]]
+
+
+def test_an_answer_slower_than_the_socket_timeout_still_counts(
+    part_file: tuple[Path, bytes],
+) -> None:
+    """A server that stores the part but answers late (after our timeout fired) gave a real 200:
+    the part is done, not a failure (a bug once turned it into "refused a part (200)")."""
+    path, data = part_file
+    behaviour = Behaviour(answer_delay=1.0)
+    sender = PartSender(bucket=TokenBucket(0), timeout=0.5)
+    with serve(behaviour) as url:
+        moved = _put(sender, url, path, 0, 8192)
+    assert behaviour.bodies == [data[:8192]]
+    assert sum(moved) == 8192
+
+
+def test_an_answer_that_never_comes_is_a_retryable_network_error(
+    part_file: tuple[Path, bytes],
+) -> None:
+    path, _ = part_file
+    behaviour = Behaviour(answer_delay=4.0)
+    sender = PartSender(bucket=TokenBucket(0), timeout=0.5)
+    moved: list[int] = []
+    with serve(behaviour) as url, pytest.raises(NetworkError) as info:
+        sender.put_part(
+            url=url, headers={}, path=str(path), offset=0, length=8192,
+            cancelled=threading.Event(), progress=moved.append,
+        )  # fmt: skip
+    assert info.value.retryable
+    assert sum(moved) == 0
