@@ -180,6 +180,11 @@ class Database:
                     f"({SCHEMA_VERSION}); upgrade the backend."
                 )
 
+    def ping(self) -> None:
+        """Raise `sqlite3.Error` unless the database answers a trivial query."""
+        with self._lock:
+            self._conn.execute("SELECT 1").fetchone()
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:

@@ -132,6 +132,13 @@ def test_abort_frees_the_upload_and_every_later_call_says_it_is_gone(
     assert alice.get(f"/uploads/{uid}").json()["status"] == "aborted"
 
 
+def _storage_upload_id(s3: S3Endpoint, bucket: str, key: str) -> str:
+    """Storage's own id of the one multipart upload in progress at `key` (never in the API)."""
+    listed = s3_client(s3).list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    (upload_id,) = [u["UploadId"] for u in listed if u["Key"] == key]
+    return upload_id
+
+
 @pytest.mark.integration
 def test_upload_gone_from_storage_is_404_upload_not_found(
     backend: RunningBackend, s3: S3Endpoint, bucket: str
@@ -139,13 +146,9 @@ def test_upload_gone_from_storage_is_404_upload_not_found(
     alice = Client(backend, "alice")
     upload = alice.create(10)
     client = s3_client(s3)
-    (pending,) = [
-        u
-        for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-        if u["Key"] == upload["key"]
-    ]
+    storage_upload_id = _storage_upload_id(s3, bucket, upload["key"])
     # A lifecycle rule (or an operator) aborted it behind the backend's back.
-    client.abort_multipart_upload(Bucket=bucket, Key=upload["key"], UploadId=pending["UploadId"])
+    client.abort_multipart_upload(Bucket=bucket, Key=upload["key"], UploadId=storage_upload_id)
     resp = alice.get(f"/uploads/{upload['upload_id']}/parts")
     assert resp.status_code == 404
     assert error_code(resp) == "upload_not_found"
@@ -161,16 +164,12 @@ def test_completion_that_reached_storage_but_was_not_recorded_is_recovered(
     upload = alice.create(len(data))
     parts = alice.put_parts(upload, data)
     client = s3_client(s3)
-    (pending,) = [
-        u
-        for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-        if u["Key"] == upload["key"]
-    ]
+    storage_upload_id = _storage_upload_id(s3, bucket, upload["key"])
     # Storage completed, then the backend's answer was lost (crash, dropped connection).
     client.complete_multipart_upload(
         Bucket=bucket,
         Key=upload["key"],
-        UploadId=pending["UploadId"],
+        UploadId=storage_upload_id,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": f'"{parts[0]["etag"]}"'}]},
     )
     resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
