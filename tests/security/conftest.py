@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
 from tests.security.client import ADMIN, PASSWORD, USERS, Stack
 from tests.support.backend_server import run_backend
@@ -17,6 +18,10 @@ from tests.support.storage import (
     seaweedfs_server,
     weed_binary,
 )
+
+# The real argon2 parameters cost ~1 s a user; verification reads the parameters from the hash, so
+# sign-in still goes through the real argon2 code, only cheaper.
+_CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +45,8 @@ def start_stack(endpoint: S3Endpoint, data_dir: Path, **overrides: Any) -> Gener
     bucket = make_bucket(endpoint)
     with run_backend(endpoint, bucket=bucket, data_dir=data_dir, **overrides) as running:
         for name in USERS:
-            running.add_user(name, PASSWORD)
-        running.add_user(ADMIN, PASSWORD, role="admin")
+            running.services.db.add_user(name, _CHEAP_HASH, "user")
+        running.services.db.add_user(ADMIN, _CHEAP_HASH, "admin")
         yield Stack(running, endpoint, bucket)
 
 
