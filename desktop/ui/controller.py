@@ -141,7 +141,7 @@ class AppController(QObject):
         bridge.sig_job_added.connect(model.add_job, queued)
         bridge.sig_job_changed.connect(model.update_job, queued)
         bridge.sig_job_changed.connect(self._on_bridge_job_changed, queued)
-        bridge.sig_progress_changed.connect(model.update_progress, queued)
+        model.set_progress_source(bridge.take_progress)
         bridge.sig_job_removed.connect(model.remove_job, queued)
         bridge.sig_receipt_added.connect(window.history_view.model.add_receipt, queued)
         bridge.sig_login_required.connect(self._on_bridge_login_required, queued)

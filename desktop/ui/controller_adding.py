@@ -13,6 +13,7 @@ from desktop.engine.queue import UploadQueue
 from desktop.errors import UploaderError
 from desktop.ui.error_text import error_text
 from desktop.ui.messages import Level
+from desktop.ui.plurals import plurals
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +45,7 @@ class AddOutcome:
             shown.append(
                 (
                     Level.INFO,
-                    QCoreApplication.translate(
-                        "AddOutcome",
-                        "%n file(s) already in the queue",
-                        None,
-                        len(self.skipped_paths),
-                    ),
+                    plurals().files_already_queued(len(self.skipped_paths)),
                     QCoreApplication.translate("AddOutcome", "Not added twice: {names}").format(
                         names=names
                     ),
@@ -61,9 +57,7 @@ class AddOutcome:
             shown.append(
                 (
                     Level.ERROR,
-                    QCoreApplication.translate(
-                        "AddOutcome", "%n file(s) could not be added", None, len(self.failed)
-                    ),
+                    plurals().files_not_added(len(self.failed)),
                     f"{Path(path).name}: {shown_title}. {shown_message}",
                 )
             )

@@ -37,6 +37,7 @@ from desktop.ui.assets import app_icon, icon
 from desktop.ui.history_view import HistoryView
 from desktop.ui.log_view import LogView
 from desktop.ui.messages import ConfirmDialog
+from desktop.ui.plurals import plurals
 from desktop.ui.queue_model import QueueSummary, UploadQueueModel
 from desktop.ui.queue_view import QueueView
 from desktop.ui.widgets.notice_area import NoticeArea
@@ -331,15 +332,9 @@ def summary_text(summary: QueueSummary) -> str:
         if left:
             parts.append(QCoreApplication.translate("MainWindow", "{time} left").format(time=left))
     elif summary.paused:
-        parts.append(
-            QCoreApplication.translate("MainWindow", "%n file(s) paused", None, summary.paused)
-        )
+        parts.append(plurals().files_paused(summary.paused))
     else:
         parts.append(QCoreApplication.translate("MainWindow", "Nothing left to upload"))
     if summary.problems:
-        parts.append(
-            QCoreApplication.translate(
-                "MainWindow", "%n file(s) need attention", None, summary.problems
-            )
-        )
+        parts.append(plurals().files_need_attention(summary.problems))
     return " · ".join(parts)

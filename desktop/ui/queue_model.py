@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
@@ -28,6 +29,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon
 from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.ui import text
 from desktop.ui.assets import icon
+from desktop.ui.bridge import Progress
 from desktop.ui.error_text import error_text
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -62,6 +64,8 @@ _ACTIVE = frozenset(
 )
 _PROBLEM = frozenset({JobState.FAILED, JobState.SOURCE_CHANGED})
 _RETRYING = frozenset({JobState.UPLOADING, JobState.VERIFYING})
+# Computed once: data() runs for every painted cell, and flag arithmetic is slow in Python.
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 # Work that is still to do: it keeps the current batch open.
 _PENDING = _ACTIVE | {JobState.PAUSED}
 _STATE_ICONS = {
@@ -153,7 +157,13 @@ class UploadQueueModel(QAbstractTableModel):
         # Bytes done when a job reported a setback while still uploading; progress beyond it
         # means the retry worked (the engine keeps the error until the next state change).
         self._setback_at: dict[str, int] = {}
+        # Latest (bytes done, speed, seconds left) per job, kept apart from the snapshots so a
+        # progress tick is a dict update, not a new snapshot object (a thousand jobs tick often).
+        self._live: dict[str, tuple[int, float, float | None]] = {}
+        # Merged snapshots of rows the view asked for since they last changed.
+        self._shown: dict[int, JobSnapshot] = {}
         self._summary = QueueSummary()
+        self._take_progress: Callable[[], Mapping[str, Progress]] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(refresh_ms)
         self._timer.timeout.connect(self.flush)
@@ -184,6 +194,8 @@ class UploadQueueModel(QAbstractTableModel):
                 self.add_job(job)
             return
         self._rows[row] = job
+        self._live.pop(job.job_id, None)  # a state change carries its own figures
+        self._shown.pop(row, None)
         self._dirty.add(row)
         if job.error_title and job.state in _RETRYING:
             self._setback_at.setdefault(job.job_id, job.bytes_done)
@@ -192,26 +204,21 @@ class UploadQueueModel(QAbstractTableModel):
         if job.state in _PENDING:
             self._batch.add(job.job_id)
 
-    @Slot(str, "qint64", "qint64", float, float)
+    def set_progress_source(self, take: Callable[[], Mapping[str, Progress]]) -> None:
+        """Pull progress from `take` (e.g. `EngineBridge.take_progress`) at every refresh."""
+        self._take_progress = take
+
     def update_progress(
         self, job_id: str, bytes_done: int, total: int, speed_bps: float, eta: float
     ) -> None:
         """Bytes moved for a job (`eta` negative when unknown)."""
         del total  # the size is in the snapshot already
-        eta_seconds = eta if eta >= 0 else None
+        # Kept even for a job not shown yet: its progress may overtake its (queued) addition.
+        self._live[job_id] = (bytes_done, speed_bps, eta if eta >= 0 else None)
         row = self._index.get(job_id)
         if row is not None:
-            self._rows[row] = replace(
-                self._rows[row], bytes_done=bytes_done, speed_bps=speed_bps, eta_seconds=eta_seconds
-            )
+            self._shown.pop(row, None)
             self._dirty.add(row)
-        elif job_id in self._pending_adds:  # progress may overtake the next refresh
-            self._pending_adds[job_id] = replace(
-                self._pending_adds[job_id],
-                bytes_done=bytes_done,
-                speed_bps=speed_bps,
-                eta_seconds=eta_seconds,
-            )
 
     @Slot(str)
     def remove_job(self, job_id: str) -> None:
@@ -219,6 +226,7 @@ class UploadQueueModel(QAbstractTableModel):
         self._pending_adds.pop(job_id, None)
         self._batch.discard(job_id)
         self._setback_at.pop(job_id, None)
+        self._live.pop(job_id, None)
         row = self._index.get(job_id)
         if row is None:
             return
@@ -230,6 +238,9 @@ class UploadQueueModel(QAbstractTableModel):
 
     def flush(self) -> None:
         """Tell the view what changed since the last refresh, and publish the summary."""
+        if self._take_progress is not None:
+            for job_id, progress in self._take_progress().items():
+                self.update_progress(job_id, *progress)
         if self._pending_adds:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(self._pending_adds) - 1)
@@ -253,18 +264,21 @@ class UploadQueueModel(QAbstractTableModel):
 
     def _reindex(self) -> None:
         self._index = {job.job_id: row for row, job in enumerate(self._rows)}
+        self._shown.clear()
 
     def _publish_summary(self) -> None:
         counts = dict.fromkeys(JobState, 0)
         batch_bytes = batch_done = 0
         speed = 0.0
+        live = self._live
         for job in self._rows:
             counts[job.state] += 1
             if job.job_id in self._batch and job.state is not JobState.CANCELLED:
+                done, job_speed, _ = live.get(job.job_id, (job.bytes_done, job.speed_bps, None))
                 batch_bytes += job.size
-                batch_done += job.size if job.state is JobState.COMPLETED else job.bytes_done
+                batch_done += job.size if job.state is JobState.COMPLETED else done
                 if job.state is JobState.UPLOADING:
-                    speed += job.speed_bps
+                    speed += job_speed
         active = sum(counts[s] for s in _ACTIVE)
         batch_rows = [self._rows[self._index[j]] for j in self._batch if j in self._index]
         summary = QueueSummary(
@@ -299,15 +313,28 @@ class UploadQueueModel(QAbstractTableModel):
 
     def job_at(self, row: int) -> JobSnapshot:
         """The snapshot shown on `row`, with its latest progress."""
-        return self._rows[row]
+        shown = self._shown.get(row)
+        if shown is None:
+            shown = self._shown[row] = self._merged(self._rows[row])
+        return shown
+
+    def _merged(self, job: JobSnapshot) -> JobSnapshot:
+        live = self._live.get(job.job_id)
+        if live is None:
+            return job
+        return replace(job, bytes_done=live[0], speed_bps=live[1], eta_seconds=live[2])
 
     def row_of(self, job_id: str) -> int | None:
         """The row showing `job_id`, None when it is not (yet) shown."""
         return self._index.get(job_id)
 
+    def any_in(self, *states: JobState) -> bool:
+        """Whether some shown job is in one of `states` (cheap: no snapshot is built)."""
+        return any(job.state in states for job in self._rows)
+
     def jobs(self) -> list[JobSnapshot]:
-        """Every shown job, in row order."""
-        return list(self._rows)
+        """Every shown job, in row order, with its latest progress."""
+        return [self._merged(job) for job in self._rows]
 
     def retranslate(self) -> None:
         """Re-read every translated text (the language changed)."""
@@ -339,7 +366,7 @@ class UploadQueueModel(QAbstractTableModel):
             Column.SIZE,
             Column.SPEED,
         ):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         return None
 
     def _header_titles(self) -> tuple[str, ...]:
@@ -364,7 +391,7 @@ class UploadQueueModel(QAbstractTableModel):
         """The value of one cell for `role`."""
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        job = self._rows[index.row()]
+        job = self.job_at(index.row())
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, column)
@@ -380,7 +407,7 @@ class UploadQueueModel(QAbstractTableModel):
             colour = _STATE_COLOURS.get(job.state)
             return QBrush(QColor(colour)) if colour else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.SIZE, Column.SPEED):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         return None
 
     @staticmethod

@@ -205,9 +205,7 @@ class QueueView(QWidget):
         self.remove_action.setEnabled(any(s in TERMINAL for s in states))
         self.folder_action.setEnabled(len(jobs) >= 1)
         self.copy_key_action.setEnabled(any(job.key for job in jobs))
-        self.clear_done_action.setEnabled(
-            any(j.state is JobState.COMPLETED for j in self.model.jobs())
-        )
+        self.clear_done_action.setEnabled(self.model.any_in(JobState.COMPLETED))
 
     def _ids(self, states: frozenset[JobState] | None = None) -> list[str]:
         return [j.job_id for j in self.selected_jobs() if states is None or j.state in states]

@@ -12,6 +12,7 @@ import re
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from desktop.engine.events import JobState
+from desktop.ui.plurals import plurals
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 
@@ -52,12 +53,12 @@ def format_duration(seconds: float | None) -> str:
         return QCoreApplication.translate("text", "under a minute")
     minutes = math.ceil(seconds / 60)
     if minutes < 60:
-        return QCoreApplication.translate("text", "about %n min", "duration", minutes)
+        return plurals().about_minutes(minutes)
     hours, minutes = divmod(minutes, 60)
     if hours >= 48:
-        return QCoreApplication.translate("text", "about %n days", "duration", round(hours / 24))
+        return plurals().about_days(round(hours / 24))
     if minutes == 0:
-        return QCoreApplication.translate("text", "about %n h", "duration", hours)
+        return plurals().about_hours(hours)
     return QCoreApplication.translate("text", "about {hours} h {minutes} min").format(
         hours=hours, minutes=minutes
     )

@@ -33,23 +33,6 @@
     </message>
 </context>
 <context>
-    <name>AddOutcome</name>
-    <message numerus="yes">
-        <source>%n file(s) already in the queue</source>
-        <translation>
-            <numerusform>%n file is already in the queue</numerusform>
-            <numerusform>%n files are already in the queue</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%n file(s) could not be added</source>
-        <translation>
-            <numerusform>%n file could not be added</numerusform>
-            <numerusform>%n files could not be added</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
     <name>AppController</name>
     <message numerus="yes">
         <source>%n recording(s) from the watched folder were queued.</source>
@@ -99,6 +82,9 @@
             <numerusform>Cancel %n uploads?</numerusform>
         </translation>
     </message>
+</context>
+<context>
+    <name>Plurals</name>
     <message numerus="yes">
         <source>%n file(s) paused</source>
         <translation>
@@ -111,6 +97,44 @@
         <translation>
             <numerusform>%n file needs attention</numerusform>
             <numerusform>%n files need attention</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) already in the queue</source>
+        <translation>
+            <numerusform>%n file is already in the queue</numerusform>
+            <numerusform>%n files are already in the queue</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) could not be added</source>
+        <translation>
+            <numerusform>%n file could not be added</numerusform>
+            <numerusform>%n files could not be added</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n min</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>about %n min</numerusform>
+            <numerusform>about %n min</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n h</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>about %n h</numerusform>
+            <numerusform>about %n h</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n days</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>about %n day</numerusform>
+            <numerusform>about %n days</numerusform>
         </translation>
     </message>
 </context>
@@ -131,33 +155,6 @@
         <translation>
             <numerusform>%n file needs attention</numerusform>
             <numerusform>%n files need attention</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>text</name>
-    <message numerus="yes">
-        <source>about %n min</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>about %n min</numerusform>
-            <numerusform>about %n min</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n days</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>about %n day</numerusform>
-            <numerusform>about %n days</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n h</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>about %n h</numerusform>
-            <numerusform>about %n h</numerusform>
         </translation>
     </message>
 </context>

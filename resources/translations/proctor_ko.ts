@@ -70,21 +70,9 @@
 </context>
 <context>
     <name>AddOutcome</name>
-    <message numerus="yes">
-        <source>%n file(s) already in the queue</source>
-        <translation>
-            <numerusform>%n개 파일이 이미 대기열에 있습니다</numerusform>
-        </translation>
-    </message>
     <message>
         <source>Not added twice: {names}</source>
         <translation>중복 추가하지 않음: {names}</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n file(s) could not be added</source>
-        <translation>
-            <numerusform>%n개 파일을 추가하지 못했습니다</numerusform>
-        </translation>
     </message>
 </context>
 <context>
@@ -476,21 +464,9 @@
         <source>{time} left</source>
         <translation>{time} 남음</translation>
     </message>
-    <message numerus="yes">
-        <source>%n file(s) paused</source>
-        <translation>
-            <numerusform>파일 %n개 일시 중지됨</numerusform>
-        </translation>
-    </message>
     <message>
         <source>Nothing left to upload</source>
         <translation>업로드할 파일이 없습니다</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n file(s) need attention</source>
-        <translation>
-            <numerusform>파일 %n개 확인 필요</numerusform>
-        </translation>
     </message>
 </context>
 <context>
@@ -498,6 +474,54 @@
     <message>
         <source>Dismiss</source>
         <translation>닫기</translation>
+    </message>
+</context>
+<context>
+    <name>Plurals</name>
+    <message numerus="yes">
+        <source>%n file(s) paused</source>
+        <translation>
+            <numerusform>파일 %n개 일시 중지됨</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) need attention</source>
+        <translation>
+            <numerusform>파일 %n개 확인 필요</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) already in the queue</source>
+        <translation>
+            <numerusform>%n개 파일이 이미 대기열에 있습니다</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) could not be added</source>
+        <translation>
+            <numerusform>%n개 파일을 추가하지 못했습니다</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n min</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n분</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n h</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n시간</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n days</source>
+        <comment>duration</comment>
+        <translation>
+            <numerusform>약 %n일</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1144,27 +1168,6 @@
     <message>
         <source>under a minute</source>
         <translation>1분 미만</translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n min</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>약 %n분</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n days</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>약 %n일</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n h</source>
-        <comment>duration</comment>
-        <translation>
-            <numerusform>약 %n시간</numerusform>
-        </translation>
     </message>
     <message>
         <source>about {hours} h {minutes} min</source>

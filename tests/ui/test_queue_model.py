@@ -75,31 +75,48 @@ def test_progress_repaints_only_changed_rows_once_per_refresh(qtbot: Any) -> Non
 def test_progress_beyond_4_gib_crosses_threads_intact(qtbot: Any) -> None:
     bridge = EngineBridge()
     model = _model(qtbot)
+    model.set_progress_source(bridge.take_progress)
     job = make_job(size=10 * GIB, state=JobState.UPLOADING)
     bridge.sig_job_added.connect(model.add_job, Qt.ConnectionType.QueuedConnection)
-    bridge.sig_progress_changed.connect(model.update_progress, Qt.ConnectionType.QueuedConnection)
 
     def engine_thread() -> None:
         bridge.on_job_added(job=job)
-        bridge.on_progress(
-            job_id=job.job_id, bytes_done=9 * GIB, total=10 * GIB, speed_bps=2e7, eta_seconds=None
-        )
-
-    def progress_shown() -> bool:
-        model.flush()
-        row = model.row_of(job.job_id)
-        return row is not None and model.job_at(row).bytes_done == 9 * GIB
+        for done in (GIB, 5 * GIB, 9 * GIB):  # only the newest figure matters
+            bridge.on_progress(
+                job_id=job.job_id, bytes_done=done, total=10 * GIB, speed_bps=2e7, eta_seconds=None
+            )
 
     worker = threading.Thread(target=engine_thread)
     worker.start()
     worker.join()
-    qtbot.waitUntil(progress_shown)
+
+    def row_shown() -> bool:
+        model.flush()
+        return model.rowCount() == 1
+
+    qtbot.waitUntil(row_shown)
     row = model.row_of(job.job_id)
     assert row is not None
     shown = model.job_at(row)
+    assert shown.bytes_done == 9 * GIB
     assert shown.eta_seconds is None
     assert model.data(model.index(row, Column.PROGRESS), ProgressRole) == 0.9
     assert model.data(model.index(row, Column.PROGRESS)) == "90%"
+    assert bridge.take_progress() == {}  # taken once
+
+
+def test_a_setback_shows_until_bytes_move_again(qtbot: Any) -> None:
+    model = _model(qtbot)
+    job = make_job(state=JobState.UPLOADING, size=100, bytes_done=40)
+    model.add_job(job)
+    model.flush()
+    model.update_job(dataclasses.replace(job, error_title="Storage error", error_message="500"))
+    status = model.index(0, Column.STATUS)
+    assert model.data(status) == "Retrying — Storage error"
+    model.update_progress(job.job_id, 40, 100, 0.0, -1)
+    assert model.data(status) == "Retrying — Storage error"
+    model.update_progress(job.job_id, 55, 100, 10.0, 4.5)
+    assert model.data(status) == "Uploading"  # the retry worked; the engine keeps the old error
 
 
 def test_cells_show_human_text(qtbot: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -74,8 +75,13 @@ def test_serial_lane_keeps_order(qtbot: Any) -> None:
     order: list[int] = []
     results: list[int] = []
     try:
+
+        def step(i: int) -> int:
+            order.append(i)
+            return i
+
         for i in range(20):
-            lane.submit(lambda i=i: order.append(i) or i, results.append)
+            lane.submit(functools.partial(step, i), results.append)
         qtbot.waitUntil(lambda: len(results) == 20)
     finally:
         lane.shutdown()

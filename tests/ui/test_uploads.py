@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -135,7 +136,10 @@ def _drop(widget: Any, paths: list[Path]) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     actions = Qt.DropAction.CopyAction
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(40, 40), actions, mime, buttons, modifiers)
+    with warnings.catch_warnings():
+        # PySide 6.12 deprecates the QPoint form that 6.11 alone accepts.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(40, 40), actions, mime, buttons, modifiers)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(40, 40), actions, mime, buttons, modifiers)
@@ -199,9 +203,12 @@ def test_pause_resume_and_cancel_from_the_row_menu(
     assert not view.pause_action.isEnabled()
 
     asked: list[str] = []
-    monkeypatch.setattr(
-        ConfirmDialog, "ask", lambda parent, title, text, **kw: asked.append(title) or True
-    )
+
+    def confirm(parent: Any, title: str, text: str, **kwargs: Any) -> bool:
+        asked.append(title)
+        return True
+
+    monkeypatch.setattr(ConfirmDialog, "ask", confirm)
     _select(controller, "b_screen.mp4")
     view.cancel_action.trigger()
     assert asked == ["Cancel this upload?"]
@@ -258,7 +265,8 @@ def test_transient_storage_fault_recovers_by_itself(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    video = write_recording(tmp_path / "screen.mp4", 6 * MIB)
+    # One part only, so no other part's bytes move while this one waits for its retry.
+    video = write_recording(tmp_path / "screen.mp4", 4 * MIB)
     stack.storage_proxy.add_rule(Rule(method="PUT", action=internal_error(), times=3))
     # Retries about a second apart, so the row shows the setback for a few refreshes.
     slow_retries = Backoff(base=1.2, cap=1.2)

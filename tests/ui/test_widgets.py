@@ -246,7 +246,7 @@ def test_uncaught_exceptions_show_the_crash_dialog_with_the_log_path(
         try:
             raise KeyError("second")
         except KeyError:
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            sys.excepthook(*sys.exc_info())
         qtbot.waitUntil(lambda: len(shown) == 2)
     finally:
         uninstall()
