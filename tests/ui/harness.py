@@ -63,6 +63,7 @@ class Harness:
         controller: The app's controller (its window is not shown until `start*`).
         paths: The app's folders (under the test's PROCTOR_UPLOADER_HOME).
         inhibitor: Records keep-awake requests.
+        store: The credential store the app's session uses (in memory).
         quits: How often the app asked Qt to quit.
         engine: Settings for the queues the controller creates.
     """
@@ -70,6 +71,7 @@ class Harness:
     controller: AppController
     paths: AppPaths
     inhibitor: RecordingInhibitor
+    store: MemoryCredentialStore
     quits: list[int] = field(default_factory=list)
     engine: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +95,7 @@ def make_harness(config: AppConfig | None = None, *, tray: bool = False, **engin
     """A controller with a memory credential store, a real engine factory and a recorded quit."""
     paths = AppPaths.default()
     inhibitor = RecordingInhibitor()
+    store = MemoryCredentialStore()
     harness_ref: list[Harness] = []
 
     def make_queue(session: AuthSession, config: AppConfig, bridge: EngineBridge) -> UploadQueue:
@@ -110,7 +113,7 @@ def make_harness(config: AppConfig | None = None, *, tray: bool = False, **engin
 
     services = Services(
         paths=paths,
-        session=AuthSession(store=MemoryCredentialStore()),
+        session=AuthSession(store=store),
         make_queue=make_queue,
         keep_awake=KeepAwake(reason="test", inhibitors=[inhibitor]),
         log_path=paths.log_dir / "proctor-uploader.log",
@@ -120,7 +123,7 @@ def make_harness(config: AppConfig | None = None, *, tray: bool = False, **engin
         quit_app=lambda: harness_ref[0].quits.append(1),
     )
     controller = AppController(config or AppConfig(), services)
-    harness = Harness(controller, paths, inhibitor, engine=dict(engine))
+    harness = Harness(controller, paths, inhibitor, store, engine=dict(engine))
     harness_ref.append(harness)
     return harness
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from desktop.auth.session import AuthSession
 from desktop.config import AppConfig
 from desktop.engine.events import JobSnapshot, JobState
 from desktop.engine.retry import Backoff
@@ -389,3 +390,33 @@ def test_the_window_title_and_status_bar_show_overall_progress(
     assert progress_titles, titles
     qtbot.waitUntil(lambda: controller.window.windowTitle() == "Proctor Uploader")
     assert isinstance(controller.config, AppConfig)
+
+
+def test_a_remembered_sign_in_is_used_silently_and_sign_out_clears_it(
+    harness_factory: Factory, stack: UiStack, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def sign_in(parent: Any, session: Any, **kwargs: Any) -> None:
+        asked.append(kwargs.get("reason", ""))
+
+    monkeypatch.setattr(SignInDialog, "ask", sign_in)
+    config = signed_in_config(stack, remember_me=True)
+    harness = harness_factory(config)
+    controller = harness.controller
+    store = harness.store
+    # An earlier session remembered this account (a refresh token in the store).
+    earlier = AuthSession(store=store)
+    earlier.sign_in(stack.url, stack.username, stack.password, remember=True)
+    earlier.close()
+
+    controller.start()
+    qtbot.waitUntil(lambda: controller.queue is not None, timeout=TIMEOUT)
+    assert asked == []  # no dialog: the remembered sign-in was used
+    assert controller.window.account_label.text().startswith("Signed in as proctor @ ")
+    assert store.load(stack.url, stack.username) is not None
+
+    controller.window.sign_out_action.trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT)  # the sign-in form comes back
+    assert store.load(stack.url, stack.username) is None  # forgotten
+    assert controller.window.account_label.text() == "Not signed in"
