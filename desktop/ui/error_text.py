@@ -164,6 +164,28 @@ _EXPLANATIONS: dict[str, str] = {
     QT_TRANSLATE_NOOP("errors", "Invalid setting"): QT_TRANSLATE_NOOP(
         "errors", "A setting has an invalid value."
     ),
+    QT_TRANSLATE_NOOP("errors", "Already running"): QT_TRANSLATE_NOOP(
+        "errors",
+        "Another Proctor Uploader (the app or a command) is already uploading on this computer. "
+        "Let it finish, or close it, then try again.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Restarted from the beginning"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The server no longer had this upload, so the file is being sent again from the start.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Verification failed"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The stored object does not match the file on this computer, so the upload is not "
+        "trusted. Retry it.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Upload links refused"): QT_TRANSLATE_NOOP(
+        "errors",
+        "Storage keeps refusing freshly signed upload links. Check the computer's clock and the "
+        "server's storage settings.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Export failed"): QT_TRANSLATE_NOOP(
+        "errors", "The file could not be written. Check the folder and the disk space."
+    ),
 }
 
 

@@ -1158,6 +1158,46 @@
         <source>A setting has an invalid value.</source>
         <translation>설정 값이 올바르지 않습니다.</translation>
     </message>
+    <message>
+        <source>Already running</source>
+        <translation>이미 실행 중</translation>
+    </message>
+    <message>
+        <source>Another Proctor Uploader (the app or a command) is already uploading on this computer. Let it finish, or close it, then try again.</source>
+        <translation>이 컴퓨터에서 다른 Proctor Uploader(앱 또는 명령)가 이미 업로드 중입니다. 끝날 때까지 기다리거나 닫은 후 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Restarted from the beginning</source>
+        <translation>처음부터 다시 시작함</translation>
+    </message>
+    <message>
+        <source>The server no longer had this upload, so the file is being sent again from the start.</source>
+        <translation>서버에 이 업로드 정보가 더 이상 없어 파일을 처음부터 다시 보내고 있습니다.</translation>
+    </message>
+    <message>
+        <source>Verification failed</source>
+        <translation>검증 실패</translation>
+    </message>
+    <message>
+        <source>The stored object does not match the file on this computer, so the upload is not trusted. Retry it.</source>
+        <translation>저장된 객체가 이 컴퓨터의 파일과 일치하지 않아 업로드를 신뢰할 수 없습니다. 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Upload links refused</source>
+        <translation>업로드 링크가 거부됨</translation>
+    </message>
+    <message>
+        <source>Storage keeps refusing freshly signed upload links. Check the computer&apos;s clock and the server&apos;s storage settings.</source>
+        <translation>저장소가 새로 발급된 업로드 링크를 계속 거부하고 있습니다. 컴퓨터 시계와 서버의 저장소 설정을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>내보내기 실패</translation>
+    </message>
+    <message>
+        <source>The file could not be written. Check the folder and the disk space.</source>
+        <translation>파일을 저장하지 못했습니다. 폴더와 디스크 공간을 확인하세요.</translation>
+    </message>
 </context>
 <context>
     <name>text</name>
