@@ -26,7 +26,7 @@ from desktop.engine.jobs import UploadJob
 from desktop.engine.retry import call_with_retry
 from desktop.engine.runs import JobRun, multipart_etag, reconcile
 from desktop.engine.store import PartRecord
-from desktop.engine.transfer import IntegrityError, md5_range
+from desktop.engine.transfer import CancelledError, IntegrityError, md5_range
 from desktop.errors import (
     AuthError,
     BackendError,
@@ -150,14 +150,19 @@ class ControlTasks:
                 q.restart_job(job, RESTARTED)
             else:
                 q.finish(job, JobState.FAILED, exc)
+        except CancelledError:
+            return  # a file read stopped because the run was ended
         except Exception as exc:
+            if run.cancel.is_set():
+                return
             logger.exception("job %s: unexpected error", job.job_id)
-            q.finish(job, JobState.FAILED, UploaderError(f"Internal error: {exc}"))
+            q.finish(job, JobState.FAILED, UploaderError(f"Internal error: {exc!r}"))
 
     def _prepare(self, run: JobRun) -> None:
         q = self._q
         job = run.job
         fingerprint.verify(job.path, job.fingerprint)
+        unknown: list[RemotePart] = []
         if job.upload_id is None:
             created = self._call(
                 run,
@@ -199,45 +204,49 @@ class ControlTasks:
                 # An earlier completion reached the backend but its answer was lost (crash,
                 # network): completing again with the recorded parts returns its receipt.
                 logger.info("job %s: completed on the server; fetching its receipt", job.job_id)
-                remote, adopted = None, {}
+                remote = None
                 agreed = dict(local)
             if remote is not None:
                 agreed, unknown = reconcile(run.plan, local, remote)
-                adopted = self._adopt(run, unknown)
-                agreed.update(adopted)
             q.store.replace_parts(job.job_id, list(agreed.values()))
             run.done = agreed
             logger.info(
-                "job %s: resumed with %d of %d parts stored (%d recovered from storage)",
-                job.job_id,
-                len(agreed),
-                len(run.plan),
-                len(adopted),
+                "job %s: resumed with %d of %d parts stored", job.job_id, len(agreed), len(run.plan)
             )
         if not q.current_run(run):
             return
         q.start_hasher(run)
-        run.start_parts()
+        run.start_parts(held=[rp.part_number for rp in unknown])
         q.progress(run)
-        if run.finished_sending:
-            self.submit_complete(run)
         with q.wake:
             q.wake.notify_all()
+        # The missing parts are already on their way; meanwhile, parts storage holds that were
+        # never committed here are checked against the file, so they need not be sent again.
+        if unknown:
+            self._adopt(run, unknown)
+        if run.finished_sending:
+            self.submit_complete(run)
 
-    def _adopt(self, run: JobRun, unknown: list[RemotePart]) -> dict[int, PartRecord]:
+    def _adopt(self, run: JobRun, unknown: list[RemotePart]) -> None:
         """Keep parts storage holds that we never committed (a crash right after sending) when
-        their ETag equals the MD5 of the same range of the file, instead of sending them again."""
-        adopted: dict[int, PartRecord] = {}
-        if not unknown:
-            return adopted
+        their ETag equals the MD5 of the same range of the file; send the others again."""
+        q = self._q
         buf = bytearray(512 * 1024)
+        adopted = 0
         with open(run.job.path, "rb", buffering=0) as f:
             for rp in unknown:
                 part = run.plan[rp.part_number - 1]
                 digest = md5_range(f, part.offset, part.length, buf, run.cancel).hex()
-                if digest == rp.etag.lower():
-                    adopted[part.number] = PartRecord(part.number, part.length, rp.etag, digest)
-        return adopted
+                if digest != rp.etag.lower() or not q.current_run(run):
+                    run.part_returned(part.number)
+                    continue
+                record = PartRecord(part.number, part.length, rp.etag, digest)
+                q.store.record_part(run.job.job_id, record)
+                run.part_finished(record)
+                adopted += 1
+                if run.meter.add(part.length):
+                    q.progress(run)
+        logger.info("job %s: %d parts recovered from storage", run.job.job_id, adopted)
 
     def _complete(self, run: JobRun) -> None:
         q = self._q

@@ -64,10 +64,14 @@ class JobRun:
     sign_lock: threading.Lock = field(default_factory=threading.Lock)
     urls: dict[int, _Url] = field(default_factory=dict)
 
-    def start_parts(self) -> None:
-        """Queue every part not yet done and reset the progress figures."""
+    def start_parts(self, held: list[int] | None = None) -> None:
+        """Queue every part not yet done (except `held` ones, being checked) and reset the
+        progress figures."""
+        skip = set(held or ())
         with self.lock:
-            self.pending = [p.number for p in self.plan if p.number not in self.done]
+            self.pending = [
+                p.number for p in self.plan if p.number not in self.done and p.number not in skip
+            ]
             heapq.heapify(self.pending)
             self.meter.reset(sum(r.size for r in self.done.values()))
 

@@ -164,7 +164,10 @@ def test_sign_in_lost_waits_for_login_and_loses_nothing(stack: Stack, tmp_path: 
 
 
 def test_state_database_unwritable_pauses_and_loses_nothing(stack: Stack, tmp_path: Path) -> None:
-    q, rec, job, _, sha = _upload_one(stack, tmp_path, size=20 * MIB, bandwidth_limit=4 * MIB)
+    # One part at a time, so exactly one part is stored but not recorded when the database fails.
+    q, rec, job, _, sha = _upload_one(
+        stack, tmp_path, size=20 * MIB, bandwidth_limit=4 * MIB, parts=1
+    )
     rec.wait_for(lambda: rec.progress.get(job.job_id, 0) >= 5 * MIB)
     with q.store._lock:  # the real SQLite refuses writes from now on
         q.store._db.execute("PRAGMA query_only = ON")
@@ -176,6 +179,8 @@ def test_state_database_unwritable_pauses_and_loses_nothing(stack: Stack, tmp_pa
         q.store._db.execute("PRAGMA query_only = OFF")
     q.resume_all()
     _completed_intact(stack, q, job, sha)
+    # The part stored but never recorded was recognised in storage (same MD5), not sent again.
+    assert stack.put_bytes() == 20 * MIB
 
 
 def test_file_modified_mid_upload_is_never_stored_mixed(stack: Stack, tmp_path: Path) -> None:
