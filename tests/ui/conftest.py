@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,9 +32,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
+# Threads the app starts; none may outlive the test that started them (STYLE Q4).
+_APP_THREADS = ("ui-task", "engine-commands", "watch-folder", "keep-awake")
+
+
 @pytest.fixture(autouse=True)
 def _ui_state_reset(qapp: Any) -> Iterator[None]:
-    """Each test starts in English and leaves no background task running."""
+    """Each test starts in English and leaves no app thread or background task running."""
     from desktop.ui import i18n
     from desktop.ui.tasks import shutdown_background_tasks
 
@@ -41,6 +46,13 @@ def _ui_state_reset(qapp: Any) -> Iterator[None]:
     yield
     shutdown_background_tasks(timeout=30)
     i18n.apply_language("en")
+    deadline = time.monotonic() + 10
+    while True:
+        left = [t.name for t in threading.enumerate() if t.name.startswith(_APP_THREADS)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)  # threads that were told to stop finish their last step
+    assert not left, f"threads left running: {left}"
 
 
 def make_job(**overrides: Any) -> JobSnapshot:
