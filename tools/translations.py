@@ -54,10 +54,15 @@ def problems(ts: Path) -> list[str]:
         for message in context.iter("message"):
             translation = message.find("translation")
             kind = translation.get("type") if translation is not None else "missing"
-            texts = [] if translation is None else [translation.text or ""] + [
-                form.text or "" for form in translation.iter("numerusform")
-            ]
-            if kind in ("unfinished", "vanished", "obsolete", "missing") or not any(texts):
+            texts = (
+                []
+                if translation is None
+                else [translation.text or ""]
+                + [form.text or "" for form in translation.iter("numerusform")]
+            )
+            if kind in ("unfinished", "vanished", "obsolete", "missing") or not any(
+                t.strip() for t in texts
+            ):
                 found.append(f"{ts.name}: [{name}] {message.findtext('source')!r} ({kind})")
     return found
 
