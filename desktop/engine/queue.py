@@ -307,13 +307,18 @@ class UploadQueue:
         self.persist(job)
         self.changed(job)
         if job.upload_id is not None:
-            if self._started:
-                self.control.submit_abort(job, job.upload_id)
-            else:
-                self.control.abort_now(job, job.upload_id)
+            self._abort(job, job.upload_id)
         with contextlib.suppress(UploaderError):
             self.store.replace_parts(job.job_id, [])
         self.schedule()
+
+    def _abort(self, job: UploadJob, upload_id: str) -> None:
+        # A started queue aborts on a control thread; a queue that was only loaded (the CLI's
+        # `cancel`) has none running, so it aborts right here.
+        if self._started:
+            self.control.submit_abort(job, upload_id)
+        else:
+            self.control.abort_now(job, upload_id)
 
     def retry(self, job_id: str) -> None:
         """Try a failed or changed job again. A changed file is re-read and sent whole, anew."""
@@ -335,7 +340,7 @@ class UploadQueue:
                 job.size = fp.size
                 job.forget_upload()
                 if old_upload is not None:
-                    self.control.submit_abort(job, old_upload)
+                    self._abort(job, old_upload)
         if was_changed:
             self.store.replace_parts(job.job_id, [])
         self.persist(job)
