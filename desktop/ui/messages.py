@@ -2,8 +2,9 @@
 
 - `MessageCenter.error(err)` logs, then posts a non-modal notice (the main window shows it in its
   notice area, the tray as a notification when the window is hidden).
-- `ErrorDialog.ask`, `ConfirmDialog.ask` and `CrashDialog.ask` are the only modal messages; they are
-  classmethods so tests monkeypatch them instead of clicking real modal loops.
+- `ConfirmDialog.ask` and `CrashDialog.ask` are the only modal messages (sign-in and keyring
+  errors are shown inside the sign-in dialog); they are classmethods so tests monkeypatch them
+  instead of clicking real modal loops.
 - `install_excepthooks()` routes uncaught exceptions, from the GUI thread or any worker thread, to
   the crash dialog with the log path, instead of the app vanishing.
 """
@@ -82,24 +83,6 @@ class MessageCenter(QObject):
 
 def _parent_window(parent: QWidget | None) -> QWidget | None:
     return parent if parent is not None else QApplication.activeWindow()
-
-
-class ErrorDialog:
-    """A modal error, reserved for sign-in and password-store problems (STYLE E4)."""
-
-    @classmethod
-    def ask(cls, parent: QWidget | None, err: BaseException) -> None:
-        """Show `err` and wait until the user closes the dialog."""
-        if isinstance(err, UploaderError):
-            title, message = error_text(err.title, err.message)
-        else:
-            title, message = error_text(None, None)
-        box = QMessageBox(_parent_window(parent))
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(title)
-        box.setText(title)
-        box.setInformativeText(message)
-        box.exec()
 
 
 class ConfirmDialog:
