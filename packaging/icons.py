@@ -42,8 +42,11 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
+    # A QApplication, not a QGuiApplication: when this runs inside the test process, the widget
+    # tests that come later need the one application object to be a QApplication.
+    _app = QGuiApplication.instance() or QApplication([sys.argv[0]])
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise ValueError(f"{svg} is not a valid SVG")
