@@ -106,7 +106,8 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     smoke = args.smoke
     size = parse_size(args.size or ("24M" if smoke else "2G"))
     rounds = 1 if smoke else args.rounds
-    mode = "smoke" if smoke else "full"
+    complete = set(only) == set(SECTIONS) and set(wanted) == set(BUILDERS) and args.size is None
+    mode = "smoke" if smoke else ("full" if complete else "partial")
     doc = new_document(
         mode,
         {"size": size, "rounds": rounds, "only": only, "tools": wanted},

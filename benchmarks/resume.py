@@ -81,6 +81,7 @@ def measure(bench: Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, 
                 time.sleep(POLL_S)
 
         logs = stack.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         first = run_measured(
             upload.argv,
             env=upload.env,
