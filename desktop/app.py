@@ -27,6 +27,7 @@ from desktop.api.client import ApiClient
 from desktop.auth.credentials import CredentialStore, KeyringCredentialStore, MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.config import HOME_ENV, AppConfig, AppPaths
+from desktop.demo_headless import display_available, run_headless_demo
 from desktop.engine.config import MIB, TransferConfig
 from desktop.engine.instance import EngineLock
 from desktop.engine.queue import UploadQueue
@@ -318,6 +319,14 @@ def run_demo(argv: list[str]) -> int:
         os.environ[HOME_ENV] = str(root / "app")
         try:
             with demo_backend(root / "backend") as account:
+                if "--headless" in argv or not display_available():
+                    _say(f"Backend ready at {account.url}.")
+                    return run_headless_demo(
+                        url=account.url,
+                        username=account.username,
+                        password=account.password,
+                        workdir=root,
+                    )
                 _say(f"Backend ready at {account.url}; opening the app.")
                 return _run(argv, demo=account)
         except RuntimeError as exc:
