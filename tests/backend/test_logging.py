@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.log import RedactingFilter, redact
+from backend.log import RedactingFilter, redact, setup_logging
 from tests.backend.helpers import Client
 from tests.support.backend_server import RunningBackend
 
@@ -97,3 +97,35 @@ def test_a_whole_flow_logs_no_secret(
         assert secret not in text
     # The backend's own S3 requests are signed in headers: those signatures are hidden too.
     assert "Signature=" not in text.replace("Signature=REDACTED", "")
+
+
+def test_a_record_with_a_broken_format_string_is_kept_not_raised() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d items", ("many",), None)
+    assert RedactingFilter().filter(record) is True
+    assert record.msg == "%d items"  # left for the handler's own error report
+
+
+def test_setup_logging_redacts_on_the_root_handler_and_quiets_libraries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        setup_logging("debug")
+        logging.getLogger("backend.test").info("presigned %s", f"https://s3/b/k?{SIG}")
+        assert root.level == logging.DEBUG
+        assert logging.getLogger("botocore").level == logging.WARNING
+        assert logging.getLogger("uvicorn.access").disabled
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        logging.getLogger("uvicorn.access").disabled = False
+    output = stream.getvalue()
+    assert "presigned https://s3/b/k?" in output
+    assert SIG.split("=")[1] not in output
+    assert "REDACTED" in output
