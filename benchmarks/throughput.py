@@ -136,6 +136,9 @@ def upload_once(
         error = verify_and_delete(bench, size)
     else:
         delete_all(bench)
+    # SeaweedFS frees deleted objects' space only on a vacuum: without one after every upload a
+    # 1 GiB sweep filled the disk and ran out of volumes ("No writable volumes").
+    vacuum(bench.endpoint)
     sample = Sample(
         tool=tool,
         round=round_no,
@@ -218,7 +221,6 @@ def interleaved(
             if on_sample:
                 on_sample(sample)
             time.sleep(SETTLE_S)
-        vacuum(bench.endpoint)
     return samples
 
 
