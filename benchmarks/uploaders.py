@@ -3,8 +3,8 @@
 Every tool gets the same file, the same SeaweedFS, its own concurrency and part size (found by
 `benchmarks sweep`), and keeps its default integrity checks on, because that is how people run it:
 
-- ours: MD5 of every part before it is sent (Content-MD5: storage checks it; the ETag is compared
-  too), and a whole-file SHA-256 for the receipt.
+- ours: MD5 of every part while it is sent, compared with the returned ETag (the engine's default;
+  `content_md5` mode sends Content-MD5 instead), and a whole-file SHA-256 for the receipt.
 - aws s3 cp / boto3: botocore's default CRC32 of every part (botocore >= 1.36), and (plain HTTP)
   a signed SHA-256 payload hash.
 - rclone: MD5 of the whole file before the upload (stored as metadata), Content-MD5 on every part.
