@@ -25,8 +25,9 @@ class TransferConfig:
         timeout: Seconds a storage connection may stall (connect, send or receive) before the part
             is retried.
         sign_batch: Part URLs signed per backend call. Small, so URLs are fresh when used.
-        max_part_failures: Consecutive non-network failures of one part before the job fails
-            (network failures never fail a job: they wait for the network).
+        max_part_failures: Failed attempts of one part that storage refused, or that arrived
+            damaged, before the job fails. Network failures, expired URLs and "busy, try later"
+            answers (5xx, SlowDown, 429) never fail a job: they back off and try again.
         backoff: Retry waits (cap ~60 s).
         probe_cap: Longest wait between network probes while offline, seconds.
         ca_bundle: PEM bundle to verify storage TLS against; None = system store.

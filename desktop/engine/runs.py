@@ -42,7 +42,11 @@ class JobRun:
         pending: Heap of part numbers still to send.
         in_flight: Part numbers a worker is sending.
         not_before: Monotonic time before which a part must not be retried (backoff).
-        failures: Consecutive non-network failures per part.
+        failures: Failed attempts per part, of every kind (they set the backoff).
+        strikes: Failed attempts per part that count towards failing the job: not network errors,
+            expired URLs or storage/backend answers saying "busy, try later", so a long run of
+            random transient faults never ends an upload, while a part that storage keeps
+            refusing (or that keeps arriving damaged) still does.
         cancel: Set when the run ends; workers stop at their next chunk.
         meter: Progress, speed and ETA.
         hasher: The whole-file SHA-256 pass.
@@ -57,6 +61,7 @@ class JobRun:
     in_flight: dict[int, int] = field(default_factory=dict)
     not_before: dict[int, float] = field(default_factory=dict)
     failures: dict[int, int] = field(default_factory=dict)
+    strikes: dict[int, int] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
     hasher: Sha256Pass | None = None
     completing: bool = False
@@ -113,20 +118,26 @@ class JobRun:
             self.in_flight.pop(record.number, None)
             self.not_before.pop(record.number, None)
             self.failures.pop(record.number, None)
+            self.strikes.pop(record.number, None)
             self.done[record.number] = record
 
-    def part_returned(self, number: int, *, delay: float = 0.0, failed: bool = False) -> int:
-        """Put a part back for another attempt; returns its consecutive failure count."""
+    def part_returned(
+        self, number: int, *, delay: float = 0.0, failed: bool = False, strike: bool = False
+    ) -> int:
+        """Put a part back for another attempt; returns its failure count (with `strike`, its
+        strike count)."""
         with self.lock:
             self.in_flight.pop(number, None)
             self.urls.pop(number, None)  # re-sign on every retry
             if failed:
                 self.failures[number] = self.failures.get(number, 0) + 1
+            if strike:
+                self.strikes[number] = self.strikes.get(number, 0) + 1
             if delay > 0:
                 self.not_before[number] = time.monotonic() + delay
             if number not in self.done and number not in self.pending:
                 heapq.heappush(self.pending, number)
-            return self.failures.get(number, 0)
+            return (self.strikes if strike else self.failures).get(number, 0)
 
     def take_url(self, number: int, now: float) -> _Url | None:
         """A still-fresh signed URL for the part, or None."""

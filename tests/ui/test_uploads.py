@@ -29,13 +29,15 @@ from desktop.ui.file_scan import Selection
 from desktop.ui.login_dialog import SignInDialog, SignInResult
 from desktop.ui.messages import ConfirmDialog
 from desktop.ui.queue_model import Column
-from tests.support.faultproxy import Rule, internal_error
+from tests.support.faultproxy import Rule, internal_error, respond
 from tests.ui.harness import MIB, Harness, UiStack, signed_in_config, write_recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Factory = Callable[..., Harness]
 TIMEOUT = 90_000
+
+_ACCESS_DENIED = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
 
 
 def _sha256(path: Path) -> str:
@@ -239,9 +241,11 @@ def test_storage_fault_is_shown_in_the_row_then_retried(
     tmp_path: Path,
 ) -> None:
     video = write_recording(tmp_path / "webcam.mp4", 6 * MIB)
-    # Storage answers 500 to every part until the rule is removed; the engine gives up after 2.
-    rule = stack.storage_proxy.add_rule(Rule(method="PUT", action=internal_error()))
-    controller = _start(harness_factory(signed_in_config(stack), max_part_failures=2), stack, qtbot)
+    # Storage refuses every part until the rule is removed (a refusal, not "busy": the engine
+    # retries 5xx and SlowDown for as long as it takes, but a refusal ends the job at once).
+    denied = respond(403, _ACCESS_DENIED)
+    rule = stack.storage_proxy.add_rule(Rule(method="PUT", action=denied))
+    controller = _start(harness_factory(signed_in_config(stack)), stack, qtbot)
     monkeypatch.setattr(FileDialogs, "open_files", lambda parent: [str(video)])
     _answer_add_prompt(monkeypatch, qtbot)
     controller.window.add_files_action.trigger()
