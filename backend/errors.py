@@ -127,9 +127,10 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodySizeLimit:
     """Refuse request bodies over `max_bytes` with `413 payload_too_large` in the one error shape.
 
-    A declared Content-Length over the limit is refused before anything is read. A chunked body is
-    counted as it streams: past the limit the app sees a disconnect, whatever it answers is dropped,
-    and the 413 goes out instead. (Starlette's own limiter answers in plain text, hence this one.)
+    A declared Content-Length over the limit is refused before the app sees anything. A chunked
+    body is counted as it streams: past the limit the app sees a disconnect, whatever it answers is
+    dropped, and the 413 goes out instead. (Starlette's own limiter answers in plain text, hence
+    this one.)
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -150,6 +151,9 @@ class BodySizeLimit:
         )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self._max:
+                # Never handed to the app; a bounded remainder is discarded so the client, still
+                # sending, gets the 413 rather than a reset.
+                await _drain(receive, self._max * 8)
                 await too_large(scope, receive, send)
                 return
         seen = 0
