@@ -157,6 +157,17 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
                 f"{r.get('cpu_s_per_gib', '—')} | {r.get('peak_rss_mib', '—')} |"
             )
         out.append("")
+    floor = section.get("integrity_floor", {}).get("cpu_s_per_gib")
+    if floor:
+        out += [
+            "Integrity floor (benchmarks/floor.py): CPU-s per GiB of one pass over the same file "
+            f"in a fresh interpreter: read only {floor['read']}, MD5 {floor['md5']}, SHA-256 "
+            f"{floor['sha256']}, zlib CRC32 {floor['crc32']}. Ours must compute an MD5 per part "
+            "and the file's SHA-256 (issue 3): "
+            f"{section['integrity_floor']['required_cpu_s_per_gib']} CPU-s per GiB before a byte "
+            "is sent.",
+            "",
+        ]
     return out
 
 

@@ -81,6 +81,11 @@ def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> N
         assert sample["peak_rss_mib"] > 0
     assert set(section["summary"]) == ran
     assert set(section["ratios"]) == {*PEERS, "sink"}
+    floor = section["integrity_floor"]
+    per_gib = floor["cpu_s_per_gib"]
+    assert set(per_gib) == {"read", "md5", "sha256", "crc32"}
+    assert all(v > 0 for v in per_gib.values()), per_gib
+    assert floor["required_cpu_s_per_gib"] == round(per_gib["md5"] + per_gib["sha256"], 3)
 
 
 def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
