@@ -25,7 +25,7 @@ from benchmarks.toolchain import ROOT, prepare
 from benchmarks.uploaders import BUILDERS, available
 
 logger = logging.getLogger("benchmarks")
-SECTIONS = ("throughput", "memory", "resume", "burst")
+SECTIONS = ("throughput", "memory", "resume", "burst", "gui")
 DEFAULT_WORKDIR = ROOT / ".tools" / "bench-work"
 
 
@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
         tools.versions,
     )
     data_dir = args.workdir / "data"
-    needs_backend = "ours" in wanted or any(s in only for s in ("memory", "resume", "burst"))
+    needs_backend = "ours" in wanted or any(s in only for s in ("memory", "resume", "burst", "gui"))
     with running_stack(
         args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers
     ) as stack:
@@ -139,6 +139,10 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
             n = 20 if smoke else args.workstations
             ramps = (0.0, 2.0) if smoke else tuple(float(r) for r in args.burst_ramps.split(","))
             doc["sections"]["burst"] = sections.burst(stack, n, ramps, args.profile)
+        if "gui" in only:
+            doc["sections"]["gui"] = sections.gui(
+                stack, data_dir, smoke=smoke, profile_dir=args.profile
+            )
     doc["targets"] = sections.targets(doc)
     json_path, md_path = write(doc, args.results_dir)
     print(md_path.read_text())

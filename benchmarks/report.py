@@ -119,6 +119,15 @@ def markdown(doc: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    if "gui" in sections:
+        out += [
+            "## GUI event-loop stall (the real app, offscreen, uploading real files)",
+            "",
+            "```json",
+            json.dumps(sections["gui"], indent=2),
+            "```",
+            "",
+        ]
     out += ["## Versions", ""]
     out += [f"- {k}: {v}" for k, v in sorted(doc["versions"].items())]
     return "\n".join(out) + "\n"

@@ -63,7 +63,7 @@ def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
     assert smoke_result["schema"] == 1
     assert smoke_result["mode"] == "smoke"
-    assert set(smoke_result["sections"]) == {"throughput", "memory", "resume", "burst"}
+    assert set(smoke_result["sections"]) == {"throughput", "memory", "resume", "burst", "gui"}
     names = [t["name"] for t in smoke_result["targets"]]
     assert len(names) == 6
     assert all(t["met"] in (True, False, None) for t in smoke_result["targets"])
@@ -103,3 +103,17 @@ def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
         assert scenario["workstations_finished"] == burst["workstations"], scenario
         assert scenario["errors"] == 0, scenario["error_samples"]
         assert scenario["backend_requests"] == 6 * burst["workstations"]
+
+
+def test_the_app_uploaded_every_file_while_its_event_loop_was_measured(
+    smoke_result: dict[str, Any],
+) -> None:
+    gui = smoke_result["sections"]["gui"]
+    assert "error" not in gui, gui.get("error")
+    assert gui["rows"] == gui["files"] > 0
+    assert gui["completed"] == gui["files"], gui["states"]
+    assert not gui["timed_out"]
+    # The heartbeat ran through both phases (a tick count, not a speed).
+    assert gui["stall_adding"]["ticks"] > 0
+    assert gui["stall_uploading"]["ticks"] > 0
+    assert gui["stall"]["ticks"] == gui["stall_adding"]["ticks"] + gui["stall_uploading"]["ticks"]
