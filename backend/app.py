@@ -11,7 +11,7 @@ from backend import __version__
 from backend.db import Database
 from backend.deps import Services
 from backend.errors import BodySizeLimit, install_error_handlers
-from backend.log import access_log
+from backend.log import AccessLog
 from backend.routers import auth, files, health, uploads
 from backend.security import LoginThrottle, TokenService, load_or_create_secret
 from backend.settings import Settings
@@ -65,7 +65,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     install_error_handlers(app)
     # The largest legitimate body, a completion of 10,000 parts, is under 1 MiB.
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_SIZE)
-    app.middleware("http")(access_log)
+    app.add_middleware(AccessLog)
     # /health at the root too, for load balancers that probe there (kept out of the schema).
     app.add_api_route("/health", health.health, methods=["GET"], include_in_schema=False)
     for router in (health.router, auth.router, uploads.router, files.router):
