@@ -69,6 +69,6 @@ def logout(body: RefreshRequest, services: ServicesDep) -> Response:
 
 
 @router.get("/me", responses=_ERRORS)
-def me(user: UserDep) -> MeResponse:
+async def me(user: UserDep) -> MeResponse:
     """The signed-in user."""
     return MeResponse(username=user.username, role="admin" if user.is_admin else "user")

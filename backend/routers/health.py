@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health() -> HealthResponse:
+async def health() -> HealthResponse:
     """The process answers (it does not touch storage: use /health/ready for that)."""
     return HealthResponse(status="ok", version=__version__)
 

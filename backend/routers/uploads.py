@@ -66,8 +66,13 @@ def create_upload(
     )
 
 
+# Routes that only touch SQLite (and presign, which is local CPU work) are coroutines: a plain
+# `def` route pays a thread-pool hop per request. Routes that call storage over the network stay
+# `def`, so a slow storage server never stalls the event loop.
+
+
 @router.get("/uploads", responses=_COMMON)
-def list_uploads(
+async def list_uploads(
     user: UserDep,
     services: ServicesDep,
     status: Status | None = None,
@@ -85,13 +90,13 @@ def list_uploads(
 
 
 @router.get("/uploads/{upload_id}", responses=_COMMON)
-def get_upload(upload_id: str, user: UserDep, services: ServicesDep) -> UploadInfo:
+async def get_upload(upload_id: str, user: UserDep, services: ServicesDep) -> UploadInfo:
     """One of the caller's uploads."""
     return _info(services.uploads.get(user, upload_id))
 
 
 @router.post("/uploads/{upload_id}/parts", responses=_COMMON)
-def sign_parts(
+async def sign_parts(
     upload_id: str, body: SignPartsRequest, user: UserDep, services: ServicesDep
 ) -> SignPartsResponse:
     """Presigned PUT URLs for up to 100 parts."""
