@@ -149,6 +149,14 @@ def _client_config(settings: Settings) -> Config:
         connect_timeout=settings.s3_connect_timeout_seconds,
         read_timeout=settings.s3_read_timeout_seconds,
         retries={"mode": "standard", "total_max_attempts": 3},
+        # One connection per thread that may call storage at once (uvicorn's thread pool runs 40
+        # sync routes concurrently); botocore's default of 10 made calls queue for a connection.
+        max_pool_connections=64,
+        # Every parameter we pass is built here from values the API models already validated
+        # (keys from `keys.object_key`, part numbers within 1..part_count, ETags and Content-MD5
+        # as bounded strings, storage's own upload ids), so botocore's second validation of each
+        # call is redundant CPU; storage still refuses anything it does not accept.
+        parameter_validation=False,
     )
 
 
