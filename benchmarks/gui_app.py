@@ -30,7 +30,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.api.client import ApiClient
-from desktop.app import _engine_lock, _transfer_config
+from desktop.app import _engine_lock, _transfer_config, prefer_gui_thread
 from desktop.auth.credentials import MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, AppPaths
@@ -160,6 +160,7 @@ def run(server: str, username: str, password: str, folder: Path, files: int, tim
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     apply_theme(app)
+    prefer_gui_thread()  # as desktop.app does
     AddFilesDialog.ask = answer_add_prompt  # type: ignore[method-assign]
     controller = build_controller(server)
     controller.window.resize(1200, 700)

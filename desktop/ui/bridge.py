@@ -8,6 +8,11 @@ Progress is the exception: a thousand uploads report it thousands of times a sec
 window only repaints a few times a second anyway. `on_progress` keeps the latest figures per job
 under a lock, and the queue model takes them on its refresh timer (`take_progress`): no signal
 per event, no backlog of queued events, and the newest value always wins.
+
+Receipts and log lines are batched: a thousand small files finish within a minute and log several
+lines each, and every queued call of a Python slot makes the GUI thread wait for the interpreter
+lock that the engine's threads share. They are collected under a lock and handed over at most
+every `BATCH_MS` as one list (`sig_receipts_added`, `sig_log_lines_added`), in arrival order.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import math
 import threading
 from typing import NamedTuple
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from desktop.engine.events import JobSnapshot, Receipt
+
+#: Longest a receipt or a log line waits before the GUI thread takes it (with others).
+BATCH_MS = 150
 
 
 class Progress(NamedTuple):
@@ -49,20 +57,33 @@ class EngineBridge(QObject):
     sig_job_removed = Signal(str)
     """A job left the queue: (job id)."""
 
-    sig_receipt_added = Signal(Receipt)
-    """A job completed and its receipt was stored: (receipt)."""
+    sig_receipts_added = Signal(list)
+    """Jobs completed and their receipts were stored: (list of receipts, in arrival order)."""
 
     sig_login_required = Signal()
     """The sign-in ended; the queue waits in NEEDS_LOGIN until `UploadQueue.login_restored()`."""
 
-    sig_log_line_added = Signal(str)
-    """A log line was written (from `RecentLogBuffer.subscribe`): (formatted, redacted line)."""
+    sig_log_lines_added = Signal(list)
+    """Log lines were written (from `RecentLogBuffer.subscribe`): (formatted, redacted lines)."""
+
+    _sig_batch_waiting = Signal()
+    """Internal: the first item of a batch arrived (queued to the GUI thread's batch timer)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         """Create the bridge (in the GUI thread)."""
         super().__init__(parent)
         self._progress_lock = threading.Lock()
         self._progress: dict[str, Progress] = {}
+        self._batch_lock = threading.Lock()
+        self._receipts: list[Receipt] = []
+        self._log_lines: list[str] = []
+        self._batch_waiting = False
+        self._batch_timer = QTimer(self)
+        self._batch_timer.setSingleShot(True)
+        self._batch_timer.setInterval(BATCH_MS)
+        self._batch_timer.timeout.connect(self._hand_over_batch)
+        # QTimer.start is a C++ slot: arming the timer costs the GUI thread no interpreter lock.
+        self._sig_batch_waiting.connect(self._batch_timer.start, Qt.ConnectionType.QueuedConnection)
 
     def on_job_added(self, *, job: JobSnapshot) -> None:
         """Forward to `sig_job_added`."""
@@ -103,13 +124,34 @@ class EngineBridge(QObject):
         self.sig_job_removed.emit(job_id)
 
     def on_receipt(self, *, receipt: Receipt) -> None:
-        """Forward to `sig_receipt_added`."""
-        self.sig_receipt_added.emit(receipt)
+        """Queue for the next `sig_receipts_added`."""
+        with self._batch_lock:
+            self._receipts.append(receipt)
+            first = not self._batch_waiting
+            self._batch_waiting = True
+        if first:
+            self._sig_batch_waiting.emit()
 
     def on_login_required(self) -> None:
         """Forward to `sig_login_required`."""
         self.sig_login_required.emit()
 
     def on_log_line(self, line: str) -> None:
-        """A `RecentLogBuffer` subscriber: forward to `sig_log_line_added`."""
-        self.sig_log_line_added.emit(line)
+        """A `RecentLogBuffer` subscriber: queue for the next `sig_log_lines_added`."""
+        with self._batch_lock:
+            self._log_lines.append(line)
+            first = not self._batch_waiting
+            self._batch_waiting = True
+        if first:
+            self._sig_batch_waiting.emit()
+
+    @Slot()
+    def _hand_over_batch(self) -> None:
+        with self._batch_lock:
+            receipts, self._receipts = self._receipts, []
+            lines, self._log_lines = self._log_lines, []
+            self._batch_waiting = False
+        if receipts:
+            self.sig_receipts_added.emit(receipts)
+        if lines:
+            self.sig_log_lines_added.emit(lines)

@@ -143,9 +143,9 @@ class AppController(QObject):
         bridge.sig_job_changed.connect(self._on_bridge_job_changed, queued)
         model.set_progress_source(bridge.take_progress)
         bridge.sig_job_removed.connect(model.remove_job, queued)
-        bridge.sig_receipt_added.connect(window.history_view.model.add_receipt, queued)
+        bridge.sig_receipts_added.connect(window.history_view.model.add_receipts)
         bridge.sig_login_required.connect(self._on_bridge_login_required, queued)
-        bridge.sig_log_line_added.connect(window.log_view.append_line, queued)
+        bridge.sig_log_lines_added.connect(window.log_view.append_lines)
         if self.services.log_buffer is not None:
             self._unsubscribe_log = self.services.log_buffer.subscribe(bridge.on_log_line)
         model.sig_summary_changed.connect(self._on_model_summary_changed)

@@ -95,11 +95,20 @@ class HistoryModel(QAbstractTableModel):
     @Slot(Receipt)
     def add_receipt(self, receipt: Receipt) -> None:
         """Add one receipt on top (a duplicate of a known job is ignored)."""
-        if receipt.job_id in self._ids:
+        self.add_receipts([receipt])
+
+    @Slot(list)
+    def add_receipts(self, receipts: list[Receipt]) -> None:
+        """Add receipts on top in one insertion, the last one first (known jobs are ignored)."""
+        new: dict[str, Receipt] = {}
+        for receipt in receipts:
+            if receipt.job_id not in self._ids:
+                new[receipt.job_id] = receipt
+        if not new:
             return
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self._rows.insert(0, receipt)
-        self._ids.add(receipt.job_id)
+        self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+        self._rows[:0] = reversed(new.values())
+        self._ids.update(new)
         self.endInsertRows()
 
     def receipts(self) -> list[Receipt]:

@@ -70,9 +70,16 @@ class LogView(QWidget):
     @Slot(str)
     def append_line(self, line: str) -> None:
         """Add a new log line; keeps the view pinned to the bottom when it was there."""
+        self.append_lines([line])
+
+    @Slot(list)
+    def append_lines(self, lines: list[str]) -> None:
+        """Add log lines in one edit (one layout pass however many); keeps the view pinned."""
+        if not lines:
+            return
         bar = self.text.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
-        self.text.appendPlainText(line)
+        self.text.appendPlainText("\n".join(lines[-_MAX_LINES:]))
         if at_bottom:
             bar.setValue(bar.maximum())
 

@@ -267,29 +267,46 @@ class UploadQueueModel(QAbstractTableModel):
         self._shown.clear()
 
     def _publish_summary(self) -> None:
+        # One pass over the rows, every refresh: it runs on the GUI thread while the engine's
+        # threads compete for the interpreter lock, so the less Python per row the better.
         counts = dict.fromkeys(JobState, 0)
-        batch_bytes = batch_done = 0
+        batch, live = self._batch, self._live
+        batch_files = batch_completed = batch_problems = batch_bytes = batch_done = 0
+        batch_open = False
         speed = 0.0
-        live = self._live
+        completed, cancelled, uploading = JobState.COMPLETED, JobState.CANCELLED, JobState.UPLOADING
         for job in self._rows:
-            counts[job.state] += 1
-            if job.job_id in self._batch and job.state is not JobState.CANCELLED:
-                done, job_speed, _ = live.get(job.job_id, (job.bytes_done, job.speed_bps, None))
+            state = job.state
+            counts[state] += 1
+            if job.job_id not in batch:
+                continue
+            batch_files += 1
+            if state is completed:
+                batch_completed += 1
                 batch_bytes += job.size
-                batch_done += job.size if job.state is JobState.COMPLETED else done
-                if job.state is JobState.UPLOADING:
-                    speed += job_speed
+                batch_done += job.size
+                continue
+            if state in _PROBLEM:
+                batch_problems += 1
+            elif state not in TERMINAL:
+                batch_open = True
+            if state is cancelled:
+                continue
+            done, job_speed, _ = live.get(job.job_id, (job.bytes_done, job.speed_bps, None))
+            batch_bytes += job.size
+            batch_done += done
+            if state is uploading:
+                speed += job_speed
         active = sum(counts[s] for s in _ACTIVE)
-        batch_rows = [self._rows[self._index[j]] for j in self._batch if j in self._index]
         summary = QueueSummary(
             total=len(self._rows),
             active=active,
             uploading=counts[JobState.UPLOADING] + counts[JobState.VERIFYING],
             paused=counts[JobState.PAUSED],
-            completed=sum(1 for j in batch_rows if j.state is JobState.COMPLETED),
+            completed=batch_completed,
             problems=counts[JobState.FAILED] + counts[JobState.SOURCE_CHANGED],
             needs_login=counts[JobState.NEEDS_LOGIN],
-            batch_files=len(batch_rows),
+            batch_files=batch_files,
             batch_bytes=batch_bytes,
             batch_done=batch_done,
             speed_bps=speed,
@@ -298,11 +315,10 @@ class UploadQueueModel(QAbstractTableModel):
         if summary != self._summary:
             self._summary = summary
             self.sig_summary_changed.emit(summary)
-        if batch_rows and not self._pending_adds and all(j.state in TERMINAL for j in batch_rows):
+        if batch_files and not batch_open and not self._pending_adds:
             # Every file of the batch reached an end: report it once, and start a new batch.
-            problems = sum(1 for j in batch_rows if j.state in _PROBLEM)
             self._batch.clear()
-            self.sig_batch_finished.emit(summary.completed, problems)
+            self.sig_batch_finished.emit(summary.completed, batch_problems)
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 
 from desktop.engine.events import JobState, Receipt
-from desktop.ui.bridge import EngineBridge
+from desktop.ui.bridge import BATCH_MS, EngineBridge
 from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
 from tests.ui.conftest import make_job
 
@@ -230,11 +230,10 @@ def test_refresh_timer_flushes_by_itself(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: model.rowCount() == 1)
 
 
-def test_bridge_forwards_receipts_and_login(qtbot: Any) -> None:
-    bridge = EngineBridge()
-    receipt = Receipt(
-        job_id="j",
-        path="/a.mp4",
+def _receipt(job_id: str = "j") -> Receipt:
+    return Receipt(
+        job_id=job_id,
+        path=f"/{job_id}.mp4",
         key="k",
         size=1,
         sha256="0" * 64,
@@ -244,9 +243,41 @@ def test_bridge_forwards_receipts_and_login(qtbot: Any) -> None:
         kind="webcam",
         upload_id="u",
     )
-    with qtbot.waitSignal(bridge.sig_receipt_added, check_params_cb=lambda r: r == receipt):
+
+
+def test_bridge_forwards_receipts_and_login(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    receipt = _receipt()
+    with qtbot.waitSignal(bridge.sig_receipts_added, check_params_cb=lambda r: r == [receipt]):
         threading.Thread(target=lambda: bridge.on_receipt(receipt=receipt)).start()
     with qtbot.waitSignal(bridge.sig_login_required):
         threading.Thread(target=bridge.on_login_required).start()
     with qtbot.waitSignal(bridge.sig_job_removed, check_params_cb=lambda j: j == "j"):
         bridge.on_job_removed(job_id="j")
+
+
+def test_bridge_hands_over_many_receipts_and_log_lines_as_one_batch(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    receipts: list[list[Receipt]] = []
+    lines: list[list[str]] = []
+    bridge.sig_receipts_added.connect(receipts.append)
+    bridge.sig_log_lines_added.connect(lines.append)
+
+    def engine() -> None:  # a burst of completions, each logging lines, from an engine thread
+        for n in range(300):
+            bridge.on_log_line(f"line {n}")
+            if n % 3 == 0:
+                bridge.on_receipt(receipt=_receipt(f"job-{n}"))
+
+    worker = threading.Thread(target=engine)
+    worker.start()
+    worker.join()  # everything arrives before the GUI thread looks
+    qtbot.waitUntil(lambda: bool(lines) and bool(receipts))
+    qtbot.wait(2 * BATCH_MS)  # nothing else is on its way
+    assert lines == [[f"line {n}" for n in range(300)]]
+    assert receipts == [[_receipt(f"job-{n}") for n in range(0, 300, 3)]]
+
+    bridge.on_log_line("later")  # the next batch starts afresh
+    qtbot.waitUntil(lambda: len(lines) == 2)
+    assert lines[1] == ["later"]
+    assert len(receipts) == 1

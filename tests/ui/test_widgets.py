@@ -22,6 +22,7 @@ from desktop.ui.assets import ICON_NAMES, icon_path, resources_dir
 from desktop.ui.error_text import error_text, known_titles
 from desktop.ui.file_scan import FoundFile, Selection, collect_files
 from desktop.ui.history_view import HistoryView
+from desktop.ui.log_view import LogView
 from desktop.ui.messages import CrashDialog, Level, MessageCenter, install_excepthooks
 from desktop.ui.widgets.notice_area import NoticeArea
 
@@ -280,3 +281,33 @@ def test_every_icon_the_code_uses_exists() -> None:
     assert (resources_dir() / "style.qss").is_file()
     for code in ("en", "ko"):
         assert (resources_dir() / "translations" / f"proctor_{code}.qm").is_file()
+
+
+def test_history_takes_a_batch_of_receipts_in_one_insertion(qtbot: Any) -> None:
+    view = HistoryView()
+    qtbot.addWidget(view)
+    view.model.set_receipts([_receipt(1, "anna.mp4", "BIO-101")])
+    inserted: list[tuple[int, int]] = []
+    view.model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    batch = [_receipt(2, "ben.mp4", "LAW-3"), _receipt(1, "anna.mp4", "BIO-101")]
+    batch.append(_receipt(3, "cara.mp4", "BIO-101"))
+    view.model.add_receipts(batch)  # anna's is known already: ignored
+    assert inserted == [(0, 1)]
+    names = [Path(r.path).name for r in view.model.receipts()]
+    assert names == ["cara.mp4", "ben.mp4", "anna.mp4"]  # the last to arrive on top
+    view.model.add_receipts([_receipt(3, "cara.mp4", "BIO-101")])
+    assert inserted == [(0, 1)]
+    assert view.count_label.text() == "3 uploads"
+
+
+def test_log_view_appends_a_batch_of_lines_in_one_edit(qtbot: Any) -> None:
+    view = LogView(["first"], None)
+    qtbot.addWidget(view)
+    edits: list[int] = []
+    view.text.document().contentsChange.connect(lambda *_: edits.append(1))
+    view.append_lines([f"line {n}" for n in range(50)])
+    assert len(edits) == 1
+    assert view.text.document().blockCount() == 51
+    assert view.text.toPlainText().splitlines()[-1] == "line 49"
+    view.append_lines([])
+    assert len(edits) == 1
