@@ -24,6 +24,20 @@ API_PREFIX = "/api/v1"
 MAX_BODY_SIZE = 2 * 1024 * 1024
 
 
+def prepare_data(settings: Settings) -> None:
+    """Create the database schema and the JWT secret file once, before worker processes start.
+
+    Workers that each did it at once would race: the secret file could be read half-written, and
+    switching a new database to WAL needs a moment alone with it.
+    """
+    db = Database(settings.db_path)
+    try:
+        db.prune_tokens(time.time())
+    finally:
+        db.close()
+    load_or_create_secret(settings.data_dir, settings.jwt_secret)
+
+
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
     """Open the database, load the JWT secret and wire the services."""
     db = Database(settings.db_path)

@@ -105,6 +105,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     setup_logging(settings.log_level)
+    if settings.workers > 1:
+        return _serve_workers(settings)
     app = create_app(settings)
     try:
         app.state.services.storage.check()
@@ -122,6 +124,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     with _graceful_signals():
         make_server(app, log_level=settings.log_level).run(sockets=[sock])
+    sock.close()
+    return 0
+
+
+def _serve_workers(settings: Settings) -> int:
+    """`serve --workers N`: prepare shared state here, then uvicorn's supervisor runs N workers."""
+    import os
+
+    from backend.app import prepare_data
+    from backend.server import bind_socket, serve_workers
+    from backend.storage import S3Storage
+
+    prepare_data(settings)
+    try:
+        S3Storage(settings).check()
+    except Exception as exc:  # noqa: BLE001 (storage may come up later: warn, serve anyway)
+        logger.warning(
+            "Storage is not reachable yet (%s); serving anyway, requests will get 503", exc
+        )
+    sock = bind_socket(settings.host, settings.port)
+    logger.info(
+        "Serving on http://%s:%d/api/v1 with %d worker processes (bucket %s, endpoint %s)",
+        settings.host,
+        sock.getsockname()[1],
+        settings.workers,
+        settings.bucket,
+        settings.s3_endpoint_url or "AWS",
+    )
+    # Workers are spawned (not forked) and rebuild the settings from the environment; a port of 0
+    # becomes the one actually bound, so every worker serves the same socket's address.
+    os.environ.update(settings.replace(port=sock.getsockname()[1]).to_env())
+    serve_workers(settings, sock)
     sock.close()
     return 0
 

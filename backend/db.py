@@ -346,21 +346,38 @@ class Database:
 
     # --- login throttling ----------------------------------------------------------------------
 
-    def count_failures(self, scope: str, since: float) -> tuple[int, float | None]:
-        """Failures of `scope` since `since`, and the oldest such failure's time."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures "
-                "WHERE scope = ? AND at >= ?",
-                (scope, since),
-            ).fetchone()
-        return int(row["n"]), row["oldest"]
+    def begin_attempt(
+        self, limits: dict[str, int], now: float, since: float
+    ) -> tuple[list[int], tuple[str, float | None] | None]:
+        """Count a sign-in attempt as a failure of every scope in `limits` before it is judged.
 
-    def add_failures(self, scopes: list[str], now: float, prune_before: float) -> None:
-        """Record one failed login for each scope, and drop failures older than `prune_before`."""
+        Checking and counting are one transaction, so attempts in parallel (other threads, other
+        worker processes) each see those before them: the limit holds however many run at once.
+        Failures older than `since` are dropped on the way.
+
+        Returns:
+            `(row ids to forget if the attempt succeeds, None)`, or `([], (scope, oldest))` when
+            `scope` already holds its limit of failures since `since` (nothing is counted then).
+        """
         with self.transaction() as cur:
-            cur.executemany("INSERT INTO login_failures VALUES (?, ?)", [(s, now) for s in scopes])
-            cur.execute("DELETE FROM login_failures WHERE at < ?", (prune_before,))
+            cur.execute("DELETE FROM login_failures WHERE at < ?", (since,))
+            for scope, limit in limits.items():
+                row = cur.execute(
+                    "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE scope = ?",
+                    (scope,),
+                ).fetchone()
+                if int(row["n"]) >= limit:
+                    return [], (scope, row["oldest"])
+            ids = []
+            for scope in limits:
+                cur.execute("INSERT INTO login_failures VALUES (?, ?)", (scope, now))
+                ids.append(int(cur.lastrowid or 0))
+        return ids, None
+
+    def forget_failures(self, row_ids: list[int]) -> None:
+        """Drop counted attempts by row id (an attempt that turned out to succeed)."""
+        with self.transaction() as cur:
+            cur.executemany("DELETE FROM login_failures WHERE rowid = ?", [(i,) for i in row_ids])
 
     def clear_failures(self, scope: str) -> None:
         """Forget the failures of `scope` (after a successful login)."""

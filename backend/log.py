@@ -78,7 +78,10 @@ class RedactingFilter(logging.Filter):
 def setup_logging(level: str = "INFO") -> None:
     """Root logging to stderr with redaction on the handler; quiet chatty libraries."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The process id tells the workers of `serve --workers N` apart.
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,25 +51,43 @@ def check_password_policy(password: str) -> None:
 
 
 def load_or_create_secret(data_dir: Path, configured: str) -> str:
-    """The JWT secret: `configured` if given, else one generated once in `data_dir` (0600)."""
+    """The JWT secret: `configured` if given, else one generated once in `data_dir` (0600).
+
+    The file appears whole or not at all (written aside, then hard-linked into place), so processes
+    starting at once on one data folder all end up with the same secret and none reads it half
+    written.
+    """
     if configured:
         return configured
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / _SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_text(encoding="ascii").strip()
-        if len(secret) < 32:
-            raise RuntimeError(f"{path} holds a JWT secret shorter than 32 characters") from None
-        if path.stat().st_mode & 0o077:
-            logger.warning("JWT secret file %s is readable by others; tightening to 0600", path)
-            path.chmod(0o600)
-        return secret
+    if path.exists():
+        return _read_secret(path)
     secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret + "\n")
+    aside = data_dir / f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secret + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(aside, path)  # atomic, and fails if another process got there first
+        except FileExistsError:
+            return _read_secret(path)
+    finally:
+        aside.unlink(missing_ok=True)
     logger.info("Generated a new JWT secret in %s", path)
+    return secret
+
+
+def _read_secret(path: Path) -> str:
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret) < 32:
+        raise RuntimeError(f"{path} holds a JWT secret shorter than 32 characters")
+    if path.stat().st_mode & 0o077:
+        logger.warning("JWT secret file %s is readable by others; tightening to 0600", path)
+        path.chmod(0o600)
     return secret
 
 
@@ -223,50 +238,55 @@ class TokenService:
         self._db.revoke_family(family, "logout", time.time())
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in attempt, already counted as a failure until `LoginThrottle.succeeded` says not.
+
+    Attributes:
+        username: The name tried.
+        row_ids: Its rows in `login_failures` (one per scope).
+    """
+
+    username: str
+    row_ids: list[int]
+
+
 class LoginThrottle:
-    """Counts failed logins per username and per client address within a sliding window."""
+    """Counts failed logins per username and per client address within a sliding window.
+
+    The counts live in the database, so every worker process of `serve --workers N` shares them,
+    and an attempt is counted before its password is verified: N workers (or threads) verifying
+    guesses in parallel cannot get more than the limit between them.
+    """
 
     def __init__(self, db: Database, *, per_user: int, per_address: int, window: int) -> None:
         """Allow `per_user` / `per_address` failures within `window` seconds."""
         self._db = db
-        self._limits = {"user": per_user, "addr": per_address}
+        self._per_user = per_user
+        self._per_address = per_address
         self._window = window
-        # Striped, so memory stays bounded however many names an attacker tries.
-        self._stripes = [threading.Lock() for _ in range(64)]
 
-    @contextmanager
-    def attempt(self, username: str) -> Iterator[None]:
-        """Serialise the sign-ins of one username (check, verify, count) within this process.
-
-        Without it a burst of parallel guesses all pass `check` before the first failure is
-        counted, so the per-user limit would allow as many guesses as the server has threads.
-        """
-        with self._stripes[hash(username) % len(self._stripes)]:
-            yield
-
-    def check(self, username: str, address: str) -> None:
-        """Raise 429 when either scope is over its limit."""
+    def begin(self, username: str, address: str) -> Attempt:
+        """Count an attempt for both scopes, or raise 429 when either is over its limit."""
         now = time.time()
-        for kind, scope in (("user", f"user:{username}"), ("addr", f"addr:{address}")):
-            count, oldest = self._db.count_failures(scope, now - self._window)
-            if count >= self._limits[kind]:
-                retry_after = max(1, int((oldest or now) + self._window - now) + 1)
-                raise ApiError(
-                    429,
-                    "too_many_attempts",
-                    f"Too many failed sign-ins; try again in {retry_after} seconds.",
-                    headers={"Retry-After": str(retry_after)},
-                )
+        limits = {f"user:{username}": self._per_user, f"addr:{address}": self._per_address}
+        row_ids, over = self._db.begin_attempt(limits, now, now - self._window)
+        if over is not None:
+            oldest = over[1]
+            retry_after = max(1, int((oldest or now) + self._window - now) + 1)
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"Too many failed sign-ins; try again in {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        return Attempt(username, row_ids)
 
-    def failed(self, username: str, address: str) -> None:
-        """Count one failure for both scopes."""
-        now = time.time()
-        self._db.add_failures([f"user:{username}", f"addr:{address}"], now, now - self._window)
-
-    def succeeded(self, username: str) -> None:
-        """A successful login clears the user's count (not the address's: one valid account must not
-        reset an attacker's budget against others)."""
-        self._db.clear_failures(f"user:{username}")
+    def succeeded(self, attempt: Attempt) -> None:
+        """The attempt was right: it is not a failure, and the user's count starts over (not the
+        address's: one valid account must not reset an attacker's budget against others)."""
+        self._db.forget_failures(attempt.row_ids)
+        self._db.clear_failures(f"user:{attempt.username}")
 
 
 def authenticate_password(db: Database, username: str, password: str) -> User | None:

@@ -9,8 +9,15 @@ from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
+
+from backend.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# What each `serve --workers N` worker process imports to build its app (uvicorn spawns workers,
+# so the app must be importable by name).
+WORKER_APP = "backend.server:worker_app"
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -25,7 +32,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def make_server(app: FastAPI, *, log_level: str = "info") -> uvicorn.Server:
-    """A uvicorn server for `app` without uvicorn's own logging setup (ours redacts)."""
+    """A uvicorn server for `app` without uvicorn's own logging setup (ours redacts).
+
+    uvicorn's default `loop="auto"` and `http="auto"` choose uvloop and httptools (dependencies of
+    this package where they exist) over asyncio and h11.
+    """
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -50,3 +61,37 @@ def when_started(server: uvicorn.Server, callback: Callable[[], None]) -> thread
     thread = threading.Thread(target=wait, name="server-started", daemon=True)
     thread.start()
     return thread
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve --workers N`.
+
+    Settings come from the `PROCTOR_BACKEND_*` environment the supervisor exported before spawning
+    (`Settings.to_env`); the database and the JWT secret file already exist (`prepare_data`), so
+    every worker signs and accepts the same tokens.
+    """
+    from backend.app import create_app
+    from backend.log import setup_logging
+
+    settings = Settings.from_env()
+    setup_logging(settings.log_level)
+    return create_app(settings)
+
+
+def serve_workers(settings: Settings, sock: socket.socket) -> None:
+    """Run `settings.workers` worker processes on `sock` until SIGINT or SIGTERM.
+
+    uvicorn's supervisor spawns the workers, restarts one that dies, and on SIGINT/SIGTERM stops
+    them gracefully. The caller exports the settings to the environment first.
+    """
+    config = uvicorn.Config(
+        WORKER_APP,
+        factory=True,
+        workers=settings.workers,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    Multiprocess(config, sockets=[sock]).run()

@@ -50,6 +50,8 @@ class Settings:
         s3_read_timeout_seconds: Read timeout of the backend's own S3 calls (completing a large
             upload can take a while).
         log_level: Root log level of `serve`.
+        workers: Worker processes `serve` runs (one per CPU core is a good start); they share the
+            listening socket, the database, the JWT secret and the login throttle.
     """
 
     host: str = "127.0.0.1"
@@ -73,6 +75,7 @@ class Settings:
     s3_connect_timeout_seconds: int = 5
     s3_read_timeout_seconds: int = 120
     log_level: str = "INFO"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.s3_addressing_style not in get_args(AddressingStyle):
@@ -90,6 +93,7 @@ class Settings:
             "login_failure_window_seconds",
             "s3_connect_timeout_seconds",
             "s3_read_timeout_seconds",
+            "workers",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -115,6 +119,17 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (and validated)."""
         return dataclasses.replace(self, **changes)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as `PROCTOR_BACKEND_<NAME>` variables (`from_env` reads them back).
+
+        The JWT secret is left out: it stays in the environment or file it came from.
+        """
+        return {
+            ENV_PREFIX + f.name.upper(): str(getattr(self, f.name))
+            for f in fields(self)
+            if f.name != "jwt_secret"
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -31,11 +31,9 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
         username = validate_username(body.username)
     except ValueError:
         username = body.username.strip().lower()[:64]
-    with services.throttle.attempt(username):
-        services.throttle.check(username, address)
-        user = authenticate_password(services.db, username, body.password)
-        if user is None:
-            services.throttle.failed(username, address)
+    # Counted as a failure before the (slow) verification, so parallel guesses see each other.
+    attempt = services.throttle.begin(username, address)
+    user = authenticate_password(services.db, username, body.password)
     if user is None:
         logger.info("Failed sign-in for %r from %s", username, address)
         raise ApiError(
@@ -44,7 +42,7 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
             "Wrong username or password, or the account is disabled.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    services.throttle.succeeded(username)
+    services.throttle.succeeded(attempt)
     pair = services.tokens.issue(user)
     logger.info("User %s signed in from %s", user.username, address)
     return TokenResponse(
