@@ -1,9 +1,7 @@
 """The reference backend for benchmarks: started against the run's SeaweedFS, with a bench user.
 
-One worker runs exactly what a site runs, `proctor-backend serve`. More workers run the same app
-factory under uvicorn's own pre-fork supervisor (`uvicorn --workers N --factory`), which shares one
-listening socket between N processes; the backend's SQLite database is in WAL mode, so the workers
-share it safely.
+It runs exactly what a site runs: `proctor-backend serve --workers N` (uvicorn's supervisor and N
+worker processes sharing one listening socket, one SQLite database in WAL mode, one JWT secret).
 """
 
 from __future__ import annotations
@@ -105,25 +103,7 @@ def running_backend(
         env["PROCTOR_BACKEND_S3_PUBLIC_ENDPOINT_URL"] = public_url
     _add_user(env)
     bindir = Path(sys.executable).parent
-    if workers <= 1:
-        argv = [str(bindir / "proctor-backend"), "serve"]
-    else:
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "benchmarks.backend_app:create",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
+    argv = [str(bindir / "proctor-backend"), "serve", "--workers", str(max(1, workers))]
     with background(argv, env=env, log_path=workdir / "backend.log", cwd=ROOT) as proc:
         wait_for_port(port, 60, proc)
         url = f"http://127.0.0.1:{port}"
