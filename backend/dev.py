@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
+import uvicorn
 
 from backend.app import create_app
 from backend.server import bind_socket, make_server, when_started
@@ -85,6 +89,7 @@ def run_dev(*, host: str, port: int, data_dir: Path | None, settings: Settings) 
             print(READY_PREFIX + json.dumps(ready), flush=True)
 
         when_started(server, announce)
+        watch_parent(lambda: _stop_orphan(server))
         server.run(sockets=[sock])
         sock.close()
     finally:
@@ -93,3 +98,47 @@ def run_dev(*, host: str, port: int, data_dir: Path | None, settings: Settings) 
             tmp.cleanup()
         sys.stdout.flush()
     return 0
+
+
+def _stop_orphan(server: uvicorn.Server) -> None:
+    logger.warning("The process that started this dev backend is gone; stopping")
+    server.should_exit = True
+
+
+def watch_parent(on_gone: Callable[[], None], interval: float = 0.5) -> threading.Thread:
+    """Call `on_gone` once, from a daemon thread, when the process that started this one exits.
+
+    The desktop app's demo starts `dev` as a child; if the app dies hard (SIGKILL, a crash), nothing
+    would stop the backend. A process's parent cannot be watched the same way everywhere: on POSIX
+    an orphan is re-parented (its parent pid changes); on Windows the parent's process handle,
+    opened now, becomes signalled when it exits. (Linux's PR_SET_PDEATHSIG fires when the parent
+    *thread* that started us ends, which an app may do long before it exits: not used.)
+    """
+    parent = os.getppid()
+    if sys.platform == "win32":  # pragma: no cover (CI runs Linux)
+        gone = _windows_parent_waiter(parent, interval)
+    else:
+
+        def gone() -> bool:
+            return os.getppid() != parent
+
+    def watch() -> None:
+        while not gone():
+            threading.Event().wait(interval)
+        on_gone()
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _windows_parent_waiter(pid: int, interval: float) -> Callable[[], bool]:  # pragma: no cover
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    synchronize, wait_object_0 = 0x00100000, 0
+    # Holding the handle keeps the pid from being reused while we watch it.
+    handle = kernel32.OpenProcess(synchronize, False, pid)
+    if not handle:
+        return lambda: True  # already gone
+    return lambda: bool(kernel32.WaitForSingleObject(handle, int(interval * 1000)) == wait_object_0)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,68 @@ def test_dev_keeps_users_in_a_given_data_dir_and_refuses_a_busy_port(tmp_path: P
         first.communicate(timeout=30)
     assert (data / "backend.sqlite3").exists()
     assert (data / "jwt-secret").stat().st_mode & 0o777 == 0o600
+
+
+# A stand-in for the desktop app's demo: starts `dev` as DemoBackend does (stdin from /dev/null,
+# stdout piped and read), reports the child's pid and ready line, then waits to be killed.
+_PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen(
+    [sys.executable, "-m", "backend", "dev", "--port", "0", "--data-dir", sys.argv[1]],
+    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(sys.argv[2], "wb"),
+)
+print(child.pid, flush=True)
+for line in child.stdout:
+    if line.startswith(b"PROCTOR_BACKEND_READY "):
+        print(line.decode().strip(), flush=True)
+        break
+time.sleep(600)
+"""
+
+
+def _exited(pid: int) -> bool:
+    """True once `pid` is gone or a zombie (an orphan's new parent may be slow to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_dev_stops_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROCTOR_BACKEND_"))}
+    log = tmp_path / "dev.log"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(tmp_path / "data"), str(log)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    dev_pid = int(parent.stdout.readline())
+    try:
+        ready = parent.stdout.readline()
+        assert ready.startswith(READY), log.read_text()
+        url = json.loads(ready[len(READY) :])["url"]
+        assert requests.get(url + "/health", timeout=30).status_code == 200
+        assert not _exited(dev_pid)
+
+        parent.kill()  # a hard death: no chance to stop its child
+        parent.wait(timeout=30)
+        for _ in range(300):
+            if _exited(dev_pid):
+                break
+            time.sleep(0.1)
+        assert _exited(dev_pid), "dev kept running after its parent died"
+        text = log.read_text()
+        assert "is gone; stopping" in text
+        assert "Traceback" not in text
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+        parent.stdout.close()
+        if not _exited(dev_pid):
+            os.kill(dev_pid, signal.SIGKILL)
