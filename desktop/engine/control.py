@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import mimetypes
 import queue as stdqueue
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from desktop.api.models import RemotePart
 from desktop.engine import fingerprint, planner
 from desktop.engine.events import JobState, Receipt
+from desktop.engine.hashing import MAX_START_DELAY
 from desktop.engine.jobs import UploadJob
 from desktop.engine.retry import call_with_retry
 from desktop.engine.runs import JobRun, multipart_etag, reconcile
@@ -231,6 +231,11 @@ class ControlTasks:
         """Keep parts storage holds that we never committed (a crash right after sending) when
         their ETag equals the MD5 of the same range of the file; send the others again."""
         q = self._q
+        # Not needed for the first byte: let the missing parts start first (bounded wait).
+        deadline = time.monotonic() + MAX_START_DELAY
+        while not run.sending.wait(0.05):
+            if run.cancel.is_set() or time.monotonic() >= deadline:
+                break
         buf = bytearray(512 * 1024)
         adopted = 0
         with open(run.job.path, "rb", buffering=0) as f:
@@ -326,5 +331,7 @@ class ControlTasks:
 
 
 def _content_type(path: str) -> str:
+    import mimetypes  # only creating an upload needs it (it reads the system's type tables)
+
     guessed, _ = mimetypes.guess_type(path)
     return guessed or "application/octet-stream"

@@ -5,7 +5,13 @@ without buffering; a separate sequential read through one 1 MiB buffer costs one
 copy (the parts were just read, or are about to be) and keeps memory flat. It starts with the job,
 so by the time the last part is stored the hash is usually ready and completion does not wait. On
 resume it reads the file again from the start: a hash state cannot be persisted portably, and the
-extra read runs in parallel with the parts still missing, so it does not delay the first byte.
+extra read runs in parallel with the parts still missing.
+
+It begins reading only once the run's first bytes are on their way (``start_after``), or after
+``max_delay`` seconds at most: on two cores, a pass that starts together with the first part
+competes with it for the CPU and the disk at exactly the moment the proctor waits for the upload
+to move (issue 6's time to the first byte after a restart). It must still finish, and is checked,
+before the upload is completed.
 """
 
 from __future__ import annotations
@@ -20,15 +26,36 @@ from desktop.errors import DataChangedError, UploaderError
 logger = logging.getLogger(__name__)
 
 BUFFER_SIZE = 1024 * 1024
+#: The longest the pass waits for the first part to start sending before it begins anyway.
+MAX_START_DELAY = 1.0
 
 
 class Sha256Pass:
     """Hashes a file on a daemon thread; `result()` waits for the hex digest."""
 
-    def __init__(self, path: str, size: int, *, name: str = "sha256") -> None:
-        """Start hashing the first `size` bytes of `path` (the file must be exactly that long)."""
+    def __init__(
+        self,
+        path: str,
+        size: int,
+        *,
+        name: str = "sha256",
+        start_after: threading.Event | None = None,
+        max_delay: float = MAX_START_DELAY,
+    ) -> None:
+        """Start hashing the first `size` bytes of `path` (the file must be exactly that long).
+
+        Args:
+            path: The file.
+            size: Its expected length.
+            name: The thread's name.
+            start_after: Begin reading once this is set (the run's first bytes are out) ...
+            max_delay: ... or after this many seconds, whichever comes first.
+        """
         self.path = path
         self.size = size
+        self._start_after = start_after
+        self._max_delay = max_delay
+        self.began = threading.Event()  # set when reading begins
         self._stop = threading.Event()
         self._done = threading.Event()
         self._digest: str | None = None
@@ -36,7 +63,18 @@ class Sha256Pass:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
+    def _wait_for_start(self) -> None:
+        gate = self._start_after
+        if gate is None:
+            return
+        deadline = time.monotonic() + self._max_delay
+        while not gate.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if self._stop.is_set() or time.monotonic() >= deadline:
+                return
+
     def _run(self) -> None:
+        self._wait_for_start()
+        self.began.set()
         started = time.monotonic()
         try:
             self._digest = self._hash()

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +92,7 @@ class UploadQueue:
         self.sender = PartSender(
             bucket=self.bucket,
             timeout=config.timeout,
-            ssl_context=_ssl(config),
+            ca_bundle=config.ca_bundle or None,
             content_md5=config.content_md5,
         )
         self.watcher = NetworkWatcher(
@@ -246,6 +244,8 @@ class UploadQueue:
         fp = fingerprint.compute(absolute)
         if fp.size > planner.MAX_PART_SIZE * planner.MAX_PARTS:
             raise ValueError("the file is larger than S3 allows for one object (about 48 TiB)")
+        import uuid  # only adding needs it (it loads `platform`): not at start-up
+
         job = UploadJob(
             job_id=uuid.uuid4().hex,
             path=absolute,
@@ -587,15 +587,14 @@ class UploadQueue:
 
     def start_hasher(self, run: JobRun) -> None:
         """Begin the whole-file SHA-256 pass of a run."""
-        run.hasher = Sha256Pass(run.job.path, run.job.size, name=f"sha256-{run.job.job_id[:8]}")
+        run.hasher = Sha256Pass(
+            run.job.path,
+            run.job.size,
+            name=f"sha256-{run.job.job_id[:8]}",
+            start_after=run.sending,
+        )
 
     @property
     def wake(self) -> threading.Condition:
         """Notified whenever parts may have become available."""
         return self._wake
-
-
-def _ssl(config: TransferConfig) -> ssl.SSLContext:
-    if config.ca_bundle:
-        return ssl.create_default_context(cafile=config.ca_bundle)
-    return ssl.create_default_context()

@@ -48,6 +48,10 @@ class JobRun:
             random transient faults never ends an upload, while a part that storage keeps
             refusing (or that keeps arriving damaged) still does.
         cancel: Set when the run ends; workers stop at their next chunk.
+        sending: Set once the run's first part bytes are on their way (or a part ended, or there
+            is nothing to send): work that is not needed for the first byte (the whole-file
+            SHA-256 pass, checking parts stored but never recorded) waits for it, so it does
+            not compete with the first part for the CPU (issue 6).
         meter: Progress, speed and ETA.
         hasher: The whole-file SHA-256 pass.
         completing: True once the completion task was queued.
@@ -63,6 +67,7 @@ class JobRun:
     failures: dict[int, int] = field(default_factory=dict)
     strikes: dict[int, int] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
+    sending: threading.Event = field(default_factory=threading.Event)
     hasher: Sha256Pass | None = None
     completing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,6 +84,8 @@ class JobRun:
             ]
             heapq.heapify(self.pending)
             self.meter.reset(sum(r.size for r in self.done.values()))
+            if not self.pending:
+                self.sending.set()  # nothing will send: nobody should wait for it
 
     @property
     def finished_sending(self) -> bool:
@@ -114,6 +121,7 @@ class JobRun:
 
     def part_finished(self, record: PartRecord) -> None:
         """A part was committed."""
+        self.sending.set()
         with self.lock:
             self.in_flight.pop(record.number, None)
             self.not_before.pop(record.number, None)
@@ -126,6 +134,7 @@ class JobRun:
     ) -> int:
         """Put a part back for another attempt; returns its failure count (with `strike`, its
         strike count)."""
+        self.sending.set()  # a part ended without its bytes: waiting for them would stall others
         with self.lock:
             self.in_flight.pop(number, None)
             self.urls.pop(number, None)  # re-sign on every retry

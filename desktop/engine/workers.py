@@ -159,6 +159,8 @@ class PartWorkers:
         job = run.job
 
         def progress(delta: int) -> None:
+            if not run.sending.is_set():
+                run.sending.set()  # the first bytes are out; deferred work may begin
             if run.meter.add(delta):
                 q.progress(run)
 

@@ -214,3 +214,25 @@ def test_engine_lock_is_exclusive_and_released(tmp_path: Path) -> None:
     first.release()
     with EngineLock(tmp_path):
         assert (tmp_path / "engine.lock").read_text() == str(os.getpid())
+
+
+def test_sha256_pass_waits_for_its_start_signal(tmp_path: Path) -> None:
+    data = b"recording" * 1000
+    f = tmp_path / "a.bin"
+    f.write_bytes(data)
+    gate = threading.Event()
+    waiting = Sha256Pass(str(f), len(data), start_after=gate, max_delay=3600)
+    waiting.join(0.05)
+    assert not waiting.began.is_set()
+    gate.set()
+    assert waiting.result() == hashlib.sha256(data).hexdigest()
+    assert waiting.began.is_set()
+    # Never set: it begins by itself after max_delay, and still hashes the whole file.
+    assert Sha256Pass(str(f), len(data), start_after=threading.Event(), max_delay=0).result() == (
+        hashlib.sha256(data).hexdigest()
+    )
+    # Stopped while waiting: it ends without reading, as an error.
+    stopped = Sha256Pass(str(f), len(data), start_after=threading.Event(), max_delay=3600)
+    stopped.stop()
+    with pytest.raises(DataChangedError):
+        stopped.result()
