@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from desktop import APP_ID
 from desktop.api.urls import validate_server_url
@@ -411,6 +410,8 @@ class AppConfig:
         Raises:
             StateStoreError: The file cannot be written (read-only folder, disk full).
         """
+        import tomli_w  # only saving needs it: not loaded at start-up
+
         payload = tomli_w.dumps(self.to_toml_dict()).encode("utf-8")
         try:
             _private_dir(path.parent)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import os
 import re
 import signal
@@ -19,26 +18,27 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from desktop.api.client import ApiClient
-from desktop.auth.credentials import KeyringCredentialStore
-from desktop.auth.session import AuthSession
 from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
 from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from desktop.config import AppConfig, AppPaths
-from desktop.engine import fingerprint
-from desktop.engine import receipts as receipt_export
-from desktop.engine.config import TransferConfig
 from desktop.engine.events import JobSnapshot, JobState
-from desktop.engine.instance import EngineLock
-from desktop.engine.jobs import UploadJob
-from desktop.engine.planner import MIB
-from desktop.engine.queue import UploadQueue
-from desktop.engine.store import QueueStore
 from desktop.errors import AuthError, CredentialStoreError, NetworkError, UploaderError
-from desktop.keepawake import KeepAwake
 from desktop.log import setup_logging
-from desktop.watch import is_recording
+
+# What only some commands need is imported where it is used (issue 6: every CPU-millisecond of
+# start-up delays the first byte after `resume`): `status` and `receipts` never load requests,
+# keyring or the engine's threads; `resume` never loads receipts' CSV/JSON export, the file-type
+# check of `upload`, or the keep-awake helper before its first part is on its way.
+# tests/unit/cli/test_cli_imports.py guards this.
+if TYPE_CHECKING:
+    from desktop.api.client import ApiClient
+    from desktop.auth.session import AuthSession
+    from desktop.engine.config import TransferConfig
+    from desktop.engine.jobs import UploadJob
+    from desktop.engine.store import QueueStore
+    from desktop.keepawake import KeepAwake
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:/s)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -98,6 +98,8 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
+        import getpass
+
         password = getpass.getpass("Password: ")
     else:
         raise CliError(
@@ -110,6 +112,10 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _session(config: AppConfig) -> AuthSession:
+    from desktop.api.client import ApiClient
+    from desktop.auth.credentials import KeyringCredentialStore
+    from desktop.auth.session import AuthSession
+
     def factory(url: str) -> ApiClient:
         return ApiClient(
             url,
@@ -199,6 +205,8 @@ def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Pa
     Raises:
         CliError: A path is missing, a folder was given without --recursive, or nothing is left.
     """
+    from desktop.watch import is_recording
+
     problems: list[str] = []
     files: list[Path] = []
     for text in raw:
@@ -237,6 +245,9 @@ def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Pa
 
 
 def _transfer_config(args: argparse.Namespace, config: AppConfig) -> TransferConfig:
+    from desktop.engine.config import TransferConfig
+    from desktop.engine.planner import MIB
+
     files = args.concurrency if args.concurrency is not None else config.parallel_files
     parts = args.parts if args.parts is not None else config.parallel_files * config.parallel_parts
     # The limit in force now (a schedule window may override the base limit).
@@ -285,15 +296,23 @@ def _run_queue(
             raise CliError(
                 "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
             )
+    from desktop.engine.instance import EngineLock
+    from desktop.engine.queue import UploadQueue
+    from desktop.engine.store import QueueStore
+
     transfer = _transfer_config(args, config)
     session = signed_in(config, password_stdin=args.password_stdin)
     api = session.api()
-    try:
-        api.health()
-    except NetworkError as exc:
-        raise CliError(
-            f"cannot reach the server at {config.server_url}: {exc.message}", 1
-        ) from None
+    if session.access_token() is None:
+        # The sign-in did not reach the server (a remembered one is kept while offline): say so
+        # in one line now. When it did, the server answered a moment ago; asking again would only
+        # delay the first byte.
+        try:
+            api.health()
+        except NetworkError as exc:
+            raise CliError(
+                f"cannot reach the server at {config.server_url}: {exc.message}", 1
+            ) from None
     lock = EngineLock(paths.data_dir)
     try:
         lock.acquire()
@@ -303,10 +322,7 @@ def _run_queue(
     store = QueueStore(paths.state_db)
     q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
     involved: set[str] = set()
-    # A laptop that sleeps at the end of an exam stops every upload (LESSONS 5).
-    awake = KeepAwake(reason="Uploading exam recordings") if config.keep_awake else None
-    if awake is not None:
-        awake.set_active(True)
+    awake: KeepAwake | None = None
     try:
         with display, _sigterm_as_interrupt():
             try:
@@ -321,6 +337,15 @@ def _run_queue(
                     _remember_exam(paths, exam, kind)
                 fixed_rate = args.limit_rate is not None
                 while not q.wait_idle(1.0):
+                    if awake is None and config.keep_awake:
+                        # A laptop that sleeps at the end of an exam stops every upload (LESSONS
+                        # 5). Asked for once uploads have run for a second: it starts a process
+                        # or a D-Bus connection, which would otherwise compete with the first
+                        # part, and an upload done within a second never needs it.
+                        from desktop.keepawake import KeepAwake
+
+                        awake = KeepAwake(reason="Uploading exam recordings")
+                        awake.set_active(True)
                     if not fixed_rate:
                         # Follow the settings' schedule (e.g. a lower limit during class hours).
                         q.set_bandwidth_limit(config.effective_bandwidth_kib(datetime.now()) * 1024)
@@ -342,6 +367,8 @@ def _run_queue(
 
 def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Path]:
     """The files not already queued, and (unless `again`) not already uploaded unchanged."""
+    from desktop.engine import fingerprint
+
     known: dict[str, list[UploadJob]] = {}
     for job in store.load_jobs():
         known.setdefault(job.path, []).append(job)
@@ -414,6 +441,8 @@ def cmd_resume(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
     """Show every job from the state database."""
+    from desktop.engine.store import QueueStore
+
     store = QueueStore(paths.state_db)
     try:
         jobs = store.load_jobs()
@@ -437,6 +466,9 @@ def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
     """List receipts, or export them as CSV or JSON."""
+    from desktop.engine import receipts as receipt_export
+    from desktop.engine.store import QueueStore
+
     store = QueueStore(paths.state_db)
     try:
         items = store.receipts()
@@ -457,6 +489,11 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
     """Cancel one job and abort its upload on the server."""
+    from desktop.engine.config import TransferConfig
+    from desktop.engine.instance import EngineLock
+    from desktop.engine.queue import UploadQueue
+    from desktop.engine.store import QueueStore
+
     config = AppConfig.load_layered(paths)
     store = QueueStore(paths.state_db)
     lock = EngineLock(paths.data_dir)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable
 
 from desktop import __version__
 from desktop.errors import UploaderError
-
-logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
