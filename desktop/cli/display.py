@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from desktop.engine.events import BaseListener, JobSnapshot, JobState, Receipt
+from desktop.engine.events import TERMINAL, BaseListener, JobSnapshot, JobState, Receipt
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -128,7 +128,9 @@ class RichDisplay(_Tracker):
         self.progress.update(self._total, completed=done, total=max(size, 1))
 
     def on_job_added(self, *, job: JobSnapshot) -> None:
-        """Add a bar."""
+        """Add a bar (not for jobs finished in an earlier run: `status` lists those)."""
+        if job.state in TERMINAL:
+            return
         self.track(job)
         self.progress.update(self._task(job), completed=job.bytes_done)
         self._update_total()
@@ -198,9 +200,16 @@ class PlainDisplay(_Tracker):
             self.out.flush()
 
     def on_job_added(self, *, job: JobSnapshot) -> None:
-        """Announce a job."""
+        """Announce a job that still has work to do.
+
+        Jobs finished in an earlier run are loaded too (the queue knows its history); they are
+        not this run's news, and `status` lists them.
+        """
+        if job.state in TERMINAL:
+            return
         self.track(job)
-        self.line(f"{Path(job.path).name}: queued ({human_bytes(job.size)})")
+        word = _STATE_WORDS.get(job.state, job.state.value)
+        self.line(f"{Path(job.path).name}: {word} ({human_bytes(job.size)})")
 
     def on_job_changed(self, *, job: JobSnapshot) -> None:
         """Print every change of state or error (once each)."""
@@ -232,7 +241,10 @@ class PlainDisplay(_Tracker):
         self._last[job_id] = now
         pct = 100.0 * bytes_done / total if total else 100.0
         eta = f", {eta_seconds:.0f} s left" if eta_seconds is not None else ""
-        self.line(f"{name}: {pct:.1f}% of {human_bytes(total)} at {human_bytes(speed_bps)}/s{eta}")
+        # No speed until the meter has one: a file sent within a second has none worth a number
+        # ("at 0 B/s" read as if nothing had moved).
+        speed = f" at {human_bytes(speed_bps)}/s" if speed_bps >= 1 else ""
+        self.line(f"{name}: {pct:.1f}% of {human_bytes(total)}{speed}{eta}")
 
     def on_login_required(self) -> None:
         """Say why nothing moves."""
