@@ -46,6 +46,8 @@ from desktop.ui.file_scan import Selection
 from desktop.ui.theme import apply_theme
 
 HEARTBEAT_MS = 10
+#: Ticks later than this are broken down by where their interval went (`Probe.late_breakdown`).
+LATE_MS = 20
 EXAM_ID = "BENCH-GUI"
 
 
@@ -122,6 +124,8 @@ class Probe:
         self.changed_per_refresh: list[int] = []
         self._signals = 0
         self._last = self.clock.nsecsElapsed()
+        self._sched = _schedstat()
+        self.late_split: list[tuple[float, float, float]] = []
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(HEARTBEAT_MS)
@@ -147,12 +151,47 @@ class Probe:
         now = self.clock.nsecsElapsed()
         late = max(0.0, (now - self._last) / 1e6 - HEARTBEAT_MS)
         self._last = now
+        sched = _schedstat()
         if self.phase in self.lateness:
             self.lateness[self.phase].append(late)
+            if late > LATE_MS and sched and self._sched:
+                # Where the late interval went: on a CPU (our work, Python or Qt's), waiting in
+                # the kernel's run queue for a CPU, or neither (blocked: the interpreter lock).
+                interval = late + HEARTBEAT_MS
+                on_cpu = (sched[0] - self._sched[0]) / 1e6
+                runq = (sched[1] - self._sched[1]) / 1e6
+                self.late_split.append((interval, on_cpu, runq))
+        self._sched = sched
 
     def start(self) -> None:
         self._last = self.clock.nsecsElapsed()
+        self._sched = _schedstat()
         self.timer.start()
+
+    def late_breakdown(self) -> dict[str, float]:
+        """Over the ticks later than `LATE_MS`: shares of their intervals by where the time went."""
+        total = sum(i for i, _, _ in self.late_split)
+        if not total:
+            return {"ticks": 0}
+        cpu = sum(c for _, c, _ in self.late_split)
+        runq = sum(r for _, _, r in self.late_split)
+        return {
+            "ticks": len(self.late_split),
+            "interval_ms": round(total, 1),
+            "on_cpu_share": round(cpu / total, 3),
+            "run_queue_share": round(runq / total, 3),
+            "blocked_share": round(max(0.0, 1 - (cpu + runq) / total), 3),
+        }
+
+
+def _schedstat() -> tuple[int, int] | None:
+    """This thread's nanoseconds on a CPU and waiting in the run queue (Linux), else None."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as handle:
+            fields = handle.read().split()
+    except OSError:
+        return None
+    return int(fields[0]), int(fields[1])
 
 
 def run(server: str, username: str, password: str, folder: Path, files: int, timeout: float) -> Any:
@@ -180,6 +219,8 @@ def run(server: str, username: str, password: str, folder: Path, files: int, tim
 
     def watch() -> None:
         now = time.monotonic()
+        if "add" not in marks:
+            return
         if "rows" not in marks and model.rowCount() >= files:
             marks["rows"] = now
             probe.phase = "uploading"
@@ -230,6 +271,7 @@ def run(server: str, username: str, password: str, folder: Path, files: int, tim
         "stall": stall_stats(adding + uploading),
         "stall_adding": stall_stats(adding),
         "stall_uploading": stall_stats(uploading),
+        "late_ticks_breakdown": probe.late_breakdown(),
         "refresh_mean_ms": round(sum(probe.refresh_ms) / max(1, len(probe.refresh_ms)), 2),
         "refresh_p99_ms": round(percentile(probe.refresh_ms, 0.99), 2),
         "refresh_max_ms": round(max(probe.refresh_ms, default=0.0), 2),

@@ -9,19 +9,24 @@ window only repaints a few times a second anyway. `on_progress` keeps the latest
 under a lock, and the queue model takes them on its refresh timer (`take_progress`): no signal
 per event, no backlog of queued events, and the newest value always wins.
 
-Receipts and log lines are batched: a thousand small files finish within a minute and log several
-lines each, and every queued call of a Python slot makes the GUI thread wait for the interpreter
-lock that the engine's threads share. They are collected under a lock and handed over at most
-every `BATCH_MS` as one list (`sig_receipts_added`, `sig_log_lines_added`), in arrival order.
+Job events, receipts and log lines are batched too: a thousand small files each go through four
+states, finish within a minute and log several lines, and every queued call of a Python slot makes
+the GUI thread wait again for the interpreter lock the engine's threads share. They are collected
+under a lock and handed over on the GUI thread at most `BATCH_MS` after the first one arrived, in
+arrival order: `sig_job_added` / `sig_job_changed` / `sig_job_removed` once per event (emitted on
+the GUI thread, so direct connections deliver them within one hand-over), then the receipts and
+log lines as lists (`sig_receipts_added`, `sig_log_lines_added`). `take_progress` hands the
+pending job events over first, so a state change always reaches the model before the progress
+reported after it.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
 from desktop.engine.events import JobSnapshot, Receipt
 
@@ -75,6 +80,7 @@ class EngineBridge(QObject):
         self._progress_lock = threading.Lock()
         self._progress: dict[str, Progress] = {}
         self._batch_lock = threading.Lock()
+        self._job_events: list[tuple[SignalInstance, object]] = []
         self._receipts: list[Receipt] = []
         self._log_lines: list[str] = []
         self._batch_waiting = False
@@ -85,17 +91,25 @@ class EngineBridge(QObject):
         # QTimer.start is a C++ slot: arming the timer costs the GUI thread no interpreter lock.
         self._sig_batch_waiting.connect(self._batch_timer.start, Qt.ConnectionType.QueuedConnection)
 
+    def _queue(self, items: list[Any], item: object) -> None:
+        with self._batch_lock:
+            items.append(item)
+            first = not self._batch_waiting
+            self._batch_waiting = True
+        if first:
+            self._sig_batch_waiting.emit()
+
     def on_job_added(self, *, job: JobSnapshot) -> None:
-        """Forward to `sig_job_added`."""
-        self.sig_job_added.emit(job)
+        """Queue for the next hand-over (`sig_job_added`)."""
+        self._queue(self._job_events, (self.sig_job_added, job))
 
     def on_job_changed(self, *, job: JobSnapshot) -> None:
-        """Forward to `sig_job_changed`; progress reported before it is superseded by it."""
+        """Queue for the next hand-over (`sig_job_changed`); drops the progress it supersedes."""
         with self._progress_lock:
             # Figures from before a state change (e.g. before a failed part rewound the count)
             # must not overwrite the snapshot once both reach the GUI thread.
             self._progress.pop(job.job_id, None)
-        self.sig_job_changed.emit(job)
+        self._queue(self._job_events, (self.sig_job_changed, job))
 
     def on_progress(
         self,
@@ -112,25 +126,25 @@ class EngineBridge(QObject):
             self._progress[job_id] = Progress(bytes_done, total, float(speed_bps), eta)
 
     def take_progress(self) -> dict[str, Progress]:
-        """The latest progress of every job that reported some since the last call."""
+        """The latest progress of every job that reported some since the last call.
+
+        Call it on the GUI thread: it first hands over the pending job events (see the module
+        docstring), so their receivers see each state change before the progress that followed.
+        """
+        self._hand_over_batch()
         with self._progress_lock:
             taken, self._progress = self._progress, {}
         return taken
 
     def on_job_removed(self, *, job_id: str) -> None:
-        """Forward to `sig_job_removed`."""
+        """Queue for the next hand-over (`sig_job_removed`)."""
         with self._progress_lock:
             self._progress.pop(job_id, None)
-        self.sig_job_removed.emit(job_id)
+        self._queue(self._job_events, (self.sig_job_removed, job_id))
 
     def on_receipt(self, *, receipt: Receipt) -> None:
         """Queue for the next `sig_receipts_added`."""
-        with self._batch_lock:
-            self._receipts.append(receipt)
-            first = not self._batch_waiting
-            self._batch_waiting = True
-        if first:
-            self._sig_batch_waiting.emit()
+        self._queue(self._receipts, receipt)
 
     def on_login_required(self) -> None:
         """Forward to `sig_login_required`."""
@@ -138,19 +152,17 @@ class EngineBridge(QObject):
 
     def on_log_line(self, line: str) -> None:
         """A `RecentLogBuffer` subscriber: queue for the next `sig_log_lines_added`."""
-        with self._batch_lock:
-            self._log_lines.append(line)
-            first = not self._batch_waiting
-            self._batch_waiting = True
-        if first:
-            self._sig_batch_waiting.emit()
+        self._queue(self._log_lines, line)
 
     @Slot()
     def _hand_over_batch(self) -> None:
         with self._batch_lock:
+            events, self._job_events = self._job_events, []
             receipts, self._receipts = self._receipts, []
             lines, self._log_lines = self._log_lines, []
             self._batch_waiting = False
+        for signal, payload in events:
+            signal.emit(payload)
         if receipts:
             self.sig_receipts_added.emit(receipts)
         if lines:

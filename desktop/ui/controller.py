@@ -138,11 +138,12 @@ class AppController(QObject):
     def _connect(self) -> None:
         queued = Qt.ConnectionType.QueuedConnection
         bridge, model, window = self.bridge, self.model, self.window
-        bridge.sig_job_added.connect(model.add_job, queued)
-        bridge.sig_job_changed.connect(model.update_job, queued)
-        bridge.sig_job_changed.connect(self._on_bridge_job_changed, queued)
+        # The bridge hands job events, receipts and log lines over on the GUI thread, in batches.
+        bridge.sig_job_added.connect(model.add_job)
+        bridge.sig_job_changed.connect(model.update_job)
+        bridge.sig_job_changed.connect(self._on_bridge_job_changed)
         model.set_progress_source(bridge.take_progress)
-        bridge.sig_job_removed.connect(model.remove_job, queued)
+        bridge.sig_job_removed.connect(model.remove_job)
         bridge.sig_receipts_added.connect(window.history_view.model.add_receipts)
         bridge.sig_login_required.connect(self._on_bridge_login_required, queued)
         bridge.sig_log_lines_added.connect(window.log_view.append_lines)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from desktop.engine.events import JobState, Receipt
+from desktop.engine.events import JobSnapshot, JobState, Receipt
 from desktop.ui.bridge import BATCH_MS, EngineBridge
 from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
 from tests.ui.conftest import make_job
@@ -281,3 +281,38 @@ def test_bridge_hands_over_many_receipts_and_log_lines_as_one_batch(qtbot: Any) 
     qtbot.waitUntil(lambda: len(lines) == 2)
     assert lines[1] == ["later"]
     assert len(receipts) == 1
+
+
+def test_job_events_reach_the_model_in_order_at_its_next_refresh(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    model = _model(qtbot)
+    model.set_progress_source(bridge.take_progress)
+    bridge.sig_job_added.connect(model.add_job)
+    bridge.sig_job_changed.connect(model.update_job)
+    jobs = [make_job(size=1000) for _ in range(200)]
+
+    def report(job_id: str, done: int) -> None:
+        bridge.on_progress(job_id=job_id, bytes_done=done, total=1000, speed_bps=1.0, eta_seconds=1)
+
+    def engine_thread() -> None:
+        for job in jobs:
+            bridge.on_job_added(job=job)
+        for job in jobs[:50]:
+            report(job.job_id, 900)  # superseded by the state change that follows
+            bridge.on_job_changed(job=dataclasses.replace(job, state=JobState.UPLOADING))
+            report(job.job_id, 300)  # reported after the change: the newest figure
+
+    worker = threading.Thread(target=engine_thread)
+    worker.start()
+    worker.join()
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.flush()  # one refresh takes the 250 events and the progress, in order
+    assert inserted == [(0, 199)]
+    shown = model.jobs()
+    assert [(j.state, j.bytes_done) for j in shown[:50]] == [(JobState.UPLOADING, 300)] * 50
+    assert [(j.state, j.bytes_done) for j in shown[50:]] == [(JobState.QUEUED, 0)] * 150
+    added: list[JobSnapshot] = []
+    bridge.sig_job_added.connect(added.append)
+    qtbot.wait(2 * BATCH_MS)  # the batch timer finds nothing left to hand over
+    assert added == []
