@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -113,14 +114,16 @@ def test_parallel_guesses_on_all_workers_get_no_more_than_the_limit(
 
 @pytest.mark.integration
 def test_sigterm_stops_every_worker_with_status_0(two_workers: BackendProcess) -> None:
-    assert requests.get(two_workers.api + "/health", timeout=30).status_code == 200
-    pids = set()
-    for _ in range(50):
-        requests.get(two_workers.api + "/health", headers={"Connection": "close"}, timeout=30)
-        pids = set(_access_pids(two_workers, "GET /api/v1/health 200"))
+    started = re.compile(r"Started server process \[(\d+)\]")
+    pids: set[int] = set()
+    for _ in range(300):  # each worker logs this once it is up
+        pids = {int(m.group(1)) for m in started.finditer(two_workers.log_path.read_text())}
         if len(pids) == WORKERS:
             break
+        time.sleep(0.1)
     assert len(pids) == WORKERS
+    for pid in pids:
+        os.kill(pid, 0)  # alive
     two_workers.stop()
     assert two_workers.returncode == 0
     for pid in pids:
