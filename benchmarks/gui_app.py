@@ -125,7 +125,10 @@ class Probe:
         self._signals = 0
         self._last = self.clock.nsecsElapsed()
         self._sched = _schedstat()
-        self.late_split: list[tuple[float, float, float]] = []
+        self.late_split: dict[str, list[tuple[float, float, float]]] = {
+            "adding": [],
+            "uploading": [],
+        }
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(HEARTBEAT_MS)
@@ -160,7 +163,7 @@ class Probe:
                 interval = late + HEARTBEAT_MS
                 on_cpu = (sched[0] - self._sched[0]) / 1e6
                 runq = (sched[1] - self._sched[1]) / 1e6
-                self.late_split.append((interval, on_cpu, runq))
+                self.late_split[self.phase].append((interval, on_cpu, runq))
         self._sched = sched
 
     def start(self) -> None:
@@ -168,15 +171,17 @@ class Probe:
         self._sched = _schedstat()
         self.timer.start()
 
-    def late_breakdown(self) -> dict[str, float]:
+    def late_breakdown(self, phase: str | None = None) -> dict[str, float]:
         """Over the ticks later than `LATE_MS`: shares of their intervals by where the time went."""
-        total = sum(i for i, _, _ in self.late_split)
+        everything = [t for ticks in self.late_split.values() for t in ticks]
+        split = self.late_split[phase] if phase else everything
+        total = sum(i for i, _, _ in split)
         if not total:
             return {"ticks": 0}
-        cpu = sum(c for _, c, _ in self.late_split)
-        runq = sum(r for _, _, r in self.late_split)
+        cpu = sum(c for _, c, _ in split)
+        runq = sum(r for _, _, r in split)
         return {
-            "ticks": len(self.late_split),
+            "ticks": len(split),
             "interval_ms": round(total, 1),
             "on_cpu_share": round(cpu / total, 3),
             "run_queue_share": round(runq / total, 3),
@@ -272,6 +277,8 @@ def run(server: str, username: str, password: str, folder: Path, files: int, tim
         "stall_adding": stall_stats(adding),
         "stall_uploading": stall_stats(uploading),
         "late_ticks_breakdown": probe.late_breakdown(),
+        "late_ticks_breakdown_adding": probe.late_breakdown("adding"),
+        "late_ticks_breakdown_uploading": probe.late_breakdown("uploading"),
         "refresh_mean_ms": round(sum(probe.refresh_ms) / max(1, len(probe.refresh_ms)), 2),
         "refresh_p99_ms": round(percentile(probe.refresh_ms, 0.99), 2),
         "refresh_max_ms": round(max(probe.refresh_ms, default=0.0), 2),
