@@ -6,11 +6,13 @@ import dataclasses
 import threading
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QImage
 
 from desktop.engine.events import JobSnapshot, JobState, Receipt
 from desktop.ui.bridge import BATCH_MS, EngineBridge
 from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
+from desktop.ui.queue_view import QueueView
 from tests.ui.conftest import make_job
 
 GIB = 1024**3
@@ -316,3 +318,47 @@ def test_job_events_reach_the_model_in_order_at_its_next_refresh(qtbot: Any) -> 
     bridge.sig_job_added.connect(added.append)
     qtbot.wait(2 * BATCH_MS)  # the batch timer finds nothing left to hand over
     assert added == []
+
+
+class _OneRoleAtATime(UploadQueueModel):
+    """The model as Qt's default would read it: `data()` once per role."""
+
+    multiData = QAbstractTableModel.multiData  # type: ignore[assignment]
+
+
+def _rendered(qtbot: Any, model: UploadQueueModel) -> QImage:
+    states = (JobState.UPLOADING, JobState.COMPLETED, JobState.FAILED, JobState.PAUSED)
+    for n, state in enumerate(states * 3):
+        model.add_job(
+            make_job(
+                job_id=f"render-{n}",
+                path=f"/recordings/BIO-101/candidate-{n}_webcam.mp4",
+                created_at=1.0,
+                state=state,
+                bytes_done=n * 100_000_000,
+                speed_bps=2e6 if state is JobState.UPLOADING else 0.0,
+                eta_seconds=90.0 if state is JobState.UPLOADING else None,
+                error_title="Storage error" if state is JobState.FAILED else None,
+            )
+        )
+    model.flush()
+    view = QueueView(model, lambda _count: False)
+    qtbot.addWidget(view)
+    view.resize(1100, 500)
+    view.table.selectRow(1)
+    return view.grab().toImage()
+
+
+def test_the_view_reads_each_cell_in_one_call_and_shows_the_same(qtbot: Any) -> None:
+    calls: list[int] = []
+    model = UploadQueueModel(refresh_ms=60_000)
+    original = model.multiData
+
+    def counted(index: Any, span: Any) -> None:
+        calls.append(index.row())
+        original(index, span)
+
+    model.multiData = counted  # type: ignore[method-assign]
+    ours = _rendered(qtbot, model)
+    assert calls, "the view painted without asking multiData"
+    assert ours == _rendered(qtbot, _OneRoleAtATime(refresh_ms=60_000))
