@@ -56,6 +56,18 @@ JobRole = Qt.ItemDataRole.UserRole + 1
 #: Progress of a row as a fraction from 0.0 to 1.0.
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 
+# Roles as plain ints: a repaint asks ~8 roles of every visible cell, and looking up
+# `Qt.ItemDataRole.X` goes through PySide's enum machinery each time.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_JOB = int(JobRole)
+_PROGRESS = int(ProgressRole)
+#: The roles this model answers; the others (font, background, check state...) are left unset.
+_ANSWERED = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _FOREGROUND, _ALIGNMENT, _JOB, _PROGRESS})
+
 _ACTIVE = frozenset(
     {
         JobState.QUEUED,
@@ -416,31 +428,42 @@ class UploadQueueModel(QAbstractTableModel):
         if isinstance(roleDataSpan, QModelRoleData):
             roleDataSpan.setData(self.data(index, roleDataSpan.role()))
             return
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._rows):
+            return
+        job = self.job_at(row)
+        column = index.column()
         span: Any = roleDataSpan  # a sequence at run time; PySide's stubs omit len() and []
         for n in range(len(span)):
             item = span[n]
-            item.setData(self.data(index, item.role()))
+            role = item.role()
+            if role in _ANSWERED:
+                item.setData(self._value(job, column, role))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         """The value of one cell for `role`."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in _ANSWERED or not index.isValid():
             return None
-        job = self.job_at(index.row())
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        row = index.row()
+        if not 0 <= row < len(self._rows):
+            return None
+        return self._value(self.job_at(row), index.column(), int(role))
+
+    def _value(self, job: JobSnapshot, column: int, role: int) -> object:
+        if role == _DISPLAY:
             return self._display(job, column)
-        if role == JobRole:
+        if role == _JOB:
             return job
-        if role == ProgressRole:
+        if role == _PROGRESS:
             return _fraction(job)
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.FILE:
-            return self._state_icon(job.state)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DECORATION:
+            return self._state_icon(job.state) if column == Column.FILE else None
+        if role == _TOOLTIP:
             return self._tooltip(job, column)
-        if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
-            colour = _STATE_COLOURS.get(job.state)
+        if role == _FOREGROUND:
+            colour = _STATE_COLOURS.get(job.state) if column == Column.STATUS else None
             return QBrush(QColor(colour)) if colour else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.SIZE, Column.SPEED):
+        if role == _ALIGNMENT and column in (Column.SIZE, Column.SPEED):
             return _RIGHT
         return None
 
