@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS uploads (
     receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_user ON uploads(user_id, seq);
+CREATE TABLE IF NOT EXISTS claims (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    claimed_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS upload_tokens (
     user_id INTEGER NOT NULL REFERENCES users(id),
     client_token TEXT NOT NULL,
@@ -396,6 +401,28 @@ class Database:
         """Forget the failures of `scope` (after a successful login)."""
         with self.transaction() as cur:
             cur.execute("DELETE FROM login_failures WHERE scope = ?", (scope,))
+
+    # --- claims (work on one upload, across worker processes) ---------------------------------
+
+    def claim(self, name: str, owner: str, now: float, stale_before: float) -> bool:
+        """Take the claim `name` for `owner`; False while someone else holds it.
+
+        A claim older than `stale_before` is taken over: its holder died without releasing it.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                "DELETE FROM claims WHERE name = ? AND claimed_at < ?", (name, stale_before)
+            )
+            cur.execute(
+                "INSERT OR IGNORE INTO claims (name, owner, claimed_at) VALUES (?, ?, ?)",
+                (name, owner, now),
+            )
+            return cur.rowcount == 1
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up the claim `name` if `owner` still holds it."""
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM claims WHERE name = ? AND owner = ?", (name, owner))
 
     # --- keys and uploads ----------------------------------------------------------------------
 

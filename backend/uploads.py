@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import secrets
 import threading
 import time
@@ -37,6 +38,8 @@ MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB
 MAX_PART_SIZE = 5 * 1024 * MIB
 MAX_PARTS = 10_000
+# How long a request waits for another worker process working on the same upload.
+CLAIM_WAIT_S = 30.0
 
 
 def iso(ts: float | None) -> str | None:
@@ -87,12 +90,36 @@ class UploadService:
         self._storage = storage
         # Striped locks: bounded memory, and two uploads rarely share a stripe.
         self._locks = [threading.Lock() for _ in range(64)]
+        self._owner = f"{os.getpid()}:{secrets.token_hex(4)}"
+        # A claim outlives no holder: past every storage call's timeouts and retries it is stale.
+        self._claim_stale_s = 4 * settings.s3_read_timeout_seconds + 60
 
     @contextmanager
-    def _upload_lock(self, upload_id: str) -> Iterator[None]:
-        # Serialises complete/abort of one upload so a double click cannot complete twice.
-        with self._locks[hash(upload_id) % len(self._locks)]:
-            yield
+    def _upload_lock(self, name: str) -> Iterator[None]:
+        """Serialise complete/abort of one upload (or creates with one client token).
+
+        So a double click cannot complete twice, and a completion and an abort cannot interleave.
+        Threads of this process wait on a lock; the worker processes of `serve --workers N` see
+        each other through a claim row in SQLite, polled briefly, then `503 busy`.
+        """
+        with self._locks[hash(name) % len(self._locks)]:
+            deadline = time.monotonic() + CLAIM_WAIT_S
+            while True:
+                now = time.time()
+                if self._db.claim(name, self._owner, now, now - self._claim_stale_s):
+                    break
+                if time.monotonic() > deadline:
+                    raise ApiError(
+                        503,
+                        "busy",
+                        "Another request is working on this upload; retry shortly.",
+                        headers={"Retry-After": "2"},
+                    )
+                time.sleep(0.05)
+            try:
+                yield
+            finally:
+                self._db.release(name, self._owner)
 
     # --- create ----------------------------------------------------------------------------
 
