@@ -127,7 +127,7 @@ class AccessLog:
             logger.info(
                 "%s %s %d %.1fms %s",
                 scope["method"],
-                scope.get("root_path", "") + scope["path"],
+                scope["path"],
                 status or 500,
                 (time.perf_counter() - start) * 1000,
                 client[0] if client else "-",
