@@ -123,7 +123,8 @@ class AppController(QObject):
 
         self.messages = MessageCenter(self)
         self.bridge = EngineBridge(self)
-        self.model = UploadQueueModel(self)
+        # A mass add shows its rows once a second, not at every refresh (see the model).
+        self.model = UploadQueueModel(self, insert_every_ms=1000)
         self.commands = SerialTasks("engine-commands")
         lines = services.log_buffer.lines() if services.log_buffer else []
         self.window = MainWindow(self.model, log_lines=lines, log_path=services.log_path)

@@ -10,7 +10,9 @@ title and the tray.
 from __future__ import annotations
 
 import enum
+import math
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -160,9 +162,28 @@ class UploadQueueModel(QAbstractTableModel):
     sig_batch_finished = Signal(int, int)
     """Every job of a batch reached an end: (files uploaded, files that need attention)."""
 
-    def __init__(self, parent: QObject | None = None, *, refresh_ms: int = 300) -> None:
-        """Create an empty model whose view refreshes every `refresh_ms` milliseconds."""
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        refresh_ms: int = 300,
+        insert_every_ms: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create an empty model.
+
+        Args:
+            parent: Owner.
+            refresh_ms: How often the view is told what changed.
+            insert_every_ms: While files keep arriving, new rows are shown at most this often: an
+                insertion makes the table repaint all its visible rows, which is the GUI thread's
+                main cost while a thousand files are being added. 0 shows them at every refresh.
+            clock: Seconds, monotonic (tests pass their own).
+        """
         super().__init__(parent)
+        self._insert_every = insert_every_ms / 1000
+        self._clock = clock
+        self._last_insert = -math.inf
         self._rows: list[JobSnapshot] = []
         self._index: dict[str, int] = {}
         # Added since the last refresh, in arrival order (dicts keep insertion order).
@@ -256,7 +277,8 @@ class UploadQueueModel(QAbstractTableModel):
         if self._take_progress is not None:
             for job_id, progress in self._take_progress().items():
                 self.update_progress(job_id, *progress)
-        if self._pending_adds:
+        if self._pending_adds and self._clock() - self._last_insert >= self._insert_every:
+            self._last_insert = self._clock()
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(self._pending_adds) - 1)
             self._rows.extend(self._pending_adds.values())

@@ -362,3 +362,24 @@ def test_the_view_reads_each_cell_in_one_call_and_shows_the_same(qtbot: Any) -> 
     ours = _rendered(qtbot, model)
     assert calls, "the view painted without asking multiData"
     assert ours == _rendered(qtbot, _OneRoleAtATime(refresh_ms=60_000))
+
+
+def test_a_stream_of_added_files_is_shown_in_chunks_not_at_every_refresh(qtbot: Any) -> None:
+    now = [100.0]
+    model = UploadQueueModel(refresh_ms=60_000, insert_every_ms=1000, clock=lambda: now[0])
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.add_job(make_job())
+    model.flush()
+    assert inserted == [(0, 0)]  # the first file shows at once
+    for _ in range(3):  # more files keep arriving, a refresh every 0.3 s
+        now[0] += 0.3
+        model.add_job(make_job())
+        model.flush()
+    assert inserted == [(0, 0)]
+    assert model.rowCount() == 1
+    assert model.summary.total == 1
+    now[0] += 0.2  # over a second after the last insertion: the three waiting rows, in one go
+    model.flush()
+    assert inserted == [(0, 0), (1, 3)]
+    assert model.summary.total == 4
