@@ -29,8 +29,14 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 _SLASH_LOOKALIKES = frozenset("\u2044\u2215\u29f8\u2571\u2216\u29f5\u29f9\ufe68")
 
 
+# The zero-width joiners are format characters that names need: ZWNJ is part of how Persian,
+# Kurdish and several Indic scripts are spelled, ZWJ joins emoji sequences. Every other format
+# character (bidi overrides, invisible separators) is refused.
+JOINERS = frozenset("\u200c\u200d")
+
+
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in ("\u200d",)
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in JOINERS
 
 
 def validate_filename(name: str) -> str:

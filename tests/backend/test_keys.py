@@ -11,11 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.keys import (
+    JOINERS,
     MAX_FILENAME_BYTES,
     candidate_keys,
     object_key,
     sanitise_filename,
     validate_exam_id,
+    validate_filename,
     validate_username,
 )
 
@@ -32,7 +34,9 @@ def test_a_sanitised_name_is_always_one_safe_key_segment(name: str) -> None:
     assert clean not in (".", "..")
     assert not clean.startswith(".")
     assert len(clean.encode("utf-8")) <= MAX_FILENAME_BYTES
-    assert all(unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") for ch in clean)
+    assert all(
+        unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") or ch in JOINERS for ch in clean
+    )
     assert not any(ch.isspace() for ch in clean)
     assert sanitise_filename(clean) == clean  # idempotent
 
@@ -96,3 +100,17 @@ def test_usernames_are_lower_cased(raw: str, name: str) -> None:
 def test_bad_usernames(raw: str) -> None:
     with pytest.raises(ValueError, match="username"):
         validate_username(raw)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.webm", "\U0001f469\u200d\U0001f4bb.mp4"],
+)
+def test_zero_width_joiners_that_scripts_and_emoji_need_are_kept(name: str) -> None:
+    assert sanitise_filename(name) == name
+
+
+@pytest.mark.parametrize("bad", ["\u202eevil.webm", "a\u2060b.webm", "a\ufeffb.webm"])
+def test_other_format_characters_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="control characters"):
+        validate_filename(bad)
