@@ -6,7 +6,14 @@ import dataclasses
 import threading
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QImage
 
 from desktop.engine.events import JobSnapshot, JobState, Receipt
@@ -354,9 +361,12 @@ def test_the_view_reads_each_cell_in_one_call_and_shows_the_same(qtbot: Any) -> 
     model = UploadQueueModel(refresh_ms=60_000)
     original = model.multiData
 
-    def counted(index: Any, span: Any) -> None:
+    def counted(
+        index: QModelIndex | QPersistentModelIndex,
+        roleDataSpan: QModelRoleDataSpan | QModelRoleData,
+    ) -> None:
         calls.append(index.row())
-        original(index, span)
+        original(index, roleDataSpan)
 
     model.multiData = counted  # type: ignore[method-assign]
     ours = _rendered(qtbot, model)
