@@ -10,13 +10,19 @@ SeaweedFS (SigV4 still validates: the Host header the URL was signed for is the 
 - time to first byte = from spawning `resume` to the first PUT body byte reaching the proxy
   (interpreter start-up, keyring, token refresh, reconciling with ListParts and signing included),
   and the CPU seconds the process had used by then (robust to other work on the cores).
+
+It also reports what starting the CLI costs on its own (`startup`): the CPU seconds of
+`proctor-uploader --version` and of a whole 1 KiB upload through the same backend (median of
+STARTUP_RUNS each): start-up counts in every command, and in the CPU per GiB of small files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
+import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -32,6 +38,7 @@ from benchmarks.uploaders import Target, ours
 
 logger = logging.getLogger(__name__)
 POLL_S = 0.002
+STARTUP_RUNS = 5
 
 
 def measure(bench: Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, Any]:
@@ -130,6 +137,7 @@ def measure(bench: Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, 
         total_sent = put_bytes()
         error = "" if second.returncode == 0 else f"resume exited {second.returncode}"
         error = error or verify_and_delete(bench, size)
+        startup = _startup(bench, target, settings, data_dir, logs)
     part = settings.part_mib * 1024 * 1024
     result = {
         "file_size": size,
@@ -144,6 +152,7 @@ def measure(bench: Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, 
         "first_byte_cpu_s": round(first_byte.get("cpu_s", float("nan")), 3),
         "resume_wall_s": round(second.wall_s, 2),
         "resume_cpu_s": round(second.cpu_s, 2),
+        "startup": startup,
         "ok": not error,
         "error": f"{error}: {second.output_tail[-500:]}" if second.returncode else error,
     }
@@ -157,6 +166,37 @@ def measure(bench: Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, 
         first_byte.get("s", float("nan")),
     )
     return result
+
+
+def _startup(
+    bench: Bench, target: Target, settings: Any, data_dir: Path, logs: Path
+) -> dict[str, Any]:
+    """Median CPU seconds (and wall) of `--version` and of a 1 KiB upload, STARTUP_RUNS each."""
+    tiny = random_file(data_dir, 1024)
+    upload = ours(bench.tools, dataclasses.replace(target, path=tiny), settings)
+    runs: dict[str, list[tuple[float, float]]] = {"version": [], "upload_1kib": []}
+    for _ in range(STARTUP_RUNS):
+        version = run_measured(
+            [upload.argv[0], "-m", "desktop", "--version"],
+            env=upload.env,
+            log_path=logs / "startup-version.log",
+        )
+        tiny_run = run_measured(
+            upload.argv,
+            env=upload.env,
+            stdin_data=upload.stdin,
+            log_path=logs / "startup-upload.log",
+        )
+        failed = verify_and_delete(bench, 1024)
+        if version.returncode or tiny_run.returncode or failed:
+            return {"failed": failed or f"exit {version.returncode}/{tiny_run.returncode}"}
+        runs["version"].append((version.cpu_s, version.wall_s))
+        runs["upload_1kib"].append((tiny_run.cpu_s, tiny_run.wall_s))
+    return {
+        f"{name}_{what}": round(statistics.median(v[i] for v in samples), 3)
+        for name, samples in runs.items()
+        for i, what in enumerate(("cpu_s", "wall_s"))
+    } | {"runs": STARTUP_RUNS}
 
 
 def _settled(read: Any, quiet_s: float = 0.5, limit_s: float = 30.0) -> int:
