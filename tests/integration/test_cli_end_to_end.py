@@ -261,3 +261,24 @@ def test_a_remembered_sign_in_needs_no_password_until_logout(
     r = cli("upload", str(other), "--exam", "E")
     assert r.returncode == 3
     assert "not remembered" in r.stderr
+
+
+def test_plain_output_is_about_this_run_and_shows_no_empty_speed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Not a terminal: a second run does not announce the first run's finished file as queued,
+    and a tiny file's progress line carries no "0 B/s"."""
+    login(stack)
+    first, second = tmp_path / "monday.mp4", tmp_path / "tuesday.mp4"
+    write_file(first, 10)
+    write_file(second, 10)
+    runs = []
+    for path in (first, second):
+        r = cli("upload", str(path), "--exam", "E", "--password-stdin", stdin=stack.password + "\n")
+        assert r.returncode == 0, r.stdout + r.stderr
+        runs.append(r.stdout)
+    assert "monday.mp4: queued" in runs[0]
+    assert "monday.mp4" not in runs[1]
+    assert "tuesday.mp4: queued (10 B)" in runs[1]
+    assert "1 of 1 uploaded and verified" in runs[1]
+    assert "0 B/s" not in runs[0] + runs[1]
