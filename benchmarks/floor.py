@@ -8,8 +8,9 @@ next to s5cmd's whole-process CPU it says how far the "≤ 0.5× s5cmd" target i
 zlib's CRC32 (what botocore's default per-part checksum costs without awscrt) is measured too,
 for the peers' side of the comparison.
 
-Each figure is user+sys seconds of a child process that reads the file through one 1 MiB buffer
-and updates one hash; a run that only reads gives the cost of the read itself.
+Each figure is user+sys seconds (getrusage, microsecond resolution) of a child process that reads
+the file through one 1 MiB buffer and updates one hash, per pass (small files are read several
+times over); a run that only reads gives the cost of the read itself.
 """
 
 from __future__ import annotations
@@ -27,33 +28,37 @@ logger = logging.getLogger(__name__)
 
 ALGORITHMS = ("read", "md5", "sha256", "crc32")
 PART_SIZE = 32 * 1024 * 1024
+MIN_BYTES = 256 * 1024 * 1024  # below this a pass takes a few ms, too short to time
 
 # Runs in a fresh interpreter so nothing else the harness does is counted. MD5 restarts at every
 # part boundary, as the engine's does (same cost as one stream; it keeps the model honest).
 _CHILD = r"""
-import hashlib, json, os, sys, zlib
-path, algo, part = sys.argv[1], sys.argv[2], int(sys.argv[3])
+import hashlib, json, resource, sys, zlib
+path, algo, part, passes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 buf = bytearray(1 << 20); view = memoryview(buf)
-t0 = os.times()
-with open(path, "rb", buffering=0) as f:
-    h = None; crc = 0; in_part = 0
-    while True:
-        n = f.readinto(view)
-        if not n:
-            break
-        chunk = view[:n]
-        if algo == "md5":
-            if h is None or in_part >= part:
-                h = hashlib.md5(); in_part = 0
-            h.update(chunk); in_part += n
-        elif algo == "sha256":
-            if h is None:
-                h = hashlib.sha256()
-            h.update(chunk)
-        elif algo == "crc32":
-            crc = zlib.crc32(chunk, crc)
-t1 = os.times()
-print(json.dumps({"cpu_s": (t1.user - t0.user) + (t1.system - t0.system)}))
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t0 = cpu()
+for _ in range(passes):
+    with open(path, "rb", buffering=0) as f:
+        h = None; crc = 0; in_part = 0
+        while True:
+            n = f.readinto(view)
+            if not n:
+                break
+            chunk = view[:n]
+            if algo == "md5":
+                if h is None or in_part >= part:
+                    h = hashlib.md5(); in_part = 0
+                h.update(chunk); in_part += n
+            elif algo == "sha256":
+                if h is None:
+                    h = hashlib.sha256()
+                h.update(chunk)
+            elif algo == "crc32":
+                crc = zlib.crc32(chunk, crc)
+print(json.dumps({"cpu_s": (cpu() - t0) / passes}))
 """
 
 
@@ -74,9 +79,14 @@ def measure(path: Path, repeats: int = 3) -> dict[str, Any]:
     return out
 
 
+def _passes(path: Path) -> int:
+    """Enough passes over a small file (the smoke run's) to read at least MIN_BYTES in total."""
+    return max(1, -(-MIN_BYTES // max(1, path.stat().st_size)))
+
+
 def _one(path: Path, algo: str) -> float:
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), algo, str(PART_SIZE)],
+        [sys.executable, "-c", _CHILD, str(path), algo, str(PART_SIZE), str(_passes(path))],
         check=True,
         capture_output=True,
         text=True,
