@@ -20,7 +20,7 @@ def _lines(out: io.StringIO) -> list[str]:
     return [line.split(" ", 1)[1] for line in out.getvalue().splitlines()]
 
 
-@pytest.mark.parametrize("state", sorted(TERMINAL, key=lambda s: s.value))
+@pytest.mark.parametrize("state", sorted(TERMINAL, key=str))
 def test_plain_display_is_silent_about_jobs_finished_in_earlier_runs(state: JobState) -> None:
     out = io.StringIO()
     display = PlainDisplay(out, interval=3600)
