@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
     run.add_argument("--memory-sizes", default="2G,20G", help="sparse file sizes for memory runs")
     run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
-    run.add_argument("--burst-workers", type=int, default=1, help="backend uvicorn workers")
+    run.add_argument(
+        "--burst-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="backend workers (proctor-backend serve --workers N); default one per core, as "
+        "docs/api.md recommends",
+    )
     run.add_argument(
         "--burst-ramps", default="0,60", help="burst: arrival windows in seconds, worst first"
     )
