@@ -30,7 +30,7 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "note": "2 shared cores: other helpers' work runs alongside; compare ratios within a run.",
+        "note": "The load average says how busy the machine was; compare ratios within a run.",
     }
 
 
@@ -166,6 +166,7 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
                 f"{r.get('cpu_s_per_gib', '—')} | {r.get('peak_rss_mib', '—')} |"
             )
         out.append("")
+    out += _cpu_model_md(section.get("cpu_model") or {})
     floor = section.get("integrity_floor", {}).get("cpu_s_per_gib")
     if floor:
         out += [
@@ -177,6 +178,31 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
             "is sent.",
             "",
         ]
+    return out
+
+
+def _cpu_model_md(model: dict[str, Any]) -> list[str]:
+    if not model:
+        return []
+    out = [
+        "CPU model (benchmarks/cpu_model.py): busy cores = MB/s × (client + storage CPU-s per "
+        "byte). When every tool keeps the machine equally busy, throughput follows the total.",
+        "",
+        "| tool | client CPU-s/GiB | storage CPU-s/GiB | total | busy cores |",
+        "|---|---|---|---|---|",
+    ]
+    for tool, m in model["per_tool"].items():
+        out.append(
+            f"| {TOOL_LABELS.get(tool, tool)} | {m['client_cpu_s_per_gib']} | "
+            f"{m['storage_cpu_s_per_gib']} | {m['total_cpu_s_per_gib']} | {m['busy_cores']} |"
+        )
+    out += [
+        "",
+        f"{model['target']:.2f}x {TOOL_LABELS.get(model['best_peer'], model['best_peer'])} = "
+        f"{model['needed_mb_per_s']} MB/s: at our storage cost and busy cores that leaves our "
+        f"client {model['client_budget_cpu_s_per_gib']} CPU-s per GiB.",
+        "",
+    ]
     return out
 
 

@@ -86,6 +86,10 @@ def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> N
     assert set(per_gib) == {"read", "md5", "sha256", "crc32"}
     assert all(v > 0 for v in per_gib.values()), per_gib
     assert floor["required_cpu_s_per_gib"] == round(per_gib["md5"] + per_gib["sha256"], 3)
+    model = section["cpu_model"]
+    assert set(model["per_tool"]) == {"ours", *PEERS}, "the sink has no storage CPU to model"
+    assert model["best_peer"] in PEERS
+    assert all(m["busy_cores"] > 0 for m in model["per_tool"].values()), model
 
 
 def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
