@@ -215,6 +215,11 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
             instance.close()
         uninstall_hooks()
         uninstall_qt_message_handler(previous_qt_handler)
+        # The QApplication outlives this run when run in-process (the demo from tests, a second
+        # run): nothing of this run may stay connected to it or alive with timers of its own.
+        app.aboutToQuit.disconnect(about_to_quit)
+        controller.window.deleteLater()
+        controller.deleteLater()
         logger.info("Exited with code %d", code)
         _remove_handlers_since(handlers_before)
     return code

@@ -53,6 +53,19 @@ def _ui_state_reset(qapp: Any) -> Iterator[None]:
             break
         time.sleep(0.05)  # threads that were told to stop finish their last step
     assert not left, f"threads left running: {left}"
+    _delete_what_was_handed_to_delete_later()
+
+
+def _delete_what_was_handed_to_delete_later() -> None:
+    # deleteLater() acts only inside an event loop, and most tests never run one: what a test closed
+    # that way (windows, controllers, their timers) would live on into later tests and be deleted
+    # at some later processEvents, or fire a timer there first. One CI run segfaulted in
+    # pytest-qt's processEvents during an engine unit test long after the UI tests had finished.
+    # Deleting it here keeps a test's objects inside the test that made them.
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
 
 
 def make_job(**overrides: Any) -> JobSnapshot:
