@@ -59,8 +59,10 @@ def apply_language(setting: str) -> str:
     language = resolve(setting)
     for translator in _translators:
         app.removeTranslator(translator)
+    # Unparented, so a translator lives exactly as long as `_translators` holds it: parented to the
+    # application, every switch of language used to leave two loaded catalogues behind for good.
     _translators.clear()
-    ours = QTranslator(app)
+    ours = QTranslator()
     # English has a catalogue too: only its plural forms ("1 file" / "2 files").
     if not ours.load(f"proctor_{language}", str(translations_dir())):
         logger.error("Translation proctor_%s.qm missing in %s", language, translations_dir())
@@ -70,7 +72,7 @@ def apply_language(setting: str) -> str:
     else:
         _translators.append(ours)
         if language != "en":
-            qt_own = QTranslator(app)
+            qt_own = QTranslator()
             qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
             # Qt's catalogue translates standard buttons (OK, Cancel) and file dialogs.
             if qt_own.load(f"qtbase_{language}", qt_dir):

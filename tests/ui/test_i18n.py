@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QRawFont
 
 from desktop.config import AppConfig
@@ -164,3 +166,13 @@ def test_lupdate_found_every_string_the_code_translates() -> None:
             catalogue.add((name, message.findtext("source") or ""))
     missing = _literal_sources() - catalogue
     assert not missing, sorted(missing)
+
+
+def test_switching_language_keeps_only_the_catalogues_in_use(qapp: Any) -> None:
+    for language in ("ko", "en", "ko", "en", "ko", "en", "ko"):
+        assert i18n.apply_language(language) == language
+    gc.collect()
+    live = [o for o in gc.get_objects() if isinstance(o, QTranslator)]
+    # Korean in use: ours and, where the wheel ships it, Qt's own. Seven switches used to leave 12.
+    assert 1 <= len(live) <= 2, len(live)
+    assert qapp.findChildren(QTranslator) == []
