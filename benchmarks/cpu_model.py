@@ -53,10 +53,9 @@ def cpu_budget(
             "total_cpu_s_per_gib": round(total, 2),
             "busy_cores": round(mb_per_s * 1e6 / GIB * total, 2),
         }
-    ranked = [t for t in peers if t in per_tool]
-    if ours not in per_tool or not ranked:
+    best = best_peer(summary, peers)
+    if ours not in per_tool or best is None or best not in per_tool:
         return {}
-    best = max(ranked, key=lambda t: _median(summary[t], "mb_per_s") or 0.0)
     needed = target * (_median(summary[best], "mb_per_s") or 0.0)
     mine = per_tool[ours]
     # At our busy cores, `needed` MB/s leaves this much CPU per GiB for client and storage together.
@@ -68,6 +67,12 @@ def cpu_budget(
         "needed_mb_per_s": round(needed, 1),
         "client_budget_cpu_s_per_gib": round(allowed_total - mine["storage_cpu_s_per_gib"], 2),
     }
+
+
+def best_peer(summary: Mapping[str, Mapping[str, Any]], peers: Iterable[str]) -> str | None:
+    """The peer with the highest median MB/s, the one the throughput target is judged against."""
+    ranked = [t for t in peers if _median(summary.get(t, {}), "mb_per_s") is not None]
+    return max(ranked, key=lambda t: _median(summary[t], "mb_per_s") or 0.0, default=None)
 
 
 def _median(entry: Mapping[str, Any], metric: str) -> float | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks import backend as backend_mod
 from benchmarks import throughput as tp
-from benchmarks.cpu_model import cpu_budget
+from benchmarks.cpu_model import best_peer, cpu_budget
 from benchmarks.datafiles import GIB, MIB, human, sparse_file
 from benchmarks.stack import Stack
 from benchmarks.sweep import load_best
@@ -171,11 +171,10 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     summary = s.get("throughput", {}).get("summary", {})
     ours = summary.get("ours", {})
-    peers = {t: e for t, e in summary.items() if t in PEERS and e.get("mb_per_s")}
-    if ours.get("mb_per_s") and peers:
-        best_peer = max(peers, key=lambda t: peers[t]["mb_per_s"]["median"])
-        ratio = ours["mb_per_s"]["median"] / peers[best_peer]["mb_per_s"]["median"]
-        measured = f"{ratio:.2f}x ({best_peer})"
+    best = best_peer(summary, PEERS)
+    if ours.get("mb_per_s") and best is not None:
+        ratio = ours["mb_per_s"]["median"] / summary[best]["mb_per_s"]["median"]
+        measured = f"{ratio:.2f}x ({best})"
         budget = s["throughput"].get("cpu_model", {}).get("client_budget_cpu_s_per_gib")
         if budget is not None:
             measured += f"; 1.10x needs client CPU <= {budget:.2f} CPU-s/GiB at this storage cost"
