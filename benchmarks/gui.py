@@ -31,8 +31,11 @@ from benchmarks.toolchain import ROOT
 
 logger = logging.getLogger(__name__)
 KIB = 1024
-FULL = {"files": 1000, "min_size": 256 * KIB, "max_size": 2 * MIB}
-SMOKE = {"files": 40, "min_size": 64 * KIB, "max_size": 256 * KIB}
+FULL = {"files": 1000, "min_size": 256 * KIB, "max_size": 2 * MIB, "bandwidth_kib": 0}
+# The smoke's 40 small files could all be uploaded before the throttled row inserts had shown every
+# row, leaving the uploading phase without a single heartbeat (a CI run failed so). At 1 MiB/s their
+# ~6 MB take ~6 s, far longer than adding them (at most ~1 s), so both phases are measured.
+SMOKE = {"files": 40, "min_size": 64 * KIB, "max_size": 256 * KIB, "bandwidth_kib": 1024}
 _SEED = 6
 
 
@@ -66,6 +69,7 @@ def measure(
     files: int,
     min_size: int,
     max_size: int,
+    bandwidth_kib: int = 0,
     profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the app once over `files` new files; the child's figures plus the setup."""
@@ -84,7 +88,7 @@ def measure(
     )
     argv = [sys.executable, "-m", "benchmarks.gui_app", "--server", backend_url]
     argv += ["--username", username, "--folder", str(folder / "recordings")]
-    argv += ["--files", str(files)]
+    argv += ["--files", str(files), "--bandwidth-kib", str(bandwidth_kib)]
     logger.info("gui: the app uploads %d files, %s in all", files, human(total))
     log_path = workdir / "logs" / "gui-app.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +103,14 @@ def measure(
         tail = log_path.read_text(errors="replace")[-2000:]
         return {"error": f"the app exited with {proc.returncode}: {tail}"}
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    result.update({"min_size": min_size, "max_size": max_size, "heartbeat_ms": 10})
+    result.update(
+        {
+            "min_size": min_size,
+            "max_size": max_size,
+            "bandwidth_kib": bandwidth_kib,
+            "heartbeat_ms": 10,
+        }
+    )
     return result
 
 

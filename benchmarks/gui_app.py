@@ -70,10 +70,12 @@ def stall_stats(lateness: list[float]) -> dict[str, float]:
     }
 
 
-def build_controller(server: str) -> AppController:
+def build_controller(server: str, bandwidth_kib: int = 0) -> AppController:
     """The app's controller, composed as in `desktop.app._run` (OS edges aside)."""
     paths = AppPaths.default()
-    config = AppConfig(server_url=server, allow_insecure_http=True)
+    config = AppConfig(
+        server_url=server, allow_insecure_http=True, bandwidth_limit_kib=bandwidth_kib
+    )
     buffer = RecentLogBuffer()
     log_path = setup_logging(paths, verbose=False, stderr=False, buffer=buffer)
 
@@ -199,14 +201,22 @@ def _schedstat() -> tuple[int, int] | None:
     return int(fields[0]), int(fields[1])
 
 
-def run(server: str, username: str, password: str, folder: Path, files: int, timeout: float) -> Any:
-    """Sign in, add `folder`, upload every file; return the figures."""
+def run(
+    server: str,
+    username: str,
+    password: str,
+    folder: Path,
+    files: int,
+    timeout: float,
+    bandwidth_kib: int = 0,
+) -> Any:
+    """Sign in, add `folder`, upload every file (at most `bandwidth_kib` KiB/s); the figures."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     apply_theme(app)
     prefer_gui_thread()  # as desktop.app does
     AddFilesDialog.ask = answer_add_prompt  # type: ignore[method-assign]
-    controller = build_controller(server)
+    controller = build_controller(server, bandwidth_kib)
     controller.window.resize(1200, 700)
     controller.start_signed_in(server, username, password)
     deadline = time.monotonic() + 120
@@ -312,9 +322,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--files", type=int, required=True, help="how many files the folder has")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--bandwidth-kib", type=int, default=0, help="upload limit; 0 = none")
     args = parser.parse_args(argv)
     password = sys.stdin.readline().rstrip("\n")
-    result = run(args.server, args.username, password, args.folder, args.files, args.timeout)
+    result = run(
+        args.server,
+        args.username,
+        password,
+        args.folder,
+        args.files,
+        args.timeout,
+        args.bandwidth_kib,
+    )
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)  # Qt's teardown of a thousand rows is not what is measured
