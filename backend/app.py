@@ -12,7 +12,9 @@ from backend.db import Database
 from backend.deps import Services
 from backend.errors import BodySizeLimit, install_error_handlers
 from backend.log import AccessLog
-from backend.routers import auth, files, health, uploads
+from backend.receipts.issuer import ReceiptIssuer
+from backend.receipts.signing_keys import SigningKeys
+from backend.routers import auth, files, health, receipts, uploads
 from backend.security import LoginThrottle, TokenService, load_or_create_secret
 from backend.settings import Settings
 from backend.storage import S3Storage, Storage
@@ -25,7 +27,7 @@ MAX_BODY_SIZE = 2 * 1024 * 1024
 
 
 def prepare_data(settings: Settings) -> None:
-    """Create the database schema and the JWT secret file once, before worker processes start.
+    """Create the database schema, the JWT secret and the receipt key once, before workers start.
 
     Workers that each did it at once would race: the secret file could be read half-written, and
     switching a new database to WAL needs a moment alone with it.
@@ -36,6 +38,7 @@ def prepare_data(settings: Settings) -> None:
     finally:
         db.close()
     load_or_create_secret(settings.data_dir, settings.jwt_secret)
+    SigningKeys(settings.data_dir)
 
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
@@ -44,6 +47,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     db.prune_tokens(time.time())
     secret = load_or_create_secret(settings.data_dir, settings.jwt_secret)
     storage = storage or S3Storage(settings)
+    signing_keys = SigningKeys(settings.data_dir)
     return Services(
         settings=settings,
         db=db,
@@ -60,7 +64,10 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
             per_address=settings.login_max_failures_per_address,
             window=settings.login_failure_window_seconds,
         ),
-        uploads=UploadService(settings, db, storage),
+        uploads=UploadService(
+            settings, db, storage, ReceiptIssuer(signing_keys, settings.receipt_issuer)
+        ),
+        signing_keys=signing_keys,
     )
 
 
@@ -82,6 +89,6 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     # /health at the root too, for load balancers that probe there (kept out of the schema).
     app.add_api_route("/health", health.health, methods=["GET"], include_in_schema=False)
-    for router in (health.router, auth.router, uploads.router, files.router):
+    for router in (health.router, auth.router, uploads.router, files.router, receipts.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

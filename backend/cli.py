@@ -1,4 +1,4 @@
-"""`proctor-backend`: serve, dev, and the admin commands (users, uploads, lifecycle)."""
+"""`proctor-backend`: serve, dev, and the admin commands (users, uploads, receipts, lifecycle)."""
 # ruff: noqa: T201  (a CLI talks to its user through stdout/stderr)
 
 from __future__ import annotations
@@ -280,6 +280,26 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_receipts(args: argparse.Namespace) -> int:
+    """Print the receipt-signing public keys (JWKS), or rotate to a new signing key."""
+    from backend.receipts.signing_keys import SigningKeyError, SigningKeys
+
+    try:
+        keys = SigningKeys(_settings(args).data_dir)
+        if args.receipts_cmd == "rotate":
+            key = keys.rotate()
+            print(
+                f"New receipt signing key {key.kid}; {len(keys.all()) - 1} older key(s) stay "
+                "published. Running servers sign with it from their next receipt.",
+                file=sys.stderr,
+            )
+        print(json.dumps(keys.jwks(), indent=2))
+    except SigningKeyError as exc:
+        print(f"proctor-backend: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `proctor-backend`."""
     from backend.keys import KINDS
@@ -338,6 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
     ul.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_settings_flags(ul, db_flags)
     uploads.set_defaults(func=cmd_uploads)
+
+    receipts = sub.add_parser("receipts", help="the keys that sign upload receipts")
+    receipts_sub = receipts.add_subparsers(dest="receipts_cmd", required=True)
+    _add_settings_flags(
+        receipts_sub.add_parser("keys", help="print the public keys as a JWK Set"), ("data_dir",)
+    )
+    _add_settings_flags(
+        receipts_sub.add_parser(
+            "rotate", help="sign with a new key from now on (older keys stay published)"
+        ),
+        ("data_dir",),
+    )
+    receipts.set_defaults(func=cmd_receipts)
 
     storage_flags = ("bucket", "region", "s3_endpoint_url", "s3_addressing_style")
     lifecycle = sub.add_parser("lifecycle", help="S3 lifecycle rules per kind prefix")

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend.db import Database
 from backend.errors import unauthorized
+from backend.receipts.signing_keys import SigningKeys
 from backend.security import LoginThrottle, Principal, TokenService
 from backend.settings import Settings
 from backend.storage import Storage
@@ -27,6 +28,7 @@ class Services:
         tokens: Token issuing and checking.
         throttle: Failed-login counting.
         uploads: Upload rules.
+        signing_keys: The receipt-signing keys (their public halves are published).
     """
 
     settings: Settings
@@ -35,6 +37,7 @@ class Services:
     tokens: TokenService
     throttle: LoginThrottle
     uploads: UploadService
+    signing_keys: SigningKeys
 
 
 # The two dependencies below are coroutines on purpose: FastAPI runs a plain `def` dependency on

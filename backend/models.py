@@ -189,6 +189,31 @@ class Receipt(BaseModel):
     completed_at: str = Field(description="ISO 8601 UTC.")
     bucket: str
     metadata: UploadMetadata
+    receipt_id: str | None = Field(
+        default=None, description="Id of the signed receipt (absent for uploads completed before)."
+    )
+    signed: str | None = Field(
+        default=None,
+        description="The signed receipt: a compact JWS (EdDSA), verifiable with the keys at "
+        "/receipts/keys (docs/api.md).",
+    )
+
+
+class PublicJwk(BaseModel):
+    """One public key of the receipt-signing JWK Set (RFC 8037: Ed25519)."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str = Field(description="The public key, base64url.")
+    kid: str = Field(description="Key id: the RFC 7638 thumbprint of the key.")
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class ReceiptKeySet(BaseModel):
+    """Every public key that signs or signed receipts, newest (the current signer) first."""
+
+    keys: list[PublicJwk]
 
 
 class UploadInfo(BaseModel):

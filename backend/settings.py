@@ -50,6 +50,8 @@ class Settings:
         s3_read_timeout_seconds: Read timeout of the backend's own S3 calls (completing a large
             upload can take a while).
         log_level: Root log level of `serve`.
+        receipt_issuer: The `iss` of every signed receipt: who vouches for it (e.g. the
+            organisation's URL).
         workers: Worker processes `serve` runs (one per CPU core is a good start); they share the
             listening socket, the database, the JWT secret and the login throttle.
     """
@@ -75,6 +77,7 @@ class Settings:
     s3_connect_timeout_seconds: int = 5
     s3_read_timeout_seconds: int = 120
     log_level: str = "INFO"
+    receipt_issuer: str = "proctor-backend"
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -105,6 +108,8 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_PART_SIZE must be between 5 MiB and 5 GiB")
         if not self.bucket:
             raise SettingsError(f"{ENV_PREFIX}BUCKET must not be empty")
+        if not self.receipt_issuer:
+            raise SettingsError(f"{ENV_PREFIX}RECEIPT_ISSUER must not be empty")
 
     @property
     def db_path(self) -> Path:

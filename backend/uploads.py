@@ -19,6 +19,7 @@ from typing import Any
 from backend.db import Database, UploadRecord
 from backend.errors import ApiError, not_found
 from backend.keys import candidate_keys, object_key, sanitise_filename
+from backend.receipts.issuer import ReceiptFacts, ReceiptIssuer, StorageChecksum
 from backend.security import Principal
 from backend.settings import Settings
 from backend.storage import (
@@ -83,11 +84,14 @@ def storage_errors() -> Iterator[None]:
 class UploadService:
     """Everything `/uploads` does."""
 
-    def __init__(self, settings: Settings, db: Database, storage: Storage) -> None:
-        """Work against `db` and `storage` under `settings`."""
+    def __init__(
+        self, settings: Settings, db: Database, storage: Storage, receipts: ReceiptIssuer
+    ) -> None:
+        """Work against `db` and `storage` under `settings`; sign receipts with `receipts`."""
         self._settings = settings
         self._db = db
         self._storage = storage
+        self._receipts = receipts
         # Striped locks: bounded memory, and two uploads rarely share a stripe.
         self._locks = [threading.Lock() for _ in range(64)]
         self._owner = f"{os.getpid()}:{secrets.token_hex(4)}"
@@ -446,19 +450,49 @@ class UploadService:
         self, rec: UploadRecord, etag: str, sha256: str | None
     ) -> dict[str, Any]:
         now = time.time()
-        receipt = {
+        completed_at = iso(now) or ""
+        receipt: dict[str, Any] = {
             "upload_id": rec.upload_id,
             "key": rec.key,
             "size": rec.size,
             "etag": etag,
             "sha256": sha256,
-            "completed_at": iso(now),
+            "completed_at": completed_at,
             "bucket": self._storage.bucket,
             "metadata": {"exam_id": rec.exam_id, "kind": rec.kind},
         }
+        receipt.update(self._sign_receipt(rec, etag, sha256, completed_at))
         self._db.mark_completed(rec.upload_id, etag, now, receipt)
         logger.info("Upload %s completed: %d bytes, ETag %s", rec.upload_id, rec.size, etag)
         return receipt
+
+    def _sign_receipt(
+        self, rec: UploadRecord, etag: str, sha256: str | None, completed_at: str
+    ) -> dict[str, str]:
+        """After a verified completion: the signed receipt stating what storage holds.
+
+        It is stored with the upload, so completing again returns this same receipt.
+        """
+        issued = self._receipts.issue(
+            ReceiptFacts(
+                user=rec.username,
+                exam_id=rec.exam_id,
+                kind=rec.kind,
+                bucket=self._storage.bucket,
+                key=rec.key,
+                size=rec.size,
+                # The multipart ETag is what complete checks against storage's listing today.
+                checksum=StorageChecksum("S3-ETAG", etag),
+                sha256=sha256,
+                upload_id=rec.upload_id,
+                created_at=iso(rec.created_at) or "",
+                completed_at=completed_at,
+            )
+        )
+        logger.info(
+            "Upload %s: receipt %s signed by key %s", rec.upload_id, issued.receipt_id, issued.kid
+        )
+        return {"receipt_id": issued.receipt_id, "signed": issued.jws}
 
     def abort(self, user: Principal, upload_id: str) -> None:
         """Abort the multipart upload; aborting twice is fine, aborting a completed one is not."""

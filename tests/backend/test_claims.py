@@ -12,6 +12,8 @@ import pytest
 
 from backend import uploads as uploads_mod
 from backend.db import Database
+from backend.receipts.issuer import ReceiptIssuer
+from backend.receipts.signing_keys import SigningKeys
 from backend.uploads import UploadService
 from tests.backend.helpers import Client, error_code
 from tests.support.backend_server import RunningBackend
@@ -44,7 +46,12 @@ def test_complete_waits_for_another_worker_then_answers_busy(
     upload = alice.create(len(data))
     parts = alice.put_parts(upload, data)
     other_db = Database(moto_backend.settings.db_path)
-    other_worker = UploadService(moto_backend.settings, other_db, moto_backend.services.storage)
+    other_worker = UploadService(
+        moto_backend.settings,
+        other_db,
+        moto_backend.services.storage,
+        ReceiptIssuer(SigningKeys(moto_backend.settings.data_dir), "proctor-backend"),
+    )
     monkeypatch.setattr(uploads_mod, "CLAIM_WAIT_S", 0.3)
     try:
         with other_worker._upload_lock(upload["upload_id"]):
