@@ -39,9 +39,9 @@ from desktop.engine.queue import UploadQueue
 from desktop.engine.store import QueueStore
 from desktop.keepawake import KeepAwake
 from desktop.log import RecentLogBuffer, setup_logging
-from desktop.ui.add_dialog import AddFilesDialog, AddRequest
 from desktop.ui.bridge import EngineBridge
 from desktop.ui.controller import AppController, Services
+from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
 from desktop.ui.file_scan import Selection
 from desktop.ui.theme import apply_theme
 

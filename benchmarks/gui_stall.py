@@ -32,9 +32,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.engine.events import JobSnapshot, JobState
 from desktop.ui.bridge import EngineBridge
-from desktop.ui.main_window import MainWindow
 from desktop.ui.queue_model import UploadQueueModel
 from desktop.ui.theme import apply_theme
+from desktop.ui.views.main_window import MainWindow
 
 HEARTBEAT_MS = 10
 GIB = 1024**3

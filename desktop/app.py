@@ -122,13 +122,13 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-    from desktop.ui import i18n
     from desktop.ui.assets import app_icon
     from desktop.ui.controller import AppController, Services
     from desktop.ui.messages import install_excepthooks
     from desktop.ui.qtlog import install_qt_message_handler, uninstall_qt_message_handler
     from desktop.ui.single_instance import InstanceServer, notify_running
     from desktop.ui.tasks import shutdown_background_tasks
+    from desktop.ui.text import i18n
     from desktop.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])

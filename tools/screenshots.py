@@ -28,15 +28,15 @@ from desktop.auth.credentials import MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobSnapshot, JobState, Receipt
-from desktop.ui import i18n
-from desktop.ui.add_dialog import AddFilesDialog
+from desktop.ui.dialogs.add_files import AddFilesDialog
+from desktop.ui.dialogs.login import SignInDialog
+from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.file_scan import FoundFile, Selection
-from desktop.ui.login_dialog import SignInDialog
-from desktop.ui.main_window import MainWindow
 from desktop.ui.messages import Level
 from desktop.ui.queue_model import UploadQueueModel
-from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.text import i18n
 from desktop.ui.theme import apply_theme
+from desktop.ui.views.main_window import MainWindow
 
 GIB = 1024**3
 MIB = 1024**2

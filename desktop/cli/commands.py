@@ -31,7 +31,7 @@ from desktop.log import setup_logging
 # start-up delays the first byte after `resume`): `status` and `receipts` never load requests,
 # keyring or the engine's threads; `resume` never loads receipts' CSV/JSON export, the file-type
 # check of `upload`, or the keep-awake helper before its first part is on its way.
-# tests/unit/cli/test_cli_imports.py guards this.
+# tests/unit/cli/test_imports.py guards this.
 if TYPE_CHECKING:
     from desktop.api.client import ApiClient
     from desktop.auth.session import AuthSession

@@ -11,9 +11,9 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop.engine.queue import UploadQueue
 from desktop.errors import UploaderError
-from desktop.ui.error_text import error_text
 from desktop.ui.messages import Level
-from desktop.ui.plurals import plurals
+from desktop.ui.text.errors import error_text
+from desktop.ui.text.plurals import plurals
 
 logger = logging.getLogger(__name__)
 

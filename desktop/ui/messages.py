@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import UploaderError
 from desktop.log import redact
 from desktop.ui.assets import icon
-from desktop.ui.error_text import error_text
+from desktop.ui.text.errors import error_text
 
 logger = logging.getLogger(__name__)
 

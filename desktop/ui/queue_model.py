@@ -32,10 +32,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon
 
 from desktop.engine.events import TERMINAL, JobSnapshot, JobState
-from desktop.ui import text
 from desktop.ui.assets import icon
 from desktop.ui.bridge import Progress
-from desktop.ui.error_text import error_text
+from desktop.ui.text import labels
+from desktop.ui.text.errors import error_text
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -499,15 +499,17 @@ class UploadQueueModel(QAbstractTableModel):
         if column == Column.EXAM:
             return job.exam_id
         if column == Column.KIND:
-            return text.kind_label(job.kind)
+            return labels.kind_label(job.kind)
         if column == Column.SIZE:
-            return text.format_size(job.size)
+            return labels.format_size(job.size)
         if column == Column.PROGRESS:
             return f"{int(_fraction(job) * 100)}%"
         if column == Column.SPEED:
-            return text.format_speed(job.speed_bps) if job.state is JobState.UPLOADING else ""
+            return labels.format_speed(job.speed_bps) if job.state is JobState.UPLOADING else ""
         if column == Column.ETA:
-            return text.format_duration(job.eta_seconds) if job.state is JobState.UPLOADING else ""
+            return (
+                labels.format_duration(job.eta_seconds) if job.state is JobState.UPLOADING else ""
+            )
         return status_text(job, recovered=self._recovered(job))
 
     def _recovered(self, job: JobSnapshot) -> bool:
@@ -522,7 +524,7 @@ class UploadQueueModel(QAbstractTableModel):
             if column == Column.PROGRESS and job.state not in TERMINAL:
                 lines.append(
                     self.tr("{done} of {total}").format(
-                        done=text.format_size(job.bytes_done), total=text.format_size(job.size)
+                        done=labels.format_size(job.bytes_done), total=labels.format_size(job.size)
                     )
                 )
             if job.error_title or job.error_message:
@@ -548,7 +550,7 @@ def status_text(job: JobSnapshot, *, recovered: bool = False) -> str:
         job: The job.
         recovered: A setback reported during the upload has been overcome (bytes move again).
     """
-    label = text.state_label(job.state)
+    label = labels.state_label(job.state)
     if job.error_title and job.state in _PROBLEM:
         title, _ = error_text(job.error_title, job.error_message)
         if title and title != label:
@@ -556,5 +558,5 @@ def status_text(job: JobSnapshot, *, recovered: bool = False) -> str:
     if job.error_title and job.state in _RETRYING and not recovered:
         # A setback the engine is already retrying: say so, calmly.
         title, _ = error_text(job.error_title, job.error_message)
-        return f"{text.retrying_label()} — {title}"
+        return f"{labels.retrying_label()} — {title}"
     return label

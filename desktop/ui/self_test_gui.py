@@ -147,7 +147,7 @@ def _check_resources(app: QApplication) -> str:
 
 def _check_translations(app: QApplication) -> str:
     from desktop.ui.assets import translations_dir
-    from desktop.ui.i18n import SHIPPED, apply_language
+    from desktop.ui.text.i18n import SHIPPED, apply_language
 
     folder = translations_dir()
     qt_folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
@@ -173,9 +173,9 @@ def _check_translations(app: QApplication) -> str:
 
 
 def _check_main_window(app: QApplication) -> str:
-    from desktop.ui.i18n import SHIPPED, apply_language
-    from desktop.ui.main_window import MainWindow
     from desktop.ui.queue_model import UploadQueueModel
+    from desktop.ui.text.i18n import SHIPPED, apply_language
+    from desktop.ui.views.main_window import MainWindow
 
     model = UploadQueueModel()
     window = MainWindow(model, log_lines=[], log_path=None)

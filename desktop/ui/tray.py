@@ -14,10 +14,10 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from desktop.ui import text
 from desktop.ui.assets import icon
 from desktop.ui.messages import Level
 from desktop.ui.queue_model import QueueSummary
+from desktop.ui.text import labels
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,8 @@ class TrayController(QObject):
                     total=summary.batch_files,
                 )
             )
-            speed = text.format_speed(summary.speed_bps)
-            left = text.format_duration(summary.eta_seconds)
+            speed = labels.format_speed(summary.speed_bps)
+            left = labels.format_duration(summary.eta_seconds)
             if speed:
                 lines.append(" · ".join(part for part in (speed, left) if part))
         elif summary.total:

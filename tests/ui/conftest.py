@@ -39,8 +39,8 @@ _APP_THREADS = ("ui-task", "engine-commands", "watch-folder", "keep-awake")
 @pytest.fixture(autouse=True)
 def _ui_state_reset(qapp: Any) -> Iterator[None]:
     """Each test starts in English and leaves no app thread or background task running."""
-    from desktop.ui import i18n
     from desktop.ui.tasks import shutdown_background_tasks
+    from desktop.ui.text import i18n
 
     i18n.apply_language("en")
     yield

@@ -11,8 +11,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import app
-from desktop.ui.main_window import MainWindow
 from desktop.ui.single_instance import InstanceServer, notify_running
+from desktop.ui.views.main_window import MainWindow
 
 
 def _children_of_this_process() -> list[str]:

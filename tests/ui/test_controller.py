@@ -12,12 +12,12 @@ import pytest
 
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobState
-from desktop.ui.add_dialog import AddRequest
 from desktop.ui.controller import AppController
+from desktop.ui.dialogs.add_files import AddRequest
+from desktop.ui.dialogs.login import SignInDialog
+from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.file_scan import Selection
-from desktop.ui.login_dialog import SignInDialog
 from desktop.ui.messages import ConfirmDialog
-from desktop.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import make_job
 from tests.ui.harness import Harness
 

@@ -15,10 +15,10 @@ from PySide6.QtGui import QFont, QFontDatabase, QRawFont
 
 from desktop.config import AppConfig
 from desktop.engine.events import JobState
-from desktop.ui import i18n, text
-from desktop.ui.main_window import MainWindow, summary_text
+from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.queue_model import Column, QueueSummary, UploadQueueModel
-from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.text import i18n, labels
+from desktop.ui.views.main_window import MainWindow, summary_text
 from tests.ui.conftest import make_job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def test_korean_translation_loads_and_shows_hangul(qtbot: Any) -> None:
     status = model.data(model.index(0, Column.STATUS))
     assert status == "업로드 중"
     assert HANGUL.search(summary_text(model.summary))
-    assert text.format_duration(3 * 3600 + 5 * 60) == "약 3시간 5분"
+    assert labels.format_duration(3 * 3600 + 5 * 60) == "약 3시간 5분"
     # A Korean-capable font is installed and renders these characters (not empty boxes).
     raw = QRawFont.fromFont(QFont(window.font()), QFontDatabase.WritingSystem.Korean)
     assert raw.isValid()

@@ -17,7 +17,7 @@ from desktop.auth.credentials import (
     account_name,
 )
 from desktop.auth.session import AuthSession
-from desktop.ui.login_dialog import SignInDialog
+from desktop.ui.dialogs.login import SignInDialog
 from tests.support.backend_server import RunningBackend, run_backend
 from tests.support.storage import S3Endpoint, free_port, make_bucket
 

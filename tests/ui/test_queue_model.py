@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 from desktop.engine.events import JobSnapshot, JobState, Receipt
 from desktop.ui.bridge import BATCH_MS, EngineBridge
 from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
-from desktop.ui.queue_view import QueueView
+from desktop.ui.views.queue import QueueView
 from tests.ui.conftest import make_job
 
 GIB = 1024**3

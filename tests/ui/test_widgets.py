@@ -16,14 +16,14 @@ from PySide6.QtWidgets import QLabel
 
 import desktop.errors
 from desktop.engine.events import Receipt
-from desktop.ui import i18n
-from desktop.ui.add_dialog import AddFilesDialog, exam_id_problem
 from desktop.ui.assets import ICON_NAMES, icon_path, resources_dir
-from desktop.ui.error_text import error_text, known_titles
+from desktop.ui.dialogs.add_files import AddFilesDialog, exam_id_problem
 from desktop.ui.file_scan import FoundFile, Selection, collect_files
-from desktop.ui.history_view import HistoryView
-from desktop.ui.log_view import LogView
 from desktop.ui.messages import CrashDialog, Level, MessageCenter, install_excepthooks
+from desktop.ui.text import i18n
+from desktop.ui.text.errors import error_text, known_titles
+from desktop.ui.views.history import HistoryView
+from desktop.ui.views.log import LogView
 from desktop.ui.widgets.notice_area import NoticeArea
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import re
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from desktop.engine.events import JobState
-from desktop.ui.plurals import plurals
+from desktop.ui.text.plurals import plurals
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 

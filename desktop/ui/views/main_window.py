@@ -32,14 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui import text
 from desktop.ui.assets import app_icon, icon
-from desktop.ui.history_view import HistoryView
-from desktop.ui.log_view import LogView
 from desktop.ui.messages import ConfirmDialog
-from desktop.ui.plurals import plurals
 from desktop.ui.queue_model import QueueSummary, UploadQueueModel
-from desktop.ui.queue_view import QueueView
+from desktop.ui.text import labels
+from desktop.ui.text.plurals import plurals
+from desktop.ui.views.history import HistoryView
+from desktop.ui.views.log import LogView
+from desktop.ui.views.queue import QueueView
 from desktop.ui.widgets.notice_area import NoticeArea
 
 
@@ -321,14 +321,14 @@ def summary_text(summary: QueueSummary) -> str:
         )
         parts.append(
             QCoreApplication.translate("MainWindow", "{done} of {total}").format(
-                done=text.format_size(summary.batch_done),
-                total=text.format_size(summary.batch_bytes),
+                done=labels.format_size(summary.batch_done),
+                total=labels.format_size(summary.batch_bytes),
             )
         )
-        speed = text.format_speed(summary.speed_bps)
+        speed = labels.format_speed(summary.speed_bps)
         if speed:
             parts.append(speed)
-        left = text.format_duration(summary.eta_seconds)
+        left = labels.format_duration(summary.eta_seconds)
         if left:
             parts.append(QCoreApplication.translate("MainWindow", "{time} left").format(time=left))
     elif summary.paused:

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.errors import ConfigError
-from desktop.ui import text
-from desktop.ui.add_dialog import exam_id_problem
 from desktop.ui.assets import icon
-from desktop.ui.error_text import error_text
-from desktop.ui.i18n import SHIPPED
+from desktop.ui.dialogs.add_files import exam_id_problem
+from desktop.ui.text import labels
+from desktop.ui.text.errors import error_text
+from desktop.ui.text.i18n import SHIPPED
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.watch_exam_label, self.watch_exam_edit)
         self.watch_kind_label = QLabel()
         self.watch_kind_combo = QComboBox()
-        for kind in text.KINDS:
+        for kind in labels.KINDS:
             self.watch_kind_combo.addItem("", kind)
         self.watch_kind_combo.setCurrentIndex(self.watch_kind_combo.findData(config.watch_kind))
         form.addRow(self.watch_kind_label, self.watch_kind_combo)
@@ -288,8 +288,8 @@ class SettingsDialog(QDialog):
         self.watch_exam_label.setText(self.tr("Exam ID"))
         self.watch_exam_edit.setPlaceholderText(self.tr("for example BIO-101"))
         self.watch_kind_label.setText(self.tr("Recording kind"))
-        for i, kind in enumerate(text.KINDS):
-            self.watch_kind_combo.setItemText(i, text.kind_label(kind))
+        for i, kind in enumerate(labels.KINDS):
+            self.watch_kind_combo.setItemText(i, labels.kind_label(kind))
         self.settle_label.setText(self.tr("Wait until unchanged for"))
         self.settle_spin.setSuffix(self.tr(" s"))
         self.watch_hint.setText(

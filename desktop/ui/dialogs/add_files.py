@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui import text
 from desktop.ui.assets import icon
 from desktop.ui.file_scan import FoundFile, Selection
+from desktop.ui.text import labels
 
 # Form labels sit level with the middle of their field, whatever its height.
 _LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -114,9 +114,9 @@ class AddFilesDialog(QDialog):
         form.addRow("", self.exam_error)
         self.kind_label = QLabel()
         self.kind_combo = QComboBox()
-        for value in (_AUTO, *text.KINDS):
+        for value in (_AUTO, *labels.KINDS):
             self.kind_combo.addItem("", value)
-        detected = any(text.guess_kind(f.path.name) for f in selection.recordings)
+        detected = any(labels.guess_kind(f.path.name) for f in selection.recordings)
         default_kind = _AUTO if detected else last_kind
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(default_kind)))
         form.addRow(self.kind_label, self.kind_combo)
@@ -154,8 +154,8 @@ class AddFilesDialog(QDialog):
         self.exam_label.setText(self.tr("Exam ID"))
         self.exam_edit.setPlaceholderText(self.tr("for example BIO-101"))
         self.kind_label.setText(self.tr("Recording kind"))
-        labels = [self.tr("Detect from file names")] + [text.kind_label(k) for k in text.KINDS]
-        for i, label in enumerate(labels):
+        kinds = [self.tr("Detect from file names")] + [labels.kind_label(k) for k in labels.KINDS]
+        for i, label in enumerate(kinds):
             self.kind_combo.setItemText(i, label)
         self.ok_button.setText(self.tr("Add to queue"))
         others = self._selection.others
@@ -186,7 +186,7 @@ class AddFilesDialog(QDialog):
         choice = str(self.kind_combo.currentData())
         if choice != _AUTO:
             return choice
-        return text.guess_kind(path.name) or "other"
+        return labels.guess_kind(path.name) or "other"
 
     @Slot()
     def _on_inputs_changed(self) -> None:
@@ -198,7 +198,7 @@ class AddFilesDialog(QDialog):
             self.headline.setText(self.tr("These files are not recordings"))
         self.summary.setText(
             self.tr("%n file(s), {size} in total", "", count).format(
-                size=text.format_size(sum(f.size for f in files))
+                size=labels.format_size(sum(f.size for f in files))
             )
         )
         self.file_list.clear()
@@ -206,8 +206,8 @@ class AddFilesDialog(QDialog):
             kind = self._kind_for(found.path)
             item = QListWidgetItem(
                 icon("video"),
-                f"{found.path.name}   ·   {text.format_size(found.size)}   ·   "
-                f"{text.kind_label(kind)}",
+                f"{found.path.name}   ·   {labels.format_size(found.size)}   ·   "
+                f"{labels.kind_label(kind)}",
             )
             item.setToolTip(str(found.path))
             self.file_list.addItem(item)

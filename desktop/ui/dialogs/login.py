@@ -36,8 +36,8 @@ from desktop.errors import (
     UploaderError,
 )
 from desktop.ui.assets import app_icon, icon
-from desktop.ui.error_text import error_text
 from desktop.ui.tasks import run_in_background
+from desktop.ui.text.errors import error_text
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """How answers and transport failures become errors: the mapping tables of desktop.api.client.
 
 Error statuses are built as real ``requests.Response`` objects and transport failures as the real
-``requests`` exception types; the end-to-end tests in test_api_client.py show the same paths over
+``requests`` exception types; the end-to-end tests in test_client.py show the same paths over
 real sockets.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from desktop.ui import i18n
+from desktop.ui.text import i18n
 
 
 def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # the name lupdate looks for

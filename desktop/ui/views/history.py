@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.engine.events import Receipt
-from desktop.ui import text
 from desktop.ui.assets import icon
 from desktop.ui.tasks import run_in_background
+from desktop.ui.text import labels
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +176,8 @@ class HistoryModel(QAbstractTableModel):
                 local_time(receipt.completed_at),
                 os.path.basename(receipt.path),
                 receipt.exam_id,
-                text.kind_label(receipt.kind),
-                text.format_size(receipt.size),
+                labels.kind_label(receipt.kind),
+                labels.format_size(receipt.size),
                 receipt.key,
                 receipt.sha256[:16] + "…",
             )

@@ -1,0 +1,1 @@
+"""Modal and modeless dialogs: each asks the proctor something and returns the answer."""

@@ -1,0 +1,1 @@
+"""Text in the user's language: labels for numbers and states, errors, plurals, translations."""
