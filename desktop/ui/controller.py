@@ -537,7 +537,9 @@ class AppController(QObject):
 
     @Slot()
     def _on_settings_triggered(self) -> None:
-        edited = SettingsDialog.ask(self.window, self.config)
+        session = self.services.session
+        server = (session.server_url or "") if session.is_signed_in else ""
+        edited = SettingsDialog.ask(self.window, self.config, server_url=server)
         if edited is not None:
             self.apply_settings(edited)
 

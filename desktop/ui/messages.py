@@ -171,6 +171,10 @@ class CrashDialog(QDialog):
         box.rejected.connect(self.reject)
         buttons.addWidget(box)
         layout.addLayout(buttons)
+        # Enter and Esc both close: the person wants to get back to the app.
+        close = box.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        close.setFocus()
 
     @Slot()
     def _on_folder_clicked(self) -> None:

@@ -19,7 +19,7 @@ from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.file_scan import Selection
 from desktop.ui.messages import ConfirmDialog
 from tests.ui.conftest import make_job
-from tests.ui.harness import Harness
+from tests.ui.harness import Harness, UiStack
 
 Factory = Callable[..., Harness]
 
@@ -149,9 +149,9 @@ def test_settings_are_applied_persisted_and_reloaded(
     watched = tmp_path / "recordings"
     watched.mkdir()
 
-    def edit(parent: Any, config: AppConfig) -> AppConfig | None:
+    def edit(parent: Any, config: AppConfig, *, server_url: str) -> AppConfig | None:
         # The real dialog, driven through its widgets rather than its modal loop.
-        dialog = SettingsDialog(parent, config)
+        dialog = SettingsDialog(parent, config, server_url=server_url)
         qtbot.addWidget(dialog)
         dialog.files_spin.setValue(3)
         dialog.parts_spin.setValue(6)
@@ -201,7 +201,7 @@ def test_settings_are_applied_persisted_and_reloaded(
     qtbot.waitUntil(lambda: AppConfig.load(harness.paths.config_file) == expected)
 
     # Reloaded into the dialog, the same values show.
-    again = SettingsDialog(None, AppConfig.load(harness.paths.config_file))
+    again = SettingsDialog(None, AppConfig.load(harness.paths.config_file), server_url="")
     qtbot.addWidget(again)
     assert again.files_spin.value() == 3
     assert again.limit_spin.value() == 2.5
@@ -213,7 +213,7 @@ def test_settings_are_applied_persisted_and_reloaded(
 
 
 def test_settings_refuse_a_watch_folder_without_an_exam(qtbot: Any, tmp_path: Path) -> None:
-    dialog = SettingsDialog(None, AppConfig())
+    dialog = SettingsDialog(None, AppConfig(), server_url="")
     qtbot.addWidget(dialog)
     dialog.watch_box.setChecked(True)
     dialog.watch_path_edit.setText(str(tmp_path))
@@ -288,3 +288,26 @@ def test_log_view_follows_the_log(harness_factory: Factory, qtbot: Any) -> None:
     view = controller.window.log_view
     qtbot.waitUntil(lambda: "upload of a.mp4 retried" in view.text.toPlainText())
     assert "s3cr3t" not in view.text.toPlainText()  # redacted before it reaches the view
+
+
+def test_settings_show_the_server_of_a_session_only_sign_in(
+    harness_factory: Factory, stack: UiStack, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo and "sign in for this session only" keep the server out of the settings file,
+    # yet the proctor is signed in to it: Settings > Connection must say where uploads go.
+    harness = harness_factory()
+    controller = harness.controller
+    shown: list[str] = []
+
+    def look(parent: Any, config: AppConfig, *, server_url: str) -> AppConfig | None:
+        dialog = SettingsDialog(parent, config, server_url=server_url)
+        qtbot.addWidget(dialog)
+        shown.append(dialog.server_value.text())
+        return None
+
+    monkeypatch.setattr(SettingsDialog, "ask", look)
+    controller.start_signed_in(stack.url, stack.username, stack.password)
+    qtbot.waitUntil(lambda: controller.queue is not None, timeout=30_000)
+    assert controller.config.server_url == ""  # nothing was saved
+    controller.window.settings_action.trigger()
+    assert shown == [stack.url]

@@ -71,7 +71,7 @@ def test_english_plurals_come_from_the_english_catalogue(qtbot: Any) -> None:
 
 
 def test_open_dialog_switches_language_live(qtbot: Any) -> None:
-    dialog = SettingsDialog(None, AppConfig())
+    dialog = SettingsDialog(None, AppConfig(), server_url="")
     qtbot.addWidget(dialog)
     assert dialog.tabs.tabText(1) == "Watch folder"
     i18n.apply_language("ko")

@@ -136,17 +136,21 @@ class AddFilesDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setDefault(True)
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Set once the button is inside the dialog: before, the dialog ignores it and, when shown,
+        # makes the first button in the tab order the default (Cancel, in some button orders).
+        self.ok_button.setDefault(True)
 
         self.exam_edit.textChanged.connect(self._on_inputs_changed)
         self.kind_combo.currentIndexChanged.connect(self._on_inputs_changed)
         self.others_box.toggled.connect(self._on_inputs_changed)
         self.retranslate()
-        if not last_exam_id:
-            self.exam_edit.setFocus()
+        # The exam is what people type here; when last time's is prefilled, it is selected, so
+        # Enter accepts it and typing replaces it.
+        self.exam_edit.selectAll()
+        self.exam_edit.setFocus()
 
     def retranslate(self) -> None:
         """Set every text in the current language."""

@@ -175,13 +175,16 @@ class SignInDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.sign_in_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.sign_in_button.setDefault(True)
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         footer = QHBoxLayout()
         footer.addWidget(self.status_label, 1)
         footer.addWidget(self.buttons)
         layout.addLayout(footer)
+        # Only now is the button inside the dialog, so Enter in any field presses it. Set before,
+        # the dialog would pick the first button in the tab order when shown (the hidden
+        # "session only" one), and Enter would do nothing.
+        self.sign_in_button.setDefault(True)
 
         for edit in (self.server_edit, self.user_edit, self.password_edit):
             edit.textChanged.connect(self._on_fields_changed)
@@ -296,9 +299,14 @@ class SignInDialog(QDialog):
     def _on_sign_in_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self.session_only_button.hide()
+        # The fields were disabled while busy, which moved the focus to Cancel (and made it the
+        # default button): give it back to the password, so Enter signs in again, never cancels.
+        self.password_edit.setFocus()
+        self.sign_in_button.setDefault(True)
         if isinstance(exc, InvalidServerUrlError):
             self.server_error.setText(error_text(exc.title, exc.message)[1])
             self.server_error.show()
+            self.server_edit.setFocus()
             return
         if isinstance(exc, TooManyAttemptsError):
             title = self.tr("Too many sign-in attempts")

@@ -53,12 +53,20 @@ def _kib(mb: float) -> int:
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; `result_config` holds the validated result when accepted."""
 
-    def __init__(self, parent: QWidget | None, config: AppConfig) -> None:
-        """Build the dialog showing `config`."""
+    def __init__(self, parent: QWidget | None, config: AppConfig, *, server_url: str) -> None:
+        """Build the dialog showing `config`.
+
+        Args:
+            parent: Owner window.
+            config: The settings to edit.
+            server_url: The server signed in to now ("" when signed out); a session-only sign-in
+                is not in `config`, yet the proctor should see where uploads go.
+        """
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setMinimumWidth(560)
         self._config = config
+        self._server_url = server_url or config.server_url
         self.result_config: AppConfig | None = None
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
@@ -78,6 +86,11 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Enter in any field saves. Without this the dialog would make the first button in the
+        # tab order the default when shown ("Browse…"), and Enter would open a file chooser.
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setDefault(True)
+        for browse in (self.watch_browse, self.ca_browse):
+            browse.setAutoDefault(False)
         self.retranslate()
         self._on_toggles_changed()
 
@@ -227,8 +240,9 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self.connection_group)
         form.setLabelAlignment(_LABELS)
         self.server_label = QLabel()
-        self.server_value = QLabel(config.server_url or "—")
+        self.server_value = QLabel(self._server_url or "—")
         self.server_value.setObjectName("mutedLabel")
+        self.server_value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.server_label, self.server_value)
         self.ca_label = QLabel()
         row = QHBoxLayout()
@@ -414,9 +428,9 @@ class SettingsDialog(QDialog):
         self.accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, config: AppConfig) -> AppConfig | None:
+    def ask(cls, parent: QWidget | None, config: AppConfig, *, server_url: str) -> AppConfig | None:
         """Show the settings; the new settings when saved, None when cancelled."""
-        dialog = cls(parent, config)
+        dialog = cls(parent, config, server_url=server_url)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.result_config
