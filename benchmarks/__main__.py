@@ -5,7 +5,8 @@
     .venv/bin/python -m benchmarks run --only throughput --tools ours,s5cmd --size 1G --rounds 5
     .venv/bin/python -m benchmarks sweep --size 512M   # find each tool's best settings first
 
-Peers are installed into `.tools/` on first use (`--no-install` to skip).
+Peers (pinned in benchmarks/peers.txt) come from `./dev setup`, else are installed into `.tools/`
+on first use (`--no-install` to skip).
 """
 
 from __future__ import annotations

