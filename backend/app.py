@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.db import Database
+from backend.db import open_database
 from backend.deps import Services
 from backend.errors import BodySizeLimit, install_error_handlers
 from backend.log import AccessLog
@@ -32,7 +32,7 @@ def prepare_data(settings: Settings) -> None:
     Workers that each did it at once would race: the secret file could be read half-written, and
     switching a new database to WAL needs a moment alone with it.
     """
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     try:
         db.prune_tokens(time.time())
     finally:
@@ -43,7 +43,7 @@ def prepare_data(settings: Settings) -> None:
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
     """Open the database, load the JWT secret and wire the services."""
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     db.prune_tokens(time.time())
     secret = load_or_create_secret(settings.data_dir, settings.jwt_secret)
     storage = storage or S3Storage(settings)

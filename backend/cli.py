@@ -174,9 +174,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def _open_db(args: argparse.Namespace) -> Any:
-    from backend.db import Database
+    from backend.db import open_database
 
-    return Database(_settings(args).db_path)
+    return open_database(_settings(args).db_path)
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -395,13 +395,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `proctor-backend` console script."""
+    from backend.db.errors import DatabaseError
+
     args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
     except SettingsError as exc:
         print(f"proctor-backend: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
+    except (OSError, DatabaseError) as exc:
         print(f"proctor-backend: {exc}", file=sys.stderr)
         return 1
     return result

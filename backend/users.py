@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
-from backend.db import Database, User
+from backend.db import ConstraintError, Database, User
 from backend.keys import validate_username
 from backend.security import check_password_policy, hash_password
 
@@ -31,7 +30,7 @@ def add_user(db: Database, username: str, password: str, role: str = "user") -> 
         raise UserAdminError(f"role must be one of {', '.join(ROLES)}")
     try:
         return db.add_user(name, hash_password(password), role)
-    except sqlite3.IntegrityError:
+    except ConstraintError:
         raise UserAdminError(f"user {name!r} already exists") from None
 
 

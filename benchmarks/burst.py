@@ -27,10 +27,10 @@ ACCOUNTS = 25
 
 def _accounts(backend: backend_mod.Backend, count: int) -> list[str]:
     """Create `count` proctor accounts (one argon2 hash shared) and return one access token each."""
-    from backend.db import Database
+    from backend.db import open_database
     from backend.security import hash_password
 
-    db = Database(Path(backend.env["PROCTOR_BACKEND_DATA_DIR"]) / "backend.sqlite3")
+    db = open_database(Path(backend.env["PROCTOR_BACKEND_DATA_DIR"]) / "backend.sqlite3")
     try:
         password_hash = hash_password(backend.password)
         existing = {u.username for u in db.list_users()}

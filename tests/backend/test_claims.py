@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backend import uploads as uploads_mod
-from backend.db import Database
+from backend.db import open_database
 from backend.receipts.issuer import ReceiptIssuer
 from backend.receipts.signing_keys import SigningKeys
 from backend.uploads import UploadService
@@ -20,7 +20,7 @@ from tests.support.backend_server import RunningBackend
 
 
 def test_a_claim_keeps_other_holders_out_until_released_or_stale(tmp_path: Path) -> None:
-    first, second = Database(tmp_path / "b.sqlite3"), Database(tmp_path / "b.sqlite3")
+    first, second = open_database(tmp_path / "b.sqlite3"), open_database(tmp_path / "b.sqlite3")
     try:
         assert first.claim("up_1", "worker-a", 100.0, stale_before=0.0)
         assert not second.claim("up_1", "worker-b", 101.0, stale_before=0.0)
@@ -45,7 +45,7 @@ def test_complete_waits_for_another_worker_then_answers_busy(
     data = b"0123456789"
     upload = alice.create(len(data))
     parts = alice.put_parts(upload, data)
-    other_db = Database(moto_backend.settings.db_path)
+    other_db = open_database(moto_backend.settings.db_path)
     other_worker = UploadService(
         moto_backend.settings,
         other_db,

@@ -17,7 +17,7 @@ import requests
 import uvicorn
 
 from backend.app import create_app
-from backend.db import Database
+from backend.db import open_database
 from backend.deps import Services
 from backend.server import bind_socket, make_server
 from backend.settings import Settings
@@ -52,7 +52,7 @@ def backend_settings(
 
 def add_user_to_db(db_path: Path, name: str, password: str, role: str = "user") -> None:
     """Create an account directly in a backend's database (works while it runs: WAL)."""
-    db = Database(db_path)
+    db = open_database(db_path)
     try:
         _add_user(db, name, password, role)
     finally:

@@ -1,0 +1,110 @@
+"""What the repository needs from a database: transactions of `?`-placeholder SQL, and a dialect.
+
+The repository's SQL is written once, in the subset SQLite and PostgreSQL share (`ON CONFLICT`,
+`RETURNING`, `?` placeholders translated here); the few true differences live in `Dialect`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one database spells the little that differs.
+
+    Attributes:
+        name: `sqlite` or `postgresql`.
+        identity: Column definition of an auto-numbered primary key (`{id}` in migrations).
+        placeholder: The driver's parameter marker (the repository writes `?`).
+    """
+
+    name: str
+    identity: str
+    placeholder: str
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str, placeholder: str) -> str:
+    return sql if placeholder == "?" else sql.replace("?", placeholder)
+
+
+class Tx:
+    """Statements of one transaction (or one read), answered as dict rows."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        """Run on a DB-API `cursor` whose rows are dicts."""
+        self._cursor = cursor
+        self._dialect = dialect
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        return int(self._cursor.rowcount)
+
+    def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a query, or None."""
+        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query."""
+        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        return list(self._cursor.fetchall())
+
+    def many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """Execute a statement once per parameter row."""
+        self._cursor.executemany(
+            _translate(sql, self._dialect.placeholder), [tuple(r) for r in rows]
+        )
+
+
+class Driver(Protocol):
+    """One database's connections behind the repository.
+
+    Both context managers translate the driver's exceptions into `backend.db.errors`.
+    """
+
+    dialect: Dialect
+
+    def transaction(self, locks: Sequence[str] = ()) -> AbstractContextManager[Tx]:
+        """A read-write transaction, committed on exit and rolled back on any exception.
+
+        `locks` names things the transaction must have to itself until it ends (a login scope,
+        the schema): a database that locks all writers at once (SQLite) may ignore them.
+        """
+        ...
+
+    def read(self) -> AbstractContextManager[Tx]:
+        """Reads that need no transaction (each statement sees committed data)."""
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...
+
+
+class RepositoryBase:
+    """Holds the driver the repository's area mixins share."""
+
+    def __init__(self, driver: Driver) -> None:
+        """Work through `driver`."""
+        self._driver = driver
+
+    def _tx(self, locks: Sequence[str] = ()) -> AbstractContextManager[Tx]:
+        return self._driver.transaction(locks)
+
+    def _read(self) -> AbstractContextManager[Tx]:
+        return self._driver.read()
+
+
+def sorted_locks(locks: Iterable[str]) -> Iterator[str]:
+    """Lock names in one global order, so two transactions never wait on each other in a cycle."""
+    return iter(sorted(set(locks)))

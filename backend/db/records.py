@@ -1,0 +1,76 @@
+"""The rows the repository hands out, as frozen values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A row of `users` (the password hash stays in the database layer's callers that need it).
+
+    Attributes:
+        id: Row id.
+        username: Lower-case login name.
+        password_hash: argon2 hash.
+        role: `user` or `admin`.
+        disabled: A disabled user cannot sign in or use tokens.
+        created_at: Unix time.
+    """
+
+    id: int
+    username: str
+    password_hash: str
+    role: str
+    disabled: bool
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """A row of `uploads`.
+
+    Attributes:
+        seq: Insertion order (the list cursor).
+        upload_id: Public id.
+        s3_upload_id: Storage's multipart upload id (never leaves the backend).
+        user_id: Owner.
+        username: Owner's name at creation.
+        key: Object key.
+        filename: Sanitised filename.
+        content_type: Declared content type.
+        size: Declared size in bytes.
+        part_size: Bytes per part (the last may be smaller).
+        part_count: Number of parts.
+        sha256: Client-declared SHA-256 (hex), if any.
+        exam_id: Exam metadata.
+        kind: `webcam`, `screen` or `other`.
+        status: `in_progress`, `completed` or `aborted`.
+        created_at: Unix time.
+        completed_at: Unix time or None.
+        aborted_at: Unix time or None.
+        etag: Multipart ETag (no quotes) once completed.
+        receipt: The receipt once completed.
+    """
+
+    seq: int
+    upload_id: str
+    s3_upload_id: str
+    user_id: int
+    username: str
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    part_size: int
+    part_count: int
+    sha256: str | None
+    exam_id: str
+    kind: str
+    status: str
+    created_at: float
+    completed_at: float | None
+    aborted_at: float | None
+    etag: str | None
+    receipt: dict[str, Any] | None

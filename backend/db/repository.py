@@ -1,0 +1,49 @@
+"""`Database`: the repository the services use, whichever database is behind it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.db.accounts import AccountsRepository
+from backend.db.driver import Driver
+from backend.db.schema import migrate
+from backend.db.sqlite import SQLiteDriver
+from backend.db.uploads import UploadsRepository
+
+
+class Database(AccountsRepository, UploadsRepository):
+    """Thread-safe access to the backend's tables; raises only `backend.db.errors` exceptions.
+
+    Each area (accounts, uploads) keeps its methods in its own module; a new area adds a mixin
+    here and its tables as a migration in `backend.db.schema`.
+    """
+
+    def __init__(self, driver: Driver, *, where: str = "") -> None:
+        """Work through `driver`, migrating its schema first (`where` names it in errors)."""
+        super().__init__(driver)
+        self.dialect = driver.dialect.name
+        try:
+            migrate(driver, where or driver.dialect.name)
+        except BaseException:
+            driver.close()
+            raise
+
+    def ping(self) -> None:
+        """Raise `DatabaseError` unless the database answers a trivial query."""
+        with self._read() as tx:
+            tx.one("SELECT 1 AS one")
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._driver.close()
+
+
+def open_database(target: str | Path) -> Database:
+    """The database at `target`: a SQLite file path (or `sqlite:///path`).
+
+    Raises:
+        DatabaseError: It cannot be opened or migrated.
+    """
+    text = str(target)
+    path = text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
+    return Database(SQLiteDriver(path), where=path)

@@ -1,0 +1,86 @@
+"""SQLite (WAL) behind the repository: one connection guarded by a lock.
+
+The request rate is tiny next to SQLite's, and one writer avoids `database is locked` errors under
+concurrent requests. Worker processes on one file see each other through SQLite's own locking.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from backend.db.driver import Dialect, Tx
+from backend.db.errors import ConstraintError, DatabaseError
+
+DIALECT = Dialect(name="sqlite", identity="INTEGER PRIMARY KEY AUTOINCREMENT", placeholder="?")
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {d[0]: value for d, value in zip(cursor.description, row, strict=True)}
+
+
+class SQLiteDriver:
+    """Thread-safe access to one SQLite file (or `:memory:`)."""
+
+    dialect = DIALECT
+
+    def __init__(self, path: Path | str) -> None:
+        """Open (creating if needed) the database at `path`."""
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.row_factory = _dict_row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseError(f"cannot open the database {self.path}: {exc}") from exc
+        # In WAL mode NORMAL still never corrupts the file; it syncs at checkpoints instead of on
+        # every commit, so a power loss (not a crash of this process) may forget the last
+        # commits. Each fsync under the lock stalled every other request (~15 % of a burst's
+        # samples sat in the completion's commit). A forgotten commit is recoverable: a completion
+        # is re-found in storage, a key storage holds is skipped by the HEAD at creation, a
+        # forgotten upload answers 404 and the client starts a new one (its orphaned multipart
+        # upload is aborted by the lifecycle rule).
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self, locks: Sequence[str] = ()) -> Iterator[Tx]:
+        """One immediate transaction under the lock (it locks every writer, so `locks` is moot)."""
+        with self._lock, _translated():
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(cur, DIALECT)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """Autocommit reads under the lock."""
+        with self._lock, _translated():
+            yield Tx(self._conn.cursor(), DIALECT)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise ConstraintError(str(exc)) from exc
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"database error: {exc}") from exc

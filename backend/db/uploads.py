@@ -1,0 +1,156 @@
+"""Reserved keys, uploads, client tokens and claims (work on one upload, across processes)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from backend.db.driver import RepositoryBase, Row
+from backend.db.records import UploadRecord
+
+_UPLOAD_COLUMNS = tuple(name for name in UploadRecord.__slots__ if name != "seq")
+
+
+class UploadsRepository(RepositoryBase):
+    """The upload half of `Database`."""
+
+    # --- claims (work on one upload, across worker processes and instances) --------------------
+
+    def claim(self, name: str, owner: str, now: float, stale_before: float) -> bool:
+        """Take the claim `name` for `owner`; False while someone else holds it.
+
+        A claim older than `stale_before` is taken over: its holder died without releasing it.
+        """
+        with self._tx() as tx:
+            tx.run("DELETE FROM claims WHERE name = ? AND claimed_at < ?", (name, stale_before))
+            taken = tx.run(
+                "INSERT INTO claims (name, owner, claimed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, owner, now),
+            )
+        return taken == 1
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up the claim `name` if `owner` still holds it."""
+        with self._tx() as tx:
+            tx.run("DELETE FROM claims WHERE name = ? AND owner = ?", (name, owner))
+
+    # --- keys and uploads ----------------------------------------------------------------------
+
+    def reserve_key(self, key: str, user_id: int, source: str) -> bool:
+        """Claim `key` for good; False if it was ever handed out before."""
+        with self._tx() as tx:
+            taken = tx.run(
+                "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, user_id, source, time.time()),
+            )
+        return taken == 1
+
+    def release_key(self, key: str) -> None:
+        """Give back a reserved key that no upload was created for."""
+        with self._tx() as tx:
+            tx.run(
+                "DELETE FROM keys WHERE key = ? AND NOT EXISTS "
+                "(SELECT 1 FROM uploads u WHERE u.key = keys.key)",
+                (key,),
+            )
+
+    def insert_upload(self, rec: UploadRecord, *, client_token: str | None = None) -> UploadRecord:
+        """Insert an upload row (and map the client's token to it); returns it with its `seq`."""
+        values = _upload_values(rec)
+        cols = ", ".join(_UPLOAD_COLUMNS)
+        marks = ", ".join("?" for _ in _UPLOAD_COLUMNS)
+        with self._tx() as tx:
+            row = tx.one(
+                f"INSERT INTO uploads ({cols}) VALUES ({marks}) RETURNING seq",
+                [values[c] for c in _UPLOAD_COLUMNS],
+            )
+            assert row is not None
+            if client_token is not None:
+                tx.run(
+                    "INSERT INTO upload_tokens (user_id, client_token, upload_id) "
+                    "VALUES (?, ?, ?) ON CONFLICT (user_id, client_token) "
+                    "DO UPDATE SET upload_id = excluded.upload_id",
+                    (rec.user_id, client_token, rec.upload_id),
+                )
+        return _with_seq(rec, int(row["seq"]))
+
+    def upload_for_token(self, user_id: int, client_token: str) -> UploadRecord | None:
+        """The upload a client token was last used to create, or None."""
+        with self._read() as tx:
+            row = tx.one(
+                "SELECT u.* FROM upload_tokens t JOIN uploads u ON u.upload_id = t.upload_id "
+                "WHERE t.user_id = ? AND t.client_token = ?",
+                (user_id, client_token),
+            )
+        return _upload(row) if row else None
+
+    def get_upload(self, upload_id: str) -> UploadRecord | None:
+        """The upload with public id `upload_id`, or None."""
+        with self._read() as tx:
+            row = tx.one("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,))
+        return _upload(row) if row else None
+
+    def mark_completed(
+        self, upload_id: str, etag: str, completed_at: float, receipt: dict[str, Any]
+    ) -> None:
+        """Record a completion and its receipt."""
+        with self._tx() as tx:
+            tx.run(
+                "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ? "
+                "WHERE upload_id = ? AND status = 'in_progress'",
+                (etag, completed_at, json.dumps(receipt), upload_id),
+            )
+
+    def mark_aborted(self, upload_id: str, now: float) -> None:
+        """Record that an in-progress upload is gone."""
+        with self._tx() as tx:
+            tx.run(
+                "UPDATE uploads SET status = 'aborted', aborted_at = ? "
+                "WHERE upload_id = ? AND status = 'in_progress'",
+                (now, upload_id),
+            )
+
+    def list_uploads(
+        self, *, user_id: int | None, status: str | None, before_seq: int | None, limit: int
+    ) -> list[UploadRecord]:
+        """Uploads newest first; `user_id` None means everyone's."""
+        where: list[str] = []
+        args: list[object] = []
+        if user_id is not None:
+            where.append("user_id = ?")
+            args.append(user_id)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if before_seq is not None:
+            where.append("seq < ?")
+            args.append(before_seq)
+        sql = "SELECT * FROM uploads"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit)
+        with self._read() as tx:
+            rows = tx.all(sql, args)
+        return [_upload(r) for r in rows]
+
+
+def _upload(row: Row) -> UploadRecord:
+    values = {name: row[name] for name in UploadRecord.__slots__}
+    values["receipt"] = json.loads(values["receipt"]) if values["receipt"] else None
+    return UploadRecord(**values)
+
+
+def _upload_values(rec: UploadRecord) -> dict[str, Any]:
+    values = {name: getattr(rec, name) for name in UploadRecord.__slots__}
+    values["receipt"] = json.dumps(rec.receipt) if rec.receipt is not None else None
+    return values
+
+
+def _with_seq(rec: UploadRecord, seq: int) -> UploadRecord:
+    values = {name: getattr(rec, name) for name in UploadRecord.__slots__}
+    values["seq"] = seq
+    return UploadRecord(**values)
