@@ -316,6 +316,20 @@ class ApiClient:
         )
         return UploadReceipt.from_json(self._json(response))
 
+    def receipt_keys(self) -> dict[str, Any]:
+        """The JWK Set of the keys the server signs receipts with (public; no sign-in needed).
+
+        Raises:
+            BackendError: The answer is not a JWK Set.
+        """
+        response = self._request("GET", "/receipts/keys", auth=False)
+        body = self._json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
+            raise BackendError(
+                "The server's receipt-signing keys are malformed.", code="invalid_response"
+            )
+        return body
+
     def abort(self, upload_id: str) -> None:
         """Abort the multipart upload, freeing the parts storage holds.
 

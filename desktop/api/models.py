@@ -251,6 +251,8 @@ class UploadReceipt:
         etag: The object's ETag without quotes (``<md5-of-md5s>-<parts>`` for multipart objects).
         sha256: The SHA-256 the client declared, if any.
         completed_at: ISO 8601 UTC time of completion.
+        receipt_id: Id of the signed receipt, when the server signs receipts.
+        signed: The signed receipt (a compact JWS), when the server signs receipts.
     """
 
     upload_id: str
@@ -259,10 +261,12 @@ class UploadReceipt:
     etag: str
     sha256: str | None
     completed_at: str
+    receipt_id: str | None = None
+    signed: str | None = None
 
     @classmethod
     def from_json(cls, data: object) -> UploadReceipt:
-        """Parse ``{upload_id, key, size, etag, sha256, completed_at}``."""
+        """Parse ``{upload_id, key, size, etag, sha256, completed_at[, receipt_id, signed]}``."""
         what = "upload receipt"
         obj = _obj(data, what)
         return cls(
@@ -272,6 +276,8 @@ class UploadReceipt:
             etag=_str(obj, "etag", what).strip('"'),
             sha256=_opt_str(obj, "sha256", what),
             completed_at=_str(obj, "completed_at", what),
+            receipt_id=_opt_str(obj, "receipt_id", what),
+            signed=_opt_str(obj, "signed", what),
         )
 
 

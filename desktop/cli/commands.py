@@ -178,6 +178,9 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
     say(f"Signed in to {url} as {args.username} ({how}).")
     if not remembered:
         say("Other commands will ask for the password (or read it with --password-stdin).")
+    from desktop.cli.receipt_commands import report_server_keys
+
+    report_server_keys(session, paths)
     session.close()
     return EXIT_OK
 
@@ -465,7 +468,16 @@ def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
-    """List receipts, or export them as CSV or JSON."""
+    """List receipts, export them as CSV or JSON, or verify an export or show trusted keys."""
+    if getattr(args, "receipts_cmd", None):
+        from desktop.cli import receipt_commands
+
+        action = (
+            receipt_commands.cmd_verify
+            if args.receipts_cmd == "verify"
+            else receipt_commands.cmd_keys
+        )
+        return action(args, paths)
     from desktop.engine import receipts as receipt_export
     from desktop.engine.store import QueueStore
 

@@ -74,10 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", help="show the queue (no network needed)")
 
-    p = sub.add_parser("receipts", help="list or export the receipts of completed uploads")
+    p = sub.add_parser("receipts", help="list, export or verify the receipts of completed uploads")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--csv", metavar="FILE", help="write the receipts as CSV")
-    group.add_argument("--json", metavar="FILE", help="write the receipts as JSON")
+    group.add_argument(
+        "--json", metavar="FILE", help="write the receipts as JSON (with the signed receipts)"
+    )
+    receipts_sub = p.add_subparsers(dest="receipts_cmd", metavar="ACTION", parser_class=_Parser)
+    verify = receipts_sub.add_parser(
+        "verify", help="check every receipt of a --json export offline against trusted keys"
+    )
+    verify.add_argument("export", metavar="FILE", help="a file written by `receipts --json`")
+    verify.add_argument(
+        "--keys",
+        metavar="JWKS",
+        help="the organisation's key set (default: the keys pinned at your first sign-in)",
+    )
+    verify.add_argument(
+        "--file",
+        dest="recording",
+        action="append",
+        metavar="PATH",
+        help="a local recording to hash again and compare with its receipt (repeatable)",
+    )
+    keys = receipts_sub.add_parser(
+        "keys", help="show the server keys trusted for receipts (pinned at first sign-in)"
+    )
+    keys.add_argument(
+        "--accept",
+        action="store_true",
+        help="trust the keys the server publishes now (only after your exam office confirms)",
+    )
 
     p = sub.add_parser("cancel", help="cancel an upload and discard its stored parts")
     p.add_argument("job_id", metavar="ID", help="the job id (or a unique prefix) from `status`")

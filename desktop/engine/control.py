@@ -298,6 +298,7 @@ class ControlTasks:
             exam_id=job.exam_id,
             kind=job.kind,
             upload_id=upload_id,
+            signed=receipt.signed or "",
         )
         q.store.add_receipt(final)
         with job.lock:

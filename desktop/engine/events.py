@@ -91,6 +91,8 @@ class Receipt:
         exam_id: The exam the recording belongs to.
         kind: ``webcam``, ``screen`` or ``other``.
         upload_id: The backend's upload id.
+        signed: The backend's signed receipt (a compact JWS, docs/api.md), or ``""`` when the
+            server signed none.
     """
 
     job_id: str
@@ -103,6 +105,7 @@ class Receipt:
     exam_id: str
     kind: str
     upload_id: str
+    signed: str = ""
 
 
 class EngineListener(Protocol):

@@ -89,8 +89,11 @@ CREATE TABLE receipts (
 
 _V2 = "CREATE INDEX receipts_by_time ON receipts (completed_at);"
 
+# The backend's signed receipt (a JWS); empty for receipts stored before servers signed them.
+_V3 = "ALTER TABLE receipts ADD COLUMN signed TEXT NOT NULL DEFAULT '';"
+
 #: Ordered migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JOB_COLUMNS = (
@@ -98,7 +101,9 @@ _JOB_COLUMNS = (
     "error_title, error_message, key, upload_id, part_size"
 )
 _JOB_UPDATES = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _JOB_COLUMNS.split(",")[1:])
-_RECEIPT_COLUMNS = "job_id, path, key, size, sha256, etag, completed_at, exam_id, kind, upload_id"
+_RECEIPT_COLUMNS = (
+    "job_id, path, key, size, sha256, etag, completed_at, exam_id, kind, upload_id, signed"
+)
 
 
 def _fail(action: str, exc: BaseException) -> StateStoreError:
@@ -300,7 +305,7 @@ class QueueStore:
             "storing a receipt",
             lambda: self._db.execute(
                 f"INSERT OR REPLACE INTO receipts ({_RECEIPT_COLUMNS}) "
-                f"VALUES ({','.join('?' * 10)})",
+                f"VALUES ({','.join('?' * 11)})",
                 (
                     r.job_id,
                     r.path,
@@ -312,6 +317,7 @@ class QueueStore:
                     r.exam_id,
                     r.kind,
                     r.upload_id,
+                    r.signed,
                 ),
             ),
         )
@@ -333,6 +339,7 @@ class QueueStore:
                 exam_id=str(r[7]),
                 kind=str(r[8]),
                 upload_id=str(r[9]),
+                signed=str(r[10]),
             )
             for r in rows
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,12 +136,23 @@ def test_migrates_a_version_1_database(tmp_path: Path) -> None:
     raw.executescript(MIGRATIONS[0])
     raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     raw.execute("INSERT INTO schema_version VALUES (1)")
+    old = make_receipt("up0")
+    raw.execute(
+        "INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (old.upload_id, old.job_id, old.path, old.key, old.size, old.sha256, old.etag,
+         old.completed_at, old.exam_id, old.kind),
+    )  # fmt: skip
     raw.commit()
     raw.close()
     store = QueueStore(path)
     assert store.schema_version == SCHEMA_VERSION
     names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
     assert "receipts_by_time" in names
+    # A receipt from before servers signed them keeps everything, and says it is unsigned.
+    assert store.receipts() == [old]
+    assert store.receipts()[0].signed == ""
+    store.add_receipt(dataclasses.replace(make_receipt("up1"), signed="h.p.s"))
+    assert store.receipts()[-1].signed == "h.p.s"
     store.close()
 
 
