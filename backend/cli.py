@@ -245,7 +245,8 @@ def cmd_uploads(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            print(f"{iso(r.created_at)}  {r.status:<11}  {r.username:<16}  {r.size:>14}  {r.key}")
+            size = "-" if r.size is None else str(r.size)  # not known while a recording is sent
+            print(f"{iso(r.created_at)}  {r.status:<11}  {r.username:<16}  {size:>14}  {r.key}")
     if not rows and not args.json:
         print("No uploads.")
     return 0

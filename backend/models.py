@@ -83,7 +83,16 @@ class CreateUploadRequest(_Body):
 
     filename: str = Field(min_length=1, max_length=1024)
     # Strict: `true`, `1.5` or `"12"` as a byte count is a client bug, not something to guess at.
-    size: int = Field(strict=True, ge=0, description="Exact size in bytes.")
+    size: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        description=(
+            "Exact size in bytes. Leave it out for a recording still being written: the part "
+            "size then fits the server's largest recording, part_count is the most parts the "
+            "upload may have, and complete gives the final size."
+        ),
+    )
     content_type: str = Field(
         default="application/octet-stream",
         min_length=1,
@@ -176,6 +185,12 @@ class CompleteRequest(_Body):
 
     parts: list[CompletePart] = Field(min_length=1, max_length=10000)
     sha256: Sha256Hex | None = None
+    size: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        description="The final size: required when the upload was created without one.",
+    )
 
 
 class Receipt(BaseModel):
@@ -222,7 +237,7 @@ class UploadInfo(BaseModel):
     upload_id: str
     key: str
     filename: str
-    size: int
+    size: int | None = Field(description="None while a recording is still being sent.")
     content_type: str
     part_size: int
     part_count: int

@@ -42,6 +42,10 @@ class Settings:
         refresh_token_ttl_seconds: Lifetime of refresh tokens (and of their family).
         max_upload_size: Largest declared upload size in bytes.
         default_part_size: Part size when the client gives no hint.
+        open_upload_capacity: The largest recording an upload created without a size (a
+            recording still being written) can hold: its part size is chosen so that this many
+            bytes fit in 10,000 parts (200 GiB: 21 MiB parts). Smaller means smaller parts, so
+            less is left to send when a recording ends.
         login_max_failures: Failed logins per user or client address within the window before 429.
         login_max_failures_per_address: Failed logins from one client address within the window
             before 429 (higher than the per-user limit: many proctors may share one NAT address).
@@ -71,6 +75,7 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     max_upload_size: int = 5 * TIB
     default_part_size: int = 16 * MIB
+    open_upload_capacity: int = 200 * GIB
     login_max_failures: int = 5
     login_max_failures_per_address: int = 50
     login_failure_window_seconds: int = 300
@@ -91,6 +96,7 @@ class Settings:
             "access_token_ttl_seconds",
             "refresh_token_ttl_seconds",
             "max_upload_size",
+            "open_upload_capacity",
             "login_max_failures",
             "login_max_failures_per_address",
             "login_failure_window_seconds",

@@ -5,6 +5,7 @@ The routers call this; it talks to storage only through `Storage` and to SQLite 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -132,7 +133,7 @@ class UploadService:
         user: Principal,
         *,
         filename: str,
-        size: int,
+        size: int | None,
         content_type: str,
         sha256: str | None,
         part_size_hint: int | None,
@@ -141,6 +142,10 @@ class UploadService:
         client_token: str | None = None,
     ) -> UploadRecord:
         """Reserve a fresh key, create the S3 multipart upload, then record it (in that order).
+
+        `size` None: a recording still being written. Its part size fits `open_upload_capacity`
+        bytes in 10,000 parts, `part_count` is 10,000 (the most it may have) and `complete` gives
+        the final size.
 
         With `client_token`, idempotent: while the upload it created is in progress, the same
         token returns that upload, so a client that never heard the answer does not orphan it.
@@ -167,7 +172,7 @@ class UploadService:
         self,
         user: Principal,
         filename: str,
-        size: int,
+        size: int | None,
         content_type: str,
         sha256: str | None,
         part_size_hint: int | None,
@@ -175,7 +180,7 @@ class UploadService:
         kind: str,
         client_token: str | None,
     ) -> UploadRecord:
-        if size > self._settings.max_upload_size:
+        if size is not None and size > self._settings.max_upload_size:
             raise ApiError(
                 413,
                 "upload_too_large",
@@ -186,7 +191,14 @@ class UploadService:
             clean = sanitise_filename(filename)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", f"filename: {exc}") from None
-        part_size, part_count = plan_parts(size, part_size_hint, self._settings.default_part_size)
+        if size is None:
+            capacity = min(self._settings.open_upload_capacity, self._settings.max_upload_size)
+            part_size, _ = plan_parts(capacity, part_size_hint, self._settings.default_part_size)
+            part_count = MAX_PARTS
+        else:
+            part_size, part_count = plan_parts(
+                size, part_size_hint, self._settings.default_part_size
+            )
         now = time.time()
         base = object_key(
             kind=kind,
@@ -229,10 +241,11 @@ class UploadService:
         )
         rec = self._db.insert_upload(rec, client_token=client_token)
         logger.info(
-            "Upload %s created by %s: %d bytes in %d parts of %d",
+            "Upload %s created by %s: %s bytes in %s%d parts of %d",
             rec.upload_id,
             user.username,
-            size,
+            "unknown" if size is None else size,
+            "up to " if size is None else "",
             part_count,
             part_size,
         )
@@ -344,15 +357,25 @@ class UploadService:
             raise
 
     def complete(
-        self, user: Principal, upload_id: str, parts: list[tuple[int, str]], sha256: str | None
+        self,
+        user: Principal,
+        upload_id: str,
+        parts: list[tuple[int, str]],
+        sha256: str | None,
+        size: int | None = None,
     ) -> dict[str, Any]:
-        """Assemble the object after checking every part against storage; idempotent."""
+        """Assemble the object after checking every part against storage; idempotent.
+
+        `size` is the final size of an upload created without one (required for it); for any
+        other upload it may be given and must equal the declared size.
+        """
         rec = self.get(user, upload_id)
         with self._upload_lock(rec.upload_id):
             rec = self.get(user, upload_id)
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
             self._require_in_progress(rec)
+            rec = self._final_size(rec, size)
             numbers = [n for n, _ in parts]
             self._check_part_numbers(rec, numbers)
             missing = sorted(set(range(1, rec.part_count + 1)) - set(numbers))
@@ -379,6 +402,31 @@ class UploadService:
                 else:
                     raise
             return self._record_completion(rec, etag, sha or rec.sha256)
+
+    def _final_size(self, rec: UploadRecord, size: int | None) -> UploadRecord:
+        """`rec` with its final size and part count (an upload created without a size)."""
+        if rec.size is not None:
+            if size is not None and size != rec.size:
+                raise ApiError(
+                    409,
+                    "size_mismatch",
+                    f"size {size} differs from the {rec.size} bytes declared at creation.",
+                )
+            return rec
+        if size is None:
+            raise ApiError(
+                422,
+                "invalid_request",
+                "size is required: this upload was created without one.",
+            )
+        if size > rec.part_size * MAX_PARTS or size > self._settings.max_upload_size:
+            limit = min(rec.part_size * MAX_PARTS, self._settings.max_upload_size)
+            raise ApiError(
+                413, "upload_too_large", f"size {size} exceeds this upload's maximum of {limit}."
+            )
+        return dataclasses.replace(
+            rec, size=size, part_count=max(1, math.ceil(size / rec.part_size))
+        )
 
     def _assemble(self, rec: UploadRecord, parts: list[tuple[int, str]]) -> str:
         with storage_errors():
@@ -462,7 +510,9 @@ class UploadService:
             "metadata": {"exam_id": rec.exam_id, "kind": rec.kind},
         }
         receipt.update(self._sign_receipt(rec, etag, sha256, completed_at))
-        self._db.mark_completed(rec.upload_id, etag, now, receipt)
+        self._db.mark_completed(
+            rec.upload_id, etag, now, receipt, size=rec.size, part_count=rec.part_count
+        )
         logger.info("Upload %s completed: %d bytes, ETag %s", rec.upload_id, rec.size, etag)
         return receipt
 
@@ -473,6 +523,7 @@ class UploadService:
 
         It is stored with the upload, so completing again returns this same receipt.
         """
+        assert rec.size is not None, "completion gives an open upload its final size first"
         issued = self._receipts.issue(
             ReceiptFacts(
                 user=rec.username,
@@ -543,6 +594,7 @@ def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:
 
 def _planned_size(rec: UploadRecord, number: int) -> int:
     """Bytes part `number` must hold: the part size, the last part the remainder."""
+    assert rec.size is not None, "completion gives an open upload its final size first"
     if number < rec.part_count:
         return rec.part_size
     return rec.size - (rec.part_count - 1) * rec.part_size

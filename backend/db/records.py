@@ -40,9 +40,10 @@ class UploadRecord:
         key: Object key.
         filename: Sanitised filename.
         content_type: Declared content type.
-        size: Declared size in bytes.
+        size: Declared size in bytes; None until an upload created without one (a recording
+            still being written) completes.
         part_size: Bytes per part (the last may be smaller).
-        part_count: Number of parts.
+        part_count: Number of parts (for a size not known yet: the most it may have).
         sha256: Client-declared SHA-256 (hex), if any.
         exam_id: Exam metadata.
         kind: `webcam`, `screen` or `other`.
@@ -62,7 +63,7 @@ class UploadRecord:
     key: str
     filename: str
     content_type: str
-    size: int
+    size: int | None
     part_size: int
     part_count: int
     sha256: str | None

@@ -94,14 +94,28 @@ class UploadsRepository(RepositoryBase):
         return _upload(row) if row else None
 
     def mark_completed(
-        self, upload_id: str, etag: str, completed_at: float, receipt: dict[str, Any]
+        self,
+        upload_id: str,
+        etag: str,
+        completed_at: float,
+        receipt: dict[str, Any],
+        *,
+        size: int | None,
+        part_count: int,
     ) -> None:
-        """Record a completion and its receipt."""
+        """Record a completion, its receipt, and the final size and part count."""
         with self._tx() as tx:
             tx.run(
-                "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ? "
-                "WHERE upload_id = ? AND status = 'in_progress'",
-                (etag, completed_at, json.dumps(receipt), upload_id),
+                "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ?, "
+                "size = ?, part_count = ? WHERE upload_id = ? AND status = 'in_progress'",
+                (
+                    etag,
+                    completed_at,
+                    json.dumps(receipt),
+                    _UNKNOWN_SIZE if size is None else size,
+                    part_count,
+                    upload_id,
+                ),
             )
 
     def mark_aborted(self, upload_id: str, now: float) -> None:
@@ -138,15 +152,25 @@ class UploadsRepository(RepositoryBase):
         return [_upload(r) for r in rows]
 
 
+# `size` stays NOT NULL in the table (SQLite cannot drop the constraint in place); an upload whose
+# size is not known yet (a recording still being written) stores this instead, and the record
+# says None.
+_UNKNOWN_SIZE = -1
+
+
 def _upload(row: Row) -> UploadRecord:
     values = {name: row[name] for name in UploadRecord.__slots__}
     values["receipt"] = json.loads(values["receipt"]) if values["receipt"] else None
+    if values["size"] == _UNKNOWN_SIZE:
+        values["size"] = None
     return UploadRecord(**values)
 
 
 def _upload_values(rec: UploadRecord) -> dict[str, Any]:
     values = {name: getattr(rec, name) for name in UploadRecord.__slots__}
     values["receipt"] = json.dumps(rec.receipt) if rec.receipt is not None else None
+    if rec.size is None:
+        values["size"] = _UNKNOWN_SIZE
     return values
 
 

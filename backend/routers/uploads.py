@@ -127,7 +127,7 @@ def complete(
 ) -> Receipt:
     """Assemble the object; completing again returns the same receipt."""
     receipt = services.uploads.complete(
-        user, upload_id, [(p.part_number, p.etag) for p in body.parts], body.sha256
+        user, upload_id, [(p.part_number, p.etag) for p in body.parts], body.sha256, body.size
     )
     return Receipt.model_validate(receipt)
 

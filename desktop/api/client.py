@@ -214,7 +214,7 @@ class ApiClient:
         self,
         *,
         filename: str,
-        size: int,
+        size: int | None,
         content_type: str,
         metadata: Mapping[str, str],
         sha256: str | None = None,
@@ -225,7 +225,9 @@ class ApiClient:
 
         Args:
             filename: The file's name (no folders).
-            size: The file's size in bytes.
+            size: The file's size in bytes; None for a recording still being written (the backend
+                then picks a part size that fits its largest recording, and ``complete`` gives
+                the final size).
             content_type: The MIME type to store with the object.
             metadata: ``exam_id`` and ``kind`` (``webcam``, ``screen`` or ``other``).
             sha256: The file's SHA-256 in hex, when known up front.
@@ -235,10 +237,11 @@ class ApiClient:
         """
         body: dict[str, Any] = {
             "filename": filename,
-            "size": size,
             "content_type": content_type,
             "metadata": dict(metadata),
         }
+        if size is not None:
+            body["size"] = size
         if sha256 is not None:
             body["sha256"] = sha256
         if part_size is not None:
@@ -297,9 +300,20 @@ class ApiClient:
         return [RemotePart.from_json(p) for p in raw]
 
     def complete(
-        self, upload_id: str, parts: Sequence[tuple[int, str]], *, sha256: str | None = None
+        self,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+        *,
+        sha256: str | None = None,
+        size: int | None = None,
     ) -> UploadReceipt:
         """Complete the upload from ``(part_number, etag)`` pairs; idempotent on the backend.
+
+        Args:
+            upload_id: The backend's upload id.
+            parts: Every part's number and ETag.
+            sha256: The file's SHA-256 (hex), recorded in the receipt.
+            size: The final size of an upload created without one (a followed recording).
 
         Raises:
             UploadNotFoundError: The upload no longer exists.
@@ -308,6 +322,8 @@ class ApiClient:
         body: dict[str, Any] = {"parts": [{"part_number": n, "etag": etag} for n, etag in parts]}
         if sha256 is not None:
             body["sha256"] = sha256
+        if size is not None:
+            body["size"] = size
         response = self._request(
             "POST",
             f"/uploads/{_segment(upload_id)}/complete",
