@@ -37,12 +37,12 @@ from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import TERMINAL, JobState
 from desktop.engine.queue import UploadQueue
 from desktop.engine.store import QueueStore
+from desktop.file_scan import Selection
 from desktop.keepawake import KeepAwake
 from desktop.log import RecentLogBuffer, setup_logging
 from desktop.ui.bridge import EngineBridge
 from desktop.ui.controller import AppController, Services
 from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
-from desktop.ui.file_scan import Selection
 from desktop.ui.theme import apply_theme
 
 HEARTBEAT_MS = 10

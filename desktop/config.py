@@ -47,6 +47,7 @@ import platformdirs
 from desktop import APP_ID
 from desktop.api.urls import validate_server_url
 from desktop.errors import ConfigError, InvalidServerUrlError, StateStoreError
+from desktop.recordings import KINDS
 
 __all__ = [
     "HOME_ENV",
@@ -64,7 +65,6 @@ HOME_ENV = "PROCTOR_UPLOADER_HOME"
 PRESET_ENV = "PROCTOR_UPLOADER_PRESET"
 SERVER_URL_ENV = "PROCTOR_UPLOADER_SERVER_URL"
 
-_KINDS = ("webcam", "screen", "other")
 _LANGUAGES = ("system", "en", "ko")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -314,7 +314,7 @@ class AppConfig:
         for key in ("server_url", "watch_path", "ca_bundle"):
             _check_text(key, getattr(self, key), max_len=4096)
         for key in ("watch_kind", "last_kind"):
-            _check_choice(key, getattr(self, key), _KINDS)
+            _check_choice(key, getattr(self, key), KINDS)
         _check_choice("language", self.language, _LANGUAGES)
         schedule = tuple(self.schedule) if isinstance(self.schedule, (list, tuple)) else None
         if schedule is None or not all(isinstance(w, BandwidthWindow) for w in schedule):

@@ -23,31 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.recordings import is_recording
+
 logger = logging.getLogger(__name__)
 
-#: Extensions of the files proctoring tools record (video, plus audio-only captures).
-RECORDING_EXTENSIONS = frozenset(
-    {
-        ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".wmv", ".flv", ".ts", ".mts",
-        ".m2ts", ".mpg", ".mpeg", ".3gp", ".ogv",
-        ".m4a", ".mp3", ".wav", ".ogg", ".opus", ".aac", ".flac",
-    }
-)  # fmt: skip
-
-# Names that recorders and browsers use while a file is still being written, or that the OS owns.
-_TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
-_TEMPORARY_PREFIXES = (".", "~$", "~")
 _RECORD_VERSION = 1
 # Oldest entries are dropped beyond this, so the record stays small after years of exams.
 _RECORD_LIMIT = 50_000
-
-
-def is_recording(path: Path) -> bool:
-    """Whether `path` names a recording (by extension), not a hidden or temporary file."""
-    name = path.name
-    if name.startswith(_TEMPORARY_PREFIXES) or name.lower().endswith(_TEMPORARY_SUFFIXES):
-        return False
-    return path.suffix.lower() in RECORDING_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)

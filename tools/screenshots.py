@@ -28,10 +28,10 @@ from desktop.auth.credentials import MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobSnapshot, JobState, Receipt
+from desktop.file_scan import FoundFile, Selection
 from desktop.ui.dialogs.add_files import AddFilesDialog
 from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.file_scan import FoundFile, Selection
 from desktop.ui.messages import Level
 from desktop.ui.queue_model import UploadQueueModel
 from desktop.ui.text import i18n

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import re
 import signal
 import sys
@@ -203,48 +202,44 @@ def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Path]:
-    """The files to upload, in a stable order.
+    """The files to upload, in a stable order: recordings first, then (with `any_file`) the rest.
+
+    Folders are walked by the same rule as a folder dropped on the app (`desktop.file_scan`).
 
     Raises:
         CliError: A path is missing, a folder was given without --recursive, or nothing is left.
     """
-    from desktop.watch import is_recording
+    from desktop.file_scan import collect_files as scan
 
     problems: list[str] = []
-    files: list[Path] = []
+    named: list[Path] = []
     for text in raw:
         path = Path(text).expanduser()
         if not path.exists():
             problems.append(f"{text}: no such file or folder")
-        elif path.is_dir():
-            if not recursive:
-                problems.append(f"{text}: is a folder; add --recursive to upload what it holds")
-                continue
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    candidate = Path(root) / name
-                    if candidate.is_file() and (is_recording(candidate) or any_file):
-                        if any_file and name.startswith("."):
-                            continue
-                        files.append(candidate)
-        elif not path.is_file():
+        elif path.is_dir() and not recursive:
+            problems.append(f"{text}: is a folder; add --recursive to upload what it holds")
+        elif not path.is_dir() and not path.is_file():
             problems.append(f"{text}: not a regular file")
-        elif not any_file and not is_recording(path):
-            sys.stderr.write(
-                f"proctor-uploader: warning: {text} does not look like a recording; "
-                "skipped (add --any-file to upload it anyway)\n"
-            )
         else:
-            files.append(path)
+            named.append(path)
     if problems:
         raise CliError("; ".join(problems), EXIT_USAGE)
+    selection = scan(named, limit=None)
+    files = [f.path for f in selection.recordings]
+    if any_file:
+        files += [f.path for f in selection.others]
+    else:
+        explicit = {p.absolute() for p in named}
+        for other in selection.others:
+            if other.path in explicit:
+                sys.stderr.write(
+                    f"proctor-uploader: warning: {other.path} does not look like a recording; "
+                    "skipped (add --any-file to upload it anyway)\n"
+                )
     if not files:
         raise CliError("nothing to upload", EXIT_USAGE)
-    unique: dict[str, Path] = {}
-    for f in files:
-        unique.setdefault(str(f.resolve()), f)
-    return list(unique.values())
+    return files
 
 
 def _transfer_config(args: argparse.Namespace, config: AppConfig) -> TransferConfig:

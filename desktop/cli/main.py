@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from desktop import __version__
 from desktop.errors import UploaderError
+from desktop.recordings import KINDS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upload", help="upload files (runs until done; Ctrl-C pauses safely)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--exam", metavar="ID", help="the exam the recordings belong to")
-    p.add_argument("--kind", choices=("webcam", "screen", "other"), help="what was recorded")
+    p.add_argument("--kind", choices=KINDS, help="what was recorded")
     p.add_argument("--recursive", "-r", action="store_true", help="upload folders' contents")
     p.add_argument("--concurrency", type=int, metavar="N", help="files uploading at once")
     p.add_argument("--parts", type=int, metavar="N", help="parts in flight at once (all files)")

@@ -47,13 +47,13 @@ from desktop.engine.store import QueueStore
 from desktop.engine.transfer import PartSender
 from desktop.engine.workers import PartWorkers
 from desktop.errors import NetworkError, UploaderError
+from desktop.recordings import KINDS
 
 if TYPE_CHECKING:
     from desktop.api.client import ApiClient
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("webcam", "screen", "other")
 #: States in which a job still needs the engine (wait_idle waits for them).
 ACTIVE = frozenset(
     {JobState.QUEUED, JobState.UPLOADING, JobState.VERIFYING, JobState.WAITING_NETWORK}

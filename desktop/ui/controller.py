@@ -24,24 +24,23 @@ from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import JobSnapshot, JobState, Receipt
 from desktop.engine.queue import UploadQueue
+from desktop.file_scan import Selection, collect_files
 from desktop.keepawake import KeepAwake
 from desktop.log import RecentLogBuffer
+from desktop.recordings import RECORDING_EXTENSIONS, guess_kind
 from desktop.ui.bridge import EngineBridge
 from desktop.ui.controller_adding import AddOutcome, add_files
 from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
 from desktop.ui.dialogs.login import SignInDialog, SignInResult
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.file_scan import Selection, collect_files
 from desktop.ui.messages import ConfirmDialog, Level, MessageCenter
 from desktop.ui.queue_model import QueueSummary, UploadQueueModel
 from desktop.ui.tasks import SerialTasks, run_in_background
 from desktop.ui.text import i18n
 from desktop.ui.text.errors import error_text
-from desktop.ui.text.labels import guess_kind
 from desktop.ui.tray import TrayController
 from desktop.ui.views.main_window import MainWindow
 from desktop.ui.watch_service import WatchService
-from desktop.watch import RECORDING_EXTENSIONS
 
 logger = logging.getLogger(__name__)
 

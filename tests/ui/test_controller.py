@@ -12,11 +12,11 @@ import pytest
 
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobState
+from desktop.file_scan import Selection
 from desktop.ui.controller import AppController
 from desktop.ui.dialogs.add_files import AddRequest
 from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.file_scan import Selection
 from desktop.ui.messages import ConfirmDialog
 from tests.ui.conftest import make_job
 from tests.ui.harness import Harness, UiStack

@@ -23,10 +23,10 @@ from desktop.auth.session import AuthSession
 from desktop.config import AppConfig
 from desktop.engine.events import JobSnapshot, JobState
 from desktop.engine.retry import Backoff
+from desktop.file_scan import Selection
 from desktop.ui.controller import AppController, FileDialogs
 from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
 from desktop.ui.dialogs.login import SignInDialog, SignInResult
-from desktop.ui.file_scan import Selection
 from desktop.ui.messages import ConfirmDialog
 from desktop.ui.queue_model import Column
 from tests.support.faultproxy import Rule, internal_error, respond

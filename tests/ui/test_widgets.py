@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QLabel
 
 import desktop.errors
 from desktop.engine.events import Receipt
+from desktop.file_scan import FoundFile, Selection
 from desktop.ui.assets import ICON_NAMES, icon_path, resources_dir
 from desktop.ui.dialogs.add_files import AddFilesDialog, exam_id_problem
-from desktop.ui.file_scan import FoundFile, Selection, collect_files
 from desktop.ui.messages import CrashDialog, Level, MessageCenter, install_excepthooks
 from desktop.ui.text import i18n
 from desktop.ui.text.errors import error_text, known_titles
@@ -97,22 +97,6 @@ def test_only_other_files_need_an_explicit_yes(qtbot: Any) -> None:
 )
 def test_exam_ids_follow_the_backend_rule(exam: str, ok: bool) -> None:
     assert (exam_id_problem(exam) is None) is ok
-
-
-def test_collect_files_walks_folders_and_sorts_out_non_recordings(tmp_path: Path) -> None:
-    (tmp_path / "a" / "b").mkdir(parents=True)
-    (tmp_path / "a" / "b" / "cam.mp4").write_bytes(b"v")
-    (tmp_path / "a" / "notes.txt").write_text("n")
-    (tmp_path / "a" / ".DS_Store").write_text("x")
-    (tmp_path / "a" / ".hidden").mkdir()
-    (tmp_path / "a" / ".hidden" / "x.mp4").write_bytes(b"v")
-    picked = tmp_path / "single.mov"
-    picked.write_bytes(b"v" * 3)
-    found = collect_files([tmp_path / "a", picked, tmp_path / "missing.mp4"])
-    assert [f.path.name for f in found.recordings] == ["cam.mp4", "single.mov"]
-    assert [f.path.name for f in found.others] == ["notes.txt"]
-    assert tmp_path / "missing.mp4" in found.skipped
-    assert found.total_size == 4
 
 
 def _receipt(n: int, name: str, exam: str) -> Receipt:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.watch import WatchFolder, is_recording
+from desktop.watch import WatchFolder
 
 
 class FakeClock:
@@ -175,18 +175,3 @@ def test_results_are_ordered_oldest_first(tmp_path: Path, clock: FakeClock) -> N
     os.utime(newer, ns=(0, 2_000_000_000))
     watcher = _watcher(root, tmp_path / "seen.json", clock, settle=0)
     assert watcher.scan() == [older, newer]
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("webcam.mp4", True),
-        ("SCREEN.WEBM", True),
-        ("audio.m4a", True),
-        ("report.pdf", False),
-        ("clip.mp4.crdownload", False),
-        (".DS_Store", False),
-    ],
-)
-def test_is_recording(name: str, expected: bool) -> None:
-    assert is_recording(Path(name)) is expected

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.file_scan import FoundFile, Selection
+from desktop.recordings import DEFAULT_KIND, KINDS, guess_kind
 from desktop.ui.assets import icon
-from desktop.ui.file_scan import FoundFile, Selection
 from desktop.ui.text import labels
 
 # Form labels sit level with the middle of their field, whatever its height.
@@ -114,9 +115,9 @@ class AddFilesDialog(QDialog):
         form.addRow("", self.exam_error)
         self.kind_label = QLabel()
         self.kind_combo = QComboBox()
-        for value in (_AUTO, *labels.KINDS):
+        for value in (_AUTO, *KINDS):
             self.kind_combo.addItem("", value)
-        detected = any(labels.guess_kind(f.path.name) for f in selection.recordings)
+        detected = any(guess_kind(f.path.name) for f in selection.recordings)
         default_kind = _AUTO if detected else last_kind
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(default_kind)))
         form.addRow(self.kind_label, self.kind_combo)
@@ -158,7 +159,7 @@ class AddFilesDialog(QDialog):
         self.exam_label.setText(self.tr("Exam ID"))
         self.exam_edit.setPlaceholderText(self.tr("for example BIO-101"))
         self.kind_label.setText(self.tr("Recording kind"))
-        kinds = [self.tr("Detect from file names")] + [labels.kind_label(k) for k in labels.KINDS]
+        kinds = [self.tr("Detect from file names")] + [labels.kind_label(k) for k in KINDS]
         for i, label in enumerate(kinds):
             self.kind_combo.setItemText(i, label)
         self.ok_button.setText(self.tr("Add to queue"))
@@ -190,7 +191,7 @@ class AddFilesDialog(QDialog):
         choice = str(self.kind_combo.currentData())
         if choice != _AUTO:
             return choice
-        return labels.guess_kind(path.name) or "other"
+        return guess_kind(path.name) or DEFAULT_KIND
 
     @Slot()
     def _on_inputs_changed(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.errors import ConfigError
+from desktop.recordings import KINDS
 from desktop.ui.assets import icon
 from desktop.ui.dialogs.add_files import exam_id_problem
 from desktop.ui.text import labels
@@ -189,7 +190,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.watch_exam_label, self.watch_exam_edit)
         self.watch_kind_label = QLabel()
         self.watch_kind_combo = QComboBox()
-        for kind in labels.KINDS:
+        for kind in KINDS:
             self.watch_kind_combo.addItem("", kind)
         self.watch_kind_combo.setCurrentIndex(self.watch_kind_combo.findData(config.watch_kind))
         form.addRow(self.watch_kind_label, self.watch_kind_combo)
@@ -302,7 +303,7 @@ class SettingsDialog(QDialog):
         self.watch_exam_label.setText(self.tr("Exam ID"))
         self.watch_exam_edit.setPlaceholderText(self.tr("for example BIO-101"))
         self.watch_kind_label.setText(self.tr("Recording kind"))
-        for i, kind in enumerate(labels.KINDS):
+        for i, kind in enumerate(KINDS):
             self.watch_kind_combo.setItemText(i, labels.kind_label(kind))
         self.settle_label.setText(self.tr("Wait until unchanged for"))
         self.settle_spin.setSuffix(self.tr(" s"))

@@ -7,7 +7,6 @@ same figure here as in the file manager on most exam workstations.
 from __future__ import annotations
 
 import math
-import re
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
@@ -15,9 +14,6 @@ from desktop.engine.events import JobState
 from desktop.ui.text.plurals import plurals
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
-
-# Kinds of recording: the engine's values and how to show them.
-KINDS = ("webcam", "screen", "other")
 
 
 def format_number(value: float, decimals: int = 0) -> str:
@@ -94,17 +90,3 @@ def state_label(state: JobState) -> str:
 def retrying_label() -> str:
     """The status of an upload that hit a setback and is being retried."""
     return QCoreApplication.translate("text", "Retrying")
-
-
-_KIND_HINTS = (
-    ("webcam", re.compile(r"web[-_ ]?cam|camera|\bcam\b|face|video[-_ ]?feed", re.IGNORECASE)),
-    ("screen", re.compile(r"screen|display|desktop|monitor|capture", re.IGNORECASE)),
-)
-
-
-def guess_kind(name: str) -> str | None:
-    """`webcam` or `screen` when the file name says so (`*webcam*`, `Screen*`), else None."""
-    for kind, pattern in _KIND_HINTS:
-        if pattern.search(name):
-            return kind
-    return None

@@ -53,7 +53,8 @@ def test_collect_files_recursive_picks_recordings_in_order(tmp_path: Path) -> No
 def test_collect_files_any_file_takes_everything_visible(tmp_path: Path) -> None:
     _tree(tmp_path)
     files = collect_files([str(tmp_path / "exam")], recursive=True, any_file=True)
-    assert [f.name for f in files] == ["a.webm", "b.mp4", "c.mp4.part", "notes.txt", "d.MKV"]
+    # Recordings first (they matter most), then the rest, each in folder order.
+    assert [f.name for f in files] == ["a.webm", "b.mp4", "d.MKV", "c.mp4.part", "notes.txt"]
 
 
 def test_collect_files_problems_are_usage_errors(tmp_path: Path) -> None:
