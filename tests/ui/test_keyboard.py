@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from desktop.auth.credentials import MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.config import AppConfig
+from desktop.file_scan import FoundFile, Selection
 from desktop.ui.dialogs.add_files import AddFilesDialog
 from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.file_scan import FoundFile, Selection
 from desktop.ui.messages import ConfirmDialog, CrashDialog
 from tests.support.backend_server import RunningBackend
 
