@@ -14,7 +14,7 @@ from backend.errors import BodySizeLimit, install_error_handlers
 from backend.log import AccessLog
 from backend.receipts.issuer import ReceiptIssuer
 from backend.receipts.signing_keys import SigningKeys
-from backend.routers import auth, files, health, receipts, uploads
+from backend.routers import auth, exams, files, health, receipts, uploads
 from backend.security import LoginThrottle, TokenService, load_or_create_secret
 from backend.settings import Settings
 from backend.storage import S3Storage, Storage
@@ -89,6 +89,13 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     # /health at the root too, for load balancers that probe there (kept out of the schema).
     app.add_api_route("/health", health.health, methods=["GET"], include_in_schema=False)
-    for router in (health.router, auth.router, uploads.router, files.router, receipts.router):
+    for router in (
+        health.router,
+        auth.router,
+        uploads.router,
+        files.router,
+        receipts.router,
+        exams.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -1,4 +1,5 @@
-"""`proctor-backend`: serve, dev, and the admin commands (users, uploads, receipts, lifecycle)."""
+"""`proctor-backend`: serve, dev, and the admin commands (users, uploads, receipts, audit, exams,
+lifecycle)."""
 # ruff: noqa: T201  (a CLI talks to its user through stdout/stderr)
 
 from __future__ import annotations
@@ -301,6 +302,20 @@ def cmd_receipts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Read stored objects back and compare them with their receipts."""
+    from backend.receipts.commands import cmd_audit as audit
+
+    return audit(_settings(args), args)
+
+
+def cmd_exams(args: argparse.Namespace) -> int:
+    """Show an exam's uploads per proctor."""
+    from backend.receipts.commands import cmd_exams_show
+
+    return cmd_exams_show(_settings(args), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `proctor-backend`."""
     from backend.keys import KINDS
@@ -373,7 +388,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     receipts.set_defaults(func=cmd_receipts)
 
+    from backend.receipts.commands import parse_rate, parse_since
+
     storage_flags = ("bucket", "region", "s3_endpoint_url", "s3_addressing_style")
+    audit = sub.add_parser(
+        "audit", help="read stored objects back and compare them with their signed receipts"
+    )
+    audit.add_argument("--exam", metavar="ID", help="only this exam's uploads")
+    audit.add_argument(
+        "--since", type=parse_since, metavar="DATE", help="only uploads completed since (UTC)"
+    )
+    audit.add_argument(
+        "--rate",
+        type=parse_rate,
+        default=parse_rate("50M"),
+        metavar="RATE",
+        help="read at most this many bytes per second, e.g. 50M (default), 0 for no limit",
+    )
+    _add_settings_flags(audit, (*db_flags, *storage_flags))
+    audit.set_defaults(func=cmd_audit)
+
+    exams = sub.add_parser("exams", help="exam completeness")
+    exams_sub = exams.add_subparsers(dest="exams_cmd", required=True)
+    show = exams_sub.add_parser(
+        "show", help="per proctor, the uploads of one exam (state, bytes, receipt, audit)"
+    )
+    show.add_argument("exam_id", metavar="EXAM")
+    show.add_argument("--json", action="store_true", help="the report as JSON")
+    _add_settings_flags(show, db_flags)
+    exams.set_defaults(func=cmd_exams)
+
     lifecycle = sub.add_parser("lifecycle", help="S3 lifecycle rules per kind prefix")
     lc_sub = lifecycle.add_subparsers(dest="lifecycle_cmd", required=True)
     apply = lc_sub.add_parser("apply", help="set retention and the orphaned-multipart backstop")

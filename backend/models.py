@@ -288,3 +288,55 @@ class PresignedUrlResponse(BaseModel):
     key: str
     headers: dict[str, str]
     expiresAt: str
+
+
+class ExamAudit(BaseModel):
+    """The latest audit of an upload's stored object."""
+
+    result: Literal["audited", "MISMATCH"]
+    at: str = Field(description="ISO 8601 UTC.")
+    detail: str
+
+
+class ExamUpload(BaseModel):
+    """One upload of the exam."""
+
+    upload_id: str
+    filename: str
+    kind: Kind
+    state: Status
+    bytes: int
+    key: str
+    created_at: str
+    completed_at: str | None
+    receipt: str | None = Field(description="Id of the signed receipt, once completed.")
+    signed: bool
+    audited: ExamAudit | None = Field(description="The latest audit; null before any.")
+
+
+class ExamProctor(BaseModel):
+    """One proctor's uploads of the exam, oldest first."""
+
+    username: str
+    uploads: list[ExamUpload]
+
+
+class ExamTotals(BaseModel):
+    """Counts over the whole exam."""
+
+    uploads: int
+    completed: int
+    in_progress: int
+    aborted: int
+    bytes_completed: int
+    signed: int
+    audited: int
+    mismatches: int
+
+
+class ExamReport(BaseModel):
+    """Per proctor, every upload of one exam: is every recording in, signed and audited?"""
+
+    exam_id: str
+    proctors: list[ExamProctor]
+    totals: ExamTotals

@@ -6,6 +6,7 @@ The HTTP layer only sees `Storage` and the exceptions below; boto3 stays in this
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,6 +81,21 @@ class ObjectInfo:
     etag: str
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectStream:
+    """A stored object being read.
+
+    Attributes:
+        size: Content length in bytes.
+        etag: ETag without quotes.
+        chunks: The bytes, a bounded chunk at a time (memory stays flat in the object's size).
+    """
+
+    size: int
+    etag: str
+    chunks: Iterator[bytes]
+
+
 class Storage(Protocol):
     """What the HTTP layer needs from S3-compatible storage."""
 
@@ -93,6 +109,9 @@ class Storage(Protocol):
 
     def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
         """Start a multipart upload; returns storage's upload id."""
+
+    def read(self, key: str, chunk_size: int) -> ObjectStream | None:
+        """Stream the object at `key` in chunks of at most `chunk_size`, or None if it is gone."""
 
     def presign_part(
         self, key: str, upload_id: str, part_number: int, expires_in: int, content_md5: str | None
@@ -210,6 +229,27 @@ class S3Storage:
         except NoSuchKeyError:
             return None
         return ObjectInfo(size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]))
+
+    def read(self, key: str, chunk_size: int) -> ObjectStream | None:
+        """Stream the object at `key` (GET), or None when there is none."""
+        try:
+            resp = self._call("get object", self._client.get_object, Bucket=self.bucket, Key=key)
+        except NoSuchKeyError:
+            return None
+        body = resp["Body"]
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body.iter_chunks(chunk_size)
+            except (botocore.exceptions.BotoCoreError, OSError) as exc:
+                logger.warning("Storage stopped sending %s: %s", key, type(exc).__name__)
+                raise StorageUnavailableError("Storage stopped sending the object.") from exc
+            finally:
+                body.close()
+
+        return ObjectStream(
+            size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]), chunks=chunks()
+        )
 
     def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
         """Start a multipart upload; returns storage's upload id."""
@@ -357,7 +397,7 @@ def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
     if code == "NoSuchUpload":
         return NoSuchUploadError("Storage no longer has this upload.")
-    if code in ("NoSuchKey", "404", "NotFound") and what == "head object":
+    if code in ("NoSuchKey", "404", "NotFound") and what in ("head object", "get object"):
         return NoSuchKeyError(what)
     if code == "NoSuchLifecycleConfiguration":
         return NoLifecycleError(what)

@@ -6,10 +6,11 @@ repository module of its area (`accounts.py`, `uploads.py`, or a new mixin of `D
 """
 
 from backend.db.errors import ConstraintError, DatabaseError, SchemaTooNewError
-from backend.db.records import UploadRecord, User
+from backend.db.records import AuditRecord, UploadRecord, User
 from backend.db.repository import Database, open_database
 
 __all__ = [
+    "AuditRecord",
     "ConstraintError",
     "Database",
     "DatabaseError",

@@ -75,3 +75,24 @@ class UploadRecord:
     aborted_at: float | None
     etag: str | None
     receipt: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A row of `audits`: one reading of a stored object, compared with its receipt.
+
+    Attributes:
+        upload_id: The upload whose object was read.
+        audited_at: Unix time of the audit.
+        result: `audited` (it matches its receipt) or `MISMATCH`.
+        size: Bytes read (None when the object was missing).
+        sha256: SHA-256 of the bytes read (None when the object was missing).
+        detail: What matched, or what differed, in words.
+    """
+
+    upload_id: str
+    audited_at: float
+    result: str
+    size: int | None
+    sha256: str | None
+    detail: str

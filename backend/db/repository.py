@@ -6,12 +6,13 @@ from pathlib import Path
 
 from backend.db.accounts import AccountsRepository
 from backend.db.driver import Driver
+from backend.db.evidence import EvidenceRepository
 from backend.db.schema import migrate
 from backend.db.sqlite import SQLiteDriver
 from backend.db.uploads import UploadsRepository
 
 
-class Database(AccountsRepository, UploadsRepository):
+class Database(AccountsRepository, UploadsRepository, EvidenceRepository):
     """Thread-safe access to the backend's tables; raises only `backend.db.errors` exceptions.
 
     Each area (accounts, uploads) keeps its methods in its own module; a new area adds a mixin

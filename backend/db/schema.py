@@ -120,6 +120,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX login_failures_scope ON login_failures(scope, at)",
         ),
     ),
+    Migration(
+        3,
+        "audits of stored objects against their signed receipts; uploads found by exam",
+        (
+            """CREATE TABLE audits (
+                id {id},
+                upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+                audited_at DOUBLE PRECISION NOT NULL,
+                result TEXT NOT NULL CHECK (result IN ('audited', 'MISMATCH')),
+                size BIGINT,
+                sha256 TEXT,
+                detail TEXT NOT NULL
+            )""",
+            "CREATE INDEX audits_upload ON audits(upload_id, audited_at)",
+            "CREATE INDEX uploads_exam ON uploads(exam_id, seq)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

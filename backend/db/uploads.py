@@ -85,13 +85,13 @@ class UploadsRepository(RepositoryBase):
                 "WHERE t.user_id = ? AND t.client_token = ?",
                 (user_id, client_token),
             )
-        return _upload(row) if row else None
+        return upload_from_row(row) if row else None
 
     def get_upload(self, upload_id: str) -> UploadRecord | None:
         """The upload with public id `upload_id`, or None."""
         with self._read() as tx:
             row = tx.one("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,))
-        return _upload(row) if row else None
+        return upload_from_row(row) if row else None
 
     def mark_completed(
         self,
@@ -149,7 +149,7 @@ class UploadsRepository(RepositoryBase):
         args.append(limit)
         with self._read() as tx:
             rows = tx.all(sql, args)
-        return [_upload(r) for r in rows]
+        return [upload_from_row(r) for r in rows]
 
 
 # `size` stays NOT NULL in the table (SQLite cannot drop the constraint in place); an upload whose
@@ -158,7 +158,8 @@ class UploadsRepository(RepositoryBase):
 _UNKNOWN_SIZE = -1
 
 
-def _upload(row: Row) -> UploadRecord:
+def upload_from_row(row: Row) -> UploadRecord:
+    """An `uploads` row as a record."""
     values = {name: row[name] for name in UploadRecord.__slots__}
     values["receipt"] = json.loads(values["receipt"]) if values["receipt"] else None
     if values["size"] == _UNKNOWN_SIZE:

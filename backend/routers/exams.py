@@ -1,0 +1,34 @@
+"""Exam completeness for coordinators (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from backend.deps import ServicesDep, UserDep
+from backend.errors import ApiError
+from backend.exams import exam_report
+from backend.keys import EXAM_ID_PATTERN
+from backend.models import ExamReport
+
+router = APIRouter(tags=["exams"])
+
+
+@router.get(
+    "/exams/{exam_id}",
+    responses={
+        401: {"description": "Missing or invalid access token"},
+        403: {"description": "Not an admin"},
+    },
+)
+async def show_exam(
+    exam_id: Annotated[str, Path(max_length=128, pattern=EXAM_ID_PATTERN)],
+    user: UserDep,
+    services: ServicesDep,
+) -> ExamReport:
+    """Per proctor, every upload of the exam: state, bytes, signed receipt, latest audit."""
+    if not user.is_admin:
+        # Proctors see their own uploads through /uploads; an exam's full roster is not theirs.
+        raise ApiError(403, "forbidden", "Only an administrator can see an exam's uploads.")
+    return ExamReport.model_validate(exam_report(services.db, exam_id))
