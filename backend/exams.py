@@ -48,7 +48,7 @@ def exam_report(db: Database, exam_id: str) -> dict[str, Any]:
             "completed": len(completed),
             "in_progress": sum(u.status == "in_progress" for u in uploads),
             "aborted": sum(u.status == "aborted" for u in uploads),
-            "bytes_completed": sum(u.size for u in completed),
+            "bytes_completed": sum(u.size or 0 for u in completed),
             "signed": sum(bool((u.receipt or {}).get("signed")) for u in completed),
             "audited": sum(
                 a.result == "audited" for a in (audits.get(u.upload_id) for u in completed) if a

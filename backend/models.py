@@ -305,7 +305,7 @@ class ExamUpload(BaseModel):
     filename: str
     kind: Kind
     state: Status
-    bytes: int
+    bytes: int | None = Field(description="Null while a growing recording's size is unknown.")
     key: str
     created_at: str
     completed_at: str | None

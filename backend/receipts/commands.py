@@ -87,7 +87,8 @@ def cmd_exams_show(settings: Settings, args: argparse.Namespace) -> int:
             audited = u["audited"]
             audit = f"{audited['result']} {audited['at']}" if audited else "not audited"
             receipt = u["receipt"] or "no receipt"
-            print(f"  {u['state']:<11}  {u['bytes']:>14,}  {u['filename']}  {receipt}  {audit}")
+            size = "?" if u["bytes"] is None else f"{u['bytes']:,}"
+            print(f"  {u['state']:<11}  {size:>14}  {u['filename']}  {receipt}  {audit}")
     if not report["proctors"]:
         print("No uploads.")
     return 0
