@@ -68,6 +68,14 @@ def account_name(server_url: str, username: str) -> str:
 class CredentialStore(Protocol):
     """Keeps one refresh token per (server, user)."""
 
+    def check(self) -> None:
+        """Make sure tokens can be remembered, without storing anything.
+
+        Raises:
+            CredentialStoreError: Nothing can be remembered here (why is in the message).
+        """
+        ...
+
     def load(self, server_url: str, username: str) -> str | None:
         """The remembered refresh token, or None when there is none."""
         ...
@@ -166,6 +174,15 @@ class KeyringCredentialStore:
             "Try again, or sign in for this session only.",
         )
 
+    def check(self) -> None:
+        """Open the keyring (it may ask the user to unlock it) and check that it keeps secrets.
+
+        Raises:
+            CredentialStoreError: No usable keyring on this computer.
+        """
+        with self._lock:
+            self._resolved()
+
     def load(self, server_url: str, username: str) -> str | None:
         """The remembered refresh token, or None.
 
@@ -219,6 +236,9 @@ class MemoryCredentialStore:
         """Start empty."""
         self._tokens: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Memory always works."""
 
     def load(self, server_url: str, username: str) -> str | None:
         """The token saved for this account in this process, or None."""

@@ -6,11 +6,12 @@ The access token lives only in memory; the refresh token lives in memory and, wh
 every refresh (and presenting an old one revokes the whole family on the server), so refreshes are
 strictly serialised and the new refresh token is saved after each one.
 
-Decision on ``sign_in(remember=True)`` without a usable keyring: the sign-in is *not* kept. The
-session revokes the fresh tokens on the server (best effort), stays as it was, and raises
-:class:`desktop.errors.CredentialStoreError`; the app then offers a session-only sign-in, which
-calls ``sign_in(..., remember=False)`` with the same password. A call either does what was asked or
-changes nothing.
+Decision on ``sign_in(remember=True)`` without a usable keyring: the keyring is checked before the
+server is contacted, and :class:`desktop.errors.CredentialStoreError` is raised with nothing sent;
+the app then offers a session-only sign-in, which calls ``sign_in(..., remember=False)`` with the
+same password. Should the keyring still refuse the token after the server accepted the password (a
+locked keyring whose prompt was dismissed), the fresh tokens are revoked (best effort) and the same
+error raised. A call either does what was asked or changes nothing.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ class AuthSession:
                 unchanged.
         """
         username = username.strip()
+        if remember:
+            # Before the password leaves: signing in only to sign out again a moment later would
+            # look like a successful sign-in in the server's log, and cost a login attempt.
+            self._store.check()
         client = self._client_for(server_url)
         try:
             pair = client.login(username, password)
@@ -143,6 +148,14 @@ class AuthSession:
             self._remembered = remember
             self._set_tokens(pair)
         logger.info("Signed in to %s as %s (remembered: %s)", url, username, remember)
+
+    def check_remembering(self) -> None:
+        """Check that a sign-in could be remembered here; may block on a keyring unlock prompt.
+
+        Raises:
+            CredentialStoreError: It cannot (the message says why, for the user).
+        """
+        self._store.check()
 
     def restore(self, server_url: str, username: str) -> bool:
         """Sign in silently with the refresh token remembered for this account.

@@ -23,7 +23,7 @@ from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
 from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import JobSnapshot, JobState
-from desktop.errors import AuthError, CredentialStoreError, NetworkError, UploaderError
+from desktop.errors import AuthError, NetworkError, UploaderError
 from desktop.log import setup_logging
 
 # What only some commands need is imported where it is used (issue 6: every CPU-millisecond of
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from desktop.api.client import ApiClient
     from desktop.auth.session import AuthSession
     from desktop.engine.config import TransferConfig
+    from desktop.engine.instance import EngineLock
     from desktop.engine.jobs import UploadJob
     from desktop.engine.store import QueueStore
     from desktop.keepawake import KeepAwake
@@ -126,8 +127,20 @@ def _session(config: AppConfig) -> AuthSession:
     return AuthSession(store=KeyringCredentialStore(), api_factory=factory)
 
 
+def _no_keyring_reason() -> str | None:
+    """Why nothing can be remembered on this computer, or None when the keyring works."""
+    from desktop.auth.credentials import KeyringCredentialStore
+
+    usable, reason = KeyringCredentialStore.available()
+    return None if usable else reason
+
+
 def signed_in(config: AppConfig, *, password_stdin: bool) -> AuthSession:
     """A session for the configured account: remembered, or signed in with a password now.
+
+    Call it only while holding the engine lock: a remembered sign-in is used by rotating its
+    refresh token, and doing that behind the back of another process that is using the same
+    token would end that process's session.
 
     Raises:
         CliError: Nobody signed in yet, no password available, or the server refused it (exit 3).
@@ -137,51 +150,94 @@ def signed_in(config: AppConfig, *, password_stdin: bool) -> AuthSession:
             "not signed in; run: proctor-uploader login --server URL --username NAME", EXIT_AUTH
         )
     session = _session(config)
-    if not password_stdin and session.restore(config.server_url, config.username):
-        return session
-    if not password_stdin and not sys.stdin.isatty():
-        raise CliError(
-            f"the sign-in of {config.username} at {config.server_url} is not remembered on this "
-            "computer; run `proctor-uploader login` or pass --password-stdin",
-            EXIT_AUTH,
-        )
+    if not password_stdin:
+        no_keyring = _no_keyring_reason()
+        if no_keyring is None and session.restore(config.server_url, config.username):
+            return session
+        if not sys.stdin.isatty():
+            session.close()
+            if no_keyring is not None:
+                raise CliError(
+                    f"no sign-in can be remembered here: {no_keyring}; "
+                    "pass the password with --password-stdin, or run in a terminal to be asked",
+                    EXIT_AUTH,
+                )
+            raise CliError(
+                f"the sign-in of {config.username} at {config.server_url} is not remembered on "
+                "this computer; run `proctor-uploader login` or pass --password-stdin",
+                EXIT_AUTH,
+            )
     password = _read_password(password_stdin)
     try:
         session.sign_in(config.server_url, config.username, password, remember=False)
     except AuthError as exc:
+        session.close()
         raise CliError(f"sign-in refused: {exc.message}", EXIT_AUTH) from None
     return session
 
 
 def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
-    """Sign in, remember the refresh token in the keyring, and save the server and user name."""
+    """Sign in, remember the refresh token in the keyring, and save the server and user name.
+
+    Without a usable keyring nothing is sent: there would be nothing to keep the sign-in in. The
+    server and user name are saved all the same, so `upload`, `resume` and `cancel` know whom to
+    ask the password for, and the command exits 3 (sign-in needed) saying so.
+    """
+    from desktop.api.urls import validate_server_url
+
     config = AppConfig.load_layered(paths)
-    password = _read_password(args.password_stdin)
     session = _session(config)
-    remembered = True
     try:
+        no_keyring = _no_keyring_reason()
+        if no_keyring is not None:
+            try:
+                url = validate_server_url(
+                    args.server, allow_insecure_http=config.allow_insecure_http
+                )
+            except UploaderError as exc:
+                raise CliError(f"{exc.title}: {exc.message}", EXIT_USAGE) from None
+            _save_account(paths, url, args.username)
+            raise CliError(
+                f"cannot remember the sign-in: {no_keyring}. Nothing was sent. The server and user "
+                f"name are saved: `upload`, `resume` and `cancel` ask for the password of "
+                f"{args.username} each time (or read it with --password-stdin).",
+                EXIT_AUTH,
+            )
+        password = _read_password(args.password_stdin)
         try:
             session.sign_in(args.server, args.username, password, remember=True)
-        except CredentialStoreError as exc:
-            remembered = False
-            session.sign_in(args.server, args.username, password, remember=False)
-            sys.stderr.write(f"proctor-uploader: warning: {exc.message}\n")
-    except AuthError as exc:
-        raise CliError(f"sign-in refused: {exc.message}", EXIT_AUTH) from None
-    except UploaderError as exc:
-        raise CliError(f"{exc.title}: {exc.message}", EXIT_FAILED) from None
-    url = session.server_url or args.server
-    user_config = AppConfig.load(paths.config_file)
-    dataclasses.replace(user_config, server_url=url, username=args.username).save(paths.config_file)
-    how = "remembered in the OS keyring" if remembered else "for this command only"
-    say(f"Signed in to {url} as {args.username} ({how}).")
-    if not remembered:
-        say("Other commands will ask for the password (or read it with --password-stdin).")
-    from desktop.cli.receipt_commands import report_server_keys
+        except AuthError as exc:
+            raise CliError(f"sign-in refused: {exc.message}", EXIT_AUTH) from None
+        except UploaderError as exc:
+            raise CliError(f"{exc.title}: {exc.message}", EXIT_FAILED) from None
+        url = session.server_url or args.server
+        _save_account(paths, url, args.username)
+        say(f"Signed in to {url} as {args.username} (remembered in the OS keyring).")
+        from desktop.cli.receipt_commands import report_server_keys
 
-    report_server_keys(session, paths)
-    session.close()
+        report_server_keys(session, paths)
+    finally:
+        session.close()
     return EXIT_OK
+
+
+def _save_account(paths: AppPaths, server_url: str, username: str) -> None:
+    user_config = AppConfig.load(paths.config_file)
+    dataclasses.replace(user_config, server_url=server_url, username=username).save(
+        paths.config_file
+    )
+
+
+def _engine_lock(paths: AppPaths) -> EngineLock:
+    """The engine lock, held: taken before any credential is touched (see `signed_in`)."""
+    from desktop.engine.instance import EngineLock
+
+    lock = EngineLock(paths.data_dir)
+    try:
+        lock.acquire()
+    except UploaderError as exc:
+        raise CliError(exc.message, EXIT_FAILED) from None
+    return lock
 
 
 def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -190,10 +246,16 @@ def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
     if not config.server_url or not config.username:
         say("Not signed in.")
         return EXIT_OK
-    session = _session(config)
-    session.restore(config.server_url, config.username)
-    session.sign_out()
-    session.close()
+    # The app (or an upload command) may be using this very sign-in: signing it out from here
+    # would stop that process's uploads behind its back.
+    lock = _engine_lock(paths)
+    try:
+        session = _session(config)
+        session.restore(config.server_url, config.username)
+        session.sign_out()
+        session.close()
+    finally:
+        lock.release()
     say(f"Signed out of {config.server_url}.")
     return EXIT_OK
 
@@ -287,6 +349,7 @@ def _run_queue(
     files: list[Path] | None,
 ) -> int:
     config = AppConfig.load_layered(paths)
+    exam, kind = "", ""
     if files is not None:
         exam = (args.exam or config.last_exam_id).strip()
         kind = args.kind or config.last_kind
@@ -294,12 +357,41 @@ def _run_queue(
             raise CliError(
                 "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
             )
-    from desktop.engine.instance import EngineLock
-    from desktop.engine.queue import UploadQueue
     from desktop.engine.store import QueueStore
 
     transfer = _transfer_config(args, config)
-    session = signed_in(config, password_stdin=args.password_stdin)
+    # The lock first: a second process must stop before it touches the sign-in (see `signed_in`).
+    lock = _engine_lock(paths)
+    store: QueueStore | None = None
+    session: AuthSession | None = None
+    try:
+        store = QueueStore(paths.state_db)
+        if files is None and all(job.terminal for job in store.load_jobs()):
+            say("Nothing to resume.")
+            return EXIT_OK
+        session = signed_in(config, password_stdin=args.password_stdin)
+        return _upload(args, config, transfer, store, session, files, exam, kind, paths)
+    finally:
+        if session is not None:
+            session.close()
+        if store is not None:
+            store.close()
+        lock.release()
+
+
+def _upload(
+    args: argparse.Namespace,
+    config: AppConfig,
+    transfer: TransferConfig,
+    store: QueueStore,
+    session: AuthSession,
+    files: list[Path] | None,
+    exam: str,
+    kind: str,
+    paths: AppPaths,
+) -> int:
+    from desktop.engine.queue import UploadQueue
+
     api = session.api()
     if session.access_token() is None:
         # The sign-in did not reach the server (a remembered one is kept while offline): say so
@@ -311,13 +403,7 @@ def _run_queue(
             raise CliError(
                 f"cannot reach the server at {config.server_url}: {exc.message}", 1
             ) from None
-    lock = EngineLock(paths.data_dir)
-    try:
-        lock.acquire()
-    except UploaderError as exc:
-        raise CliError(exc.message, EXIT_FAILED) from None
     display: RichDisplay | PlainDisplay = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
-    store = QueueStore(paths.state_db)
     q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
     involved: set[str] = set()
     awake: KeepAwake | None = None
@@ -358,9 +444,6 @@ def _run_queue(
         q.shutdown(pause=True)
         if awake is not None:
             awake.close()
-        store.close()
-        lock.release()
-        session.close()
 
 
 def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Path]:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import JobSnapshot, JobState, Receipt
+from desktop.engine.instance import AlreadyRunningError
 from desktop.engine.queue import UploadQueue
 from desktop.file_scan import Selection, collect_files
 from desktop.keepawake import KeepAwake
@@ -195,18 +196,33 @@ class AppController(QObject):
     def start(self) -> None:
         """Show the window (or only the tray), then sign in silently or ask."""
         self._begin(minimized=self.config.start_minimized)
+        self._sign_in_at_start()
+
+    def _sign_in_at_start(self) -> None:
         config, session = self.config, self.services.session
         if config.server_url and config.username and config.remember_me:
             self.window.set_account("")
             self.window.summary_label.setText(self.tr("Signing in…"))
-            run_in_background(
-                lambda: session.restore(config.server_url, config.username),
-                self._on_restored,
-                self._on_restore_failed,
-                context=self,
-            )
+
+            def restore() -> bool:
+                # A remembered sign-in is used by rotating its refresh token. Were a command
+                # uploading with the same sign-in, doing that here would end its session: so the
+                # engine lock comes first, and a second instance stops before touching anything.
+                self._hold_engine_lock()
+                return session.restore(config.server_url, config.username)
+
+            run_in_background(restore, self._on_restored, self._on_restore_failed, context=self)
         else:
             QTimer.singleShot(0, self, self.sign_in)
+
+    def _hold_engine_lock(self) -> None:
+        """Take the one-engine-per-user lock unless already held (on a worker thread).
+
+        Raises:
+            AlreadyRunningError: A command (or another app) is uploading on this computer.
+        """
+        if self._release_lock is None:
+            self._release_lock = self.services.acquire_engine_lock()
 
     def start_signed_in(self, server_url: str, username: str, password: str) -> None:
         """Show the window and sign in with a known password, for this session only (the demo)."""
@@ -235,8 +251,34 @@ class AppController(QObject):
             self.sign_in()
 
     def _on_restore_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, AlreadyRunningError):
+            self._tell_already_running()
+            return
         self.messages.error(exc, doing="restoring the remembered sign-in")
         self.sign_in()
+
+    def _tell_already_running(self) -> None:
+        logger.info("Another instance holds the engine lock; not signing in")
+        self.window.summary_label.setText("")
+        notice = self.window.notices.post(
+            Level.WARNING.value,
+            self.tr("Already uploading elsewhere"),
+            self.tr(
+                "Another Proctor Uploader (a command in a terminal, or another window) is "
+                "uploading on this computer. Let it finish, then try again."
+            ),
+        )
+        notice.add_action(self.tr("Try again"), self.start_again)
+
+    @Slot()
+    def start_again(self) -> None:
+        """Sign in again once the other instance has finished (the notice's "Try again")."""
+        if self._release_lock is not None or self._shut_down:
+            return
+        if self.services.session.is_signed_in:
+            self._start_queue()
+        else:
+            self._sign_in_at_start()
 
     @Slot()
     def sign_in(self, reason: str = "") -> bool:
@@ -303,8 +345,7 @@ class AppController(QObject):
         services, config, bridge = self.services, self.config, self.bridge
 
         def create() -> tuple[UploadQueue, list[Receipt]]:
-            if self._release_lock is None:
-                self._release_lock = services.acquire_engine_lock()
+            self._hold_engine_lock()
             queue = services.make_queue(services.session, config, bridge)
             queue.start()
             return queue, queue.receipts()
@@ -326,6 +367,9 @@ class AppController(QObject):
 
     def _on_queue_failed(self, exc: BaseException) -> None:
         self._queue_starting = False
+        if isinstance(exc, AlreadyRunningError):
+            self._tell_already_running()
+            return
         self.messages.error(exc, doing="starting the upload queue")
 
     @Slot()

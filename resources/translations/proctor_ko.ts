@@ -94,6 +94,18 @@
         <translation>로그인 중…</translation>
     </message>
     <message>
+        <source>Already uploading elsewhere</source>
+        <translation>다른 곳에서 이미 업로드 중</translation>
+    </message>
+    <message>
+        <source>Another Proctor Uploader (a command in a terminal, or another window) is uploading on this computer. Let it finish, then try again.</source>
+        <translation>이 컴퓨터에서 다른 Proctor Uploader(터미널의 명령 또는 다른 창)가 업로드하고 있습니다. 끝날 때까지 기다린 다음 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>다시 시도</translation>
+    </message>
+    <message>
         <source>You are not signed in</source>
         <translation>로그인되어 있지 않습니다</translation>
     </message>
@@ -773,6 +785,10 @@
         <translation>로그인 중…</translation>
     </message>
     <message>
+        <source>This computer has no password store (keyring), so your sign-in cannot be kept. You will be asked for your password each time the app starts.</source>
+        <translation>이 컴퓨터에는 암호 저장소(키링)가 없어 로그인 상태를 유지할 수 없습니다. 앱을 시작할 때마다 암호를 입력해야 합니다.</translation>
+    </message>
+    <message>
         <source>Too many sign-in attempts</source>
         <translation>로그인 시도 횟수 초과</translation>
     </message>
@@ -836,7 +852,7 @@
     <name>UploadQueueModel</name>
     <message>
         <source>File</source>
-        <extracomment>The job snapshot of a row, with its latest progress merged in. Progress of a row as a fraction from 0.0 to 1.0.</extracomment>
+        <extracomment>The job snapshot of a row, with its latest progress merged in. Progress of a row as a fraction from 0.0 to 1.0. The roles this model answers; the others (font, background, check state...) are left unset.</extracomment>
         <translation>파일</translation>
     </message>
     <message>

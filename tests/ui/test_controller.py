@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
+from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobState
+from desktop.engine.instance import EngineLock
 from desktop.file_scan import Selection
 from desktop.ui.controller import AppController
 from desktop.ui.dialogs.add_files import AddRequest
@@ -19,7 +22,7 @@ from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.messages import ConfirmDialog
 from tests.ui.conftest import make_job
-from tests.ui.harness import Harness, UiStack
+from tests.ui.harness import Harness, UiStack, signed_in_config
 
 Factory = Callable[..., Harness]
 
@@ -311,3 +314,35 @@ def test_settings_show_the_server_of_a_session_only_sign_in(
     assert controller.config.server_url == ""  # nothing was saved
     controller.window.settings_action.trigger()
     assert shown == [stack.url]
+
+
+def test_a_second_instance_touches_no_sign_in_until_it_holds_the_engine_lock(
+    harness_factory: Factory, stack: UiStack, qtbot: Any
+) -> None:
+    # A command is uploading with the remembered sign-in (it holds the engine lock). The app
+    # starting now must not use that sign-in: refreshing it would rotate the token under the
+    # command's feet, and the server would then end the command's session.
+    config = signed_in_config(stack, remember_me=True)
+    harness = harness_factory(config)
+    remembered = AuthSession(store=harness.store)
+    remembered.sign_in(stack.url, stack.username, stack.password, remember=True)
+    token = harness.store.load(stack.url, stack.username)
+    other = EngineLock(harness.paths.data_dir)
+    other.acquire()
+    try:
+        harness.controller.start()
+        area = harness.controller.window.notices
+        qtbot.waitUntil(lambda: bool(area.notices()), timeout=30_000)
+        (notice,) = area.notices()
+        assert notice.key[1] == "Already uploading elsewhere"
+        assert not harness.controller.services.session.is_signed_in
+        assert harness.store.load(stack.url, stack.username) == token  # untouched
+        assert remembered.refresh()  # the other process's session still works
+    finally:
+        other.release()
+    # Once the other one has finished, "Try again" signs in and starts the queue.
+    assert notice.action_button is not None
+    qtbot.mouseClick(notice.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: harness.controller.queue is not None, timeout=30_000)
+    assert harness.controller.services.session.is_signed_in
+    remembered.close()

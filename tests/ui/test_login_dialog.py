@@ -127,22 +127,40 @@ def test_too_many_attempts(qtbot: Any, strict_backend: RunningBackend) -> None:
     session.close()
 
 
-def test_no_keyring_offers_a_session_only_sign_in(
+def test_no_keyring_is_found_before_signing_in_and_remember_is_unticked(
     qtbot: Any, api_backend: RunningBackend, account: tuple[str, str]
 ) -> None:
     # The test environment's keyring is keyring.backends.fail.Keyring: no password store at all.
     user, password = account
     session = AuthSession(store=KeyringCredentialStore())
     dialog = _dialog(qtbot, session, api_backend.url, user)
-    _submit(qtbot, dialog, password, remember=True)
-    assert dialog.error_title.text() == "Cannot remember your sign-in"
-    assert dialog.session_only_button.isVisible()
-    assert not session.is_signed_in  # nothing half-done
+    assert dialog.remember_box.isChecked()  # the saved preference, until the keyring is checked
+    qtbot.waitUntil(lambda: dialog.remember_note.isVisible(), timeout=10_000)
+    assert not dialog.remember_box.isChecked()
+    assert not dialog.remember_box.isEnabled()
+    assert "no password store" in dialog.remember_note.text()
     with qtbot.waitSignal(dialog.accepted, timeout=30_000):
-        qtbot.mouseClick(dialog.session_only_button, Qt.MouseButton.LeftButton)
+        _submit(qtbot, dialog, password, remember=False)
     assert dialog.result_value is not None
     assert dialog.result_value.remembered is False
     assert session.is_signed_in
+    session.close()
+
+
+def test_remember_without_a_keyring_sends_nothing(qtbot: Any) -> None:
+    # Remember asked before the check finished: the sign-in must stop before the password is
+    # sent. Nothing listens at this address, so contacting it would say "Server not reachable".
+    session = AuthSession(store=KeyringCredentialStore())
+    dialog = SignInDialog(None, session, server_url=f"http://127.0.0.1:{free_port()}")
+    qtbot.addWidget(dialog)
+    dialog.user_edit.setText("proctor")
+    dialog.password_edit.setText("secret")
+    dialog._start(remember=True)  # what Enter does with the box still ticked
+    qtbot.waitUntil(lambda: dialog.error_frame.isVisibleTo(dialog), timeout=10_000)
+    assert dialog.error_title.text() == "Cannot remember your sign-in"
+    assert dialog.session_only_button.isVisibleTo(dialog)
+    assert not dialog.remember_box.isChecked()
+    assert not session.is_signed_in
     session.close()
 
 

@@ -143,6 +143,12 @@ class SignInDialog(QDialog):
         self.remember_box = QCheckBox()
         self.remember_box.setChecked(remember)
         form.addRow("", self.remember_box)
+        self.remember_note = QLabel()
+        self.remember_note.setObjectName("hintLabel")
+        self.remember_note.setWordWrap(True)
+        self.remember_note.hide()
+        form.addRow("", self.remember_note)
+        self._no_keyring: CredentialStoreError | None = None
         layout.addLayout(form)
 
         self.error_frame = QFrame()
@@ -195,6 +201,9 @@ class SignInDialog(QDialog):
             self.password_edit,
         )
         first_empty.setFocus()
+        # Whether a sign-in can be remembered here is known before anything is sent: opening the
+        # keyring may block (an unlock prompt), so it is asked on a worker thread.
+        run_in_background(session.check_remembering, None, self._on_keyring_failed, context=self)
 
     # -- texts ----------------------------------------------------------------------------------
 
@@ -217,6 +226,8 @@ class SignInDialog(QDialog):
         )
         self.reveal_action.setToolTip(self.tr("Show or hide the password"))
         self.session_only_button.setText(self.tr("Sign in for this session only"))
+        if self._no_keyring is not None:
+            self.remember_note.setText(self._keyring_note(self._no_keyring))
         self.sign_in_button.setText(self.tr("Sign in"))
         if self._busy:
             self.status_label.setText(self.tr("Signing in…"))
@@ -228,6 +239,25 @@ class SignInDialog(QDialog):
         super().changeEvent(event)
 
     # -- behaviour ------------------------------------------------------------------------------
+
+    def _keyring_note(self, exc: CredentialStoreError) -> str:
+        if exc.title == CredentialStoreError.default_title:
+            return self.tr(
+                "This computer has no password store (keyring), so your sign-in cannot be kept. "
+                "You will be asked for your password each time the app starts."
+            )
+        return error_text(exc.title, exc.message)[1]
+
+    def _on_keyring_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, CredentialStoreError):
+            logger.error("Checking the password store failed unexpectedly", exc_info=exc)
+            return
+        logger.info("Sign-in cannot be remembered: %s", exc.message)
+        self._no_keyring = exc
+        self.remember_box.setChecked(False)
+        self.remember_box.setEnabled(False)
+        self.remember_note.setText(self._keyring_note(exc))
+        self.remember_note.show()
 
     @Slot(bool)
     def _on_reveal_action_toggled(self, shown: bool) -> None:
@@ -285,8 +315,9 @@ class SignInDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for widget in (self.user_edit, self.password_edit, self.remember_box):
+        for widget in (self.user_edit, self.password_edit):
             widget.setEnabled(not busy)
+        self.remember_box.setEnabled(not busy and self._no_keyring is None)
         self.status_label.setText(self.tr("Signing in…") if busy else "")
         self._on_fields_changed()
 
@@ -329,6 +360,7 @@ class SignInDialog(QDialog):
             self.password_edit.selectAll()
         elif isinstance(exc, CredentialStoreError):
             title, message = error_text(exc.title, exc.message)
+            self._on_keyring_failed(exc)
             self.session_only_button.show()
         elif isinstance(exc, UploaderError):
             title, message = error_text(exc.title, exc.message)

@@ -23,7 +23,7 @@ from desktop.errors import (
     TooManyAttemptsError,
 )
 from tests.support.backend_server import RunningBackend, run_backend
-from tests.support.storage import S3Endpoint, make_bucket
+from tests.support.storage import S3Endpoint, free_port, make_bucket
 
 pytestmark = pytest.mark.integration
 
@@ -130,20 +130,35 @@ def test_insecure_address_is_refused_before_any_request(account: tuple[str, str]
         session.sign_in("http://uploads.example.edu", *account, remember=False)
 
 
-def test_remember_without_a_keyring_keeps_nothing_and_revokes(
+def test_remember_without_a_keyring_sends_nothing(
     api_backend: RunningBackend, account: tuple[str, str]
 ) -> None:
-    # The process default keyring is keyring.backends.fail (tests/conftest.py).
+    # The process default keyring is keyring.backends.fail (tests/conftest.py). Nothing listens
+    # at the address: had the password been sent, this would be a NetworkError.
     session = session_with(KeyringCredentialStore())
     with pytest.raises(CredentialStoreError) as info:
-        session.sign_in(api_backend.url, *account, remember=True)
+        session.sign_in(f"http://127.0.0.1:{free_port()}", *account, remember=True)
     assert "this session only" in info.value.message
+    with pytest.raises(CredentialStoreError):
+        session.check_remembering()
+    assert not session.is_signed_in
     assert not session.is_signed_in
     assert session.access_token() is None
     # The session-only sign-in the app then offers:
     session.sign_in(api_backend.url, *account, remember=False)
     assert session.is_signed_in
     assert session.api().me().username == account[0]
+
+
+def test_a_keyring_that_refuses_the_token_after_sign_in_revokes_it(
+    api_backend: RunningBackend, account: tuple[str, str]
+) -> None:
+    # The keyring looked usable but refused the save (a dismissed unlock prompt): nothing is kept.
+    session = session_with(FlakyStore(ok_saves=0))
+    with pytest.raises(CredentialStoreError):
+        session.sign_in(api_backend.url, *account, remember=True)
+    assert not session.is_signed_in
+    assert session.access_token() is None
 
 
 def test_remembered_in_a_real_secret_service(
