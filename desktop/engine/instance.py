@@ -8,12 +8,13 @@ leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
 from types import TracebackType
 
-from desktop.errors import UploaderError
+from desktop.errors import StateStoreError, UploaderError
 
 
 class AlreadyRunningError(UploaderError):
@@ -39,16 +40,25 @@ class EngineLock:
 
         Raises:
             AlreadyRunningError: Another process holds it.
+            StateStoreError: The data folder cannot be written (disk full, read-only, no access).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _folder_error(self.path.parent, exc) from None
         try:
             _lock(fd)
         except OSError:
             os.close(fd)
             raise AlreadyRunningError() from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            # The holder's process id, for a person wondering who holds the lock.
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:
+            os.close(fd)
+            raise _folder_error(self.path.parent, exc) from None
         self._fd = fd
 
     def release(self) -> None:
@@ -70,6 +80,19 @@ class EngineLock:
     ) -> None:
         """Release."""
         self.release()
+
+
+def _folder_error(folder: Path, exc: OSError) -> StateStoreError:
+    """A start-up failure to write the data folder, in words (the first thing a full disk hits)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StateStoreError(
+            f"The disk holding the app's data folder ({folder}) is full, so uploads cannot start. "
+            "Free some space, then try again. Nothing already uploaded is lost."
+        )
+    return StateStoreError(
+        f"The app's data folder ({folder}) cannot be written ({exc.strerror or exc}), so uploads "
+        "cannot start. Check that the folder is writable, then try again."
+    )
 
 
 def _lock(fd: int) -> None:
