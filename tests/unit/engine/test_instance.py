@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine import instance
 from desktop.engine.instance import EngineLock
 from desktop.errors import StateStoreError
 
@@ -80,7 +79,7 @@ def _failing_write(code: int) -> object:
 
 
 def test_no_space_for_the_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instance.os, "write", _failing_write(errno.ENOSPC))
+    monkeypatch.setattr("desktop.engine.instance.os.write", _failing_write(errno.ENOSPC))
     lock = EngineLock(tmp_path)
     with pytest.raises(StateStoreError) as info:
         lock.acquire()
@@ -95,7 +94,7 @@ def test_a_read_only_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def refuse(*args: object, **kwargs: object) -> int:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(instance.os, "open", refuse)
+    monkeypatch.setattr("desktop.engine.instance.os.open", refuse)
     with pytest.raises(StateStoreError) as info:
         EngineLock(tmp_path / "data").acquire()
     assert "cannot be written (Permission denied)" in info.value.message
