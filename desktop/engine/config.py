@@ -33,6 +33,8 @@ class TransferConfig:
         ca_bundle: PEM bundle to verify storage TLS against; None = system store.
         content_md5: Hash each part before sending it and send ``Content-MD5`` (storage checks the
             bytes itself) instead of hashing while streaming; same CPU, later first byte per part.
+        follow_margin: Bytes a followed recording keeps back from its end while it grows (a
+            writer may still be filling them).
     """
 
     files: int = 2
@@ -46,6 +48,7 @@ class TransferConfig:
     probe_cap: float = 30.0
     ca_bundle: str | None = None
     content_md5: bool = False
+    follow_margin: int = 1 * MIB
 
     def __post_init__(self) -> None:
         if not 1 <= self.files <= 64:
@@ -54,5 +57,7 @@ class TransferConfig:
             raise ValueError("parts must be between 1 and 256")
         if self.bandwidth_limit < 0:
             raise ValueError("bandwidth_limit must be >= 0")
+        if self.follow_margin < 0:
+            raise ValueError("follow_margin must be >= 0")
         if self.part_size <= 0 or self.sign_batch <= 0 or self.timeout <= 0:
             raise ValueError("part_size, sign_batch and timeout must be positive")

@@ -111,6 +111,14 @@ class ControlTasks:
         """Abort a cancelled or replaced upload on the server, retrying a few times."""
         self._submit(self.ABORT, lambda: self._abort(job, upload_id))
 
+    def call(self, run: JobRun, fn: Callable[[], T]) -> T:
+        """A backend call for `run`, retried like every control step's (follow runs use it)."""
+        return self._call(run, fn)
+
+    def run_step(self, run: JobRun, step: Callable[[JobRun], None]) -> None:
+        """Run `step` on the calling thread with the control steps' error-to-state policy."""
+        self._guard(run, step)
+
     def _call(self, run: JobRun, fn: Callable[[], T]) -> T:
         """A backend call retried with backoff while the run lives; transport errors make the
         queue check the network."""
@@ -169,7 +177,7 @@ class ControlTasks:
                 lambda: q.api.create_upload(
                     filename=Path(job.path).name,
                     size=job.size,
-                    content_type=_content_type(job.path),
+                    content_type=content_type(job.path),
                     metadata={"exam_id": job.exam_id, "kind": job.kind},
                     part_size=planner.choose_part_size(job.size, q.config.part_size),
                     # Asking again after a lost answer (or a crash) gets the same upload back
@@ -331,7 +339,8 @@ class ControlTasks:
             )
 
 
-def _content_type(path: str) -> str:
+def content_type(path: str) -> str:
+    """The MIME type to store a file's object with."""
     import mimetypes  # only creating an upload needs it (it reads the system's type tables)
 
     guessed, _ = mimetypes.guess_type(path)

@@ -58,6 +58,8 @@ class JobSnapshot:
         key: The object key once the backend chose it.
         priority: Higher runs first; equal priorities run in the order they were added.
         created_at: When the job was added (seconds since the epoch).
+        following: The job follows a recording still being written: `size` is what was
+            recorded so far and grows until the recording ends.
     """
 
     job_id: str
@@ -74,6 +76,7 @@ class JobSnapshot:
     key: str | None
     priority: int
     created_at: float
+    following: bool = False
 
 
 @dataclass(frozen=True, slots=True)

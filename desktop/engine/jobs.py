@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from desktop.engine.events import RETRYABLE_TERMINAL, TERMINAL, JobSnapshot, JobState
 from desktop.engine.fingerprint import Fingerprint
+from desktop.engine.growth import FileIdentity
 from desktop.errors import UploaderError
 
 _S = JobState
@@ -50,6 +51,19 @@ RUNNING: frozenset[JobState] = frozenset({_S.UPLOADING, _S.VERIFYING})
 SUSPENDED: frozenset[JobState] = frozenset({_S.PAUSED, _S.WAITING_NETWORK, _S.NEEDS_LOGIN})
 
 
+@dataclass(frozen=True, slots=True)
+class Following:
+    """How a job follows a recording that is still being written (issue 13).
+
+    Attributes:
+        settle: Seconds without any change that end the recording (where no close is seen).
+        identity: The file being followed; another file at the same path is a change.
+    """
+
+    settle: float
+    identity: FileIdentity
+
+
 class InvalidTransitionError(RuntimeError):
     """A programming error: the queue asked for a transition the table does not allow."""
 
@@ -73,6 +87,8 @@ class UploadJob:
         key: Object key, once created.
         upload_id: Backend upload id, once created.
         part_size: Bytes per part, once created.
+        follow: Set while the job follows a recording still being written (its size then grows
+            until it ends; the fingerprint is the file's when it was queued).
         lock: Guards every field above.
     """
 
@@ -90,6 +106,7 @@ class UploadJob:
     key: str | None = None
     upload_id: str | None = None
     part_size: int | None = None
+    follow: Following | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
@@ -166,4 +183,5 @@ class UploadJob:
                 key=self.key,
                 priority=self.priority,
                 created_at=self.created_at,
+                following=self.follow is not None,
             )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -37,8 +38,10 @@ from desktop.engine.events import (
     ProgressMeter,
     Receipt,
 )
+from desktop.engine.following import FollowRun
+from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
 from desktop.engine.hashing import Sha256Pass
-from desktop.engine.jobs import RUNNING, UploadJob
+from desktop.engine.jobs import RUNNING, Following, UploadJob
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
 from desktop.engine.retry import Backoff
@@ -46,7 +49,7 @@ from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore
 from desktop.engine.transfer import PartSender
 from desktop.engine.workers import PartWorkers
-from desktop.errors import NetworkError, UploaderError
+from desktop.errors import DataChangedError, NetworkError, UploaderError
 from desktop.recordings import KINDS
 
 if TYPE_CHECKING:
@@ -100,6 +103,7 @@ class UploadQueue:
         )
         self.workers = PartWorkers(self, config.parts)
         self.control = ControlTasks(self)
+        self._follow_runs: list[FollowRun] = []
 
     # -- listeners ------------------------------------------------------------------------------
 
@@ -216,6 +220,10 @@ class UploadQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         self.workers.stop(deadline)
         self.control.stop(deadline)
+        with self._lock:
+            follows = list(self._follow_runs)
+        for follow in follows:
+            follow.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         for run in runs:
             if run.hasher is not None:
                 run.hasher.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -227,9 +235,27 @@ class UploadQueue:
 
     # -- adding and controlling jobs ------------------------------------------------------------
 
-    def add(self, path: Path, *, exam_id: str, kind: str, priority: int = 0) -> JobSnapshot:
+    def add(
+        self,
+        path: Path,
+        *,
+        exam_id: str,
+        kind: str,
+        priority: int = 0,
+        follow: bool = False,
+        settle: float = DEFAULT_SETTLE,
+    ) -> JobSnapshot:
         """Queue a file. Reads the file's fingerprint and writes the database: call it off the GUI
         thread.
+
+        Args:
+            path: The file.
+            exam_id: The exam it belongs to.
+            kind: ``webcam``, ``screen`` or ``other``.
+            priority: Higher first.
+            follow: The file is a recording still being written: send it as it grows, and finish
+                when its writer closes it or it has not changed for `settle` seconds.
+            settle: See `follow`.
 
         Raises:
             ValueError: `kind` is not webcam, screen or other, or `exam_id` is empty.
@@ -240,8 +266,18 @@ class UploadQueue:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         if not exam_id.strip():
             raise ValueError("exam_id must not be empty")
+        if follow and settle <= 0:
+            raise ValueError("settle must be positive")
         absolute = str(Path(path).expanduser().resolve())
         fp = fingerprint.compute(absolute)
+        following = None
+        if follow:
+            try:
+                following = Following(settle, FileIdentity.of(os.stat(absolute)))
+            except OSError as exc:
+                raise DataChangedError(
+                    f"The file {absolute} cannot be read ({exc.strerror})."
+                ) from None
         if fp.size > planner.MAX_PART_SIZE * planner.MAX_PARTS:
             raise ValueError("the file is larger than S3 allows for one object (about 48 TiB)")
         import uuid  # only adding needs it (it loads `platform`): not at start-up
@@ -255,11 +291,18 @@ class UploadQueue:
             priority=priority,
             created_at=time.time(),
             fingerprint=fp,
+            follow=following,
         )
         self.store.save_job(job)
         with self._lock:
             self._jobs[job.job_id] = job
-        logger.info("job %s added: %d bytes, kind %s", job.job_id, job.size, kind)
+        logger.info(
+            "job %s added: %d bytes%s, kind %s",
+            job.job_id,
+            job.size,
+            " so far (following)" if follow else "",
+            kind,
+        )
         snap = self.snapshot(job)
         self.emit("on_job_added", job=snap)
         self.schedule()
@@ -338,6 +381,11 @@ class UploadQueue:
                 old_upload = job.upload_id
                 job.fingerprint = fp
                 job.size = fp.size
+                if job.follow is not None:
+                    # Follow whatever recording is at the path now, from its start.
+                    with contextlib.suppress(OSError):
+                        identity = FileIdentity.of(os.stat(job.path))
+                        job.follow = Following(job.follow.settle, identity)
                 job.forget_upload()
                 if old_upload is not None:
                     self._abort(job, old_upload)
@@ -564,11 +612,15 @@ class UploadQueue:
             if self._closed or not self._started or self._offline or self._login_needed:
                 self._wake.notify_all()
                 return
+            # Follow jobs do not count: each sends at its recorder's pace, for hours.
+            active = sum(1 for r in self._runs.values() if r.job.follow is None)
             for job in sorted(self._jobs.values(), key=lambda j: (-j.priority, j.created_at)):
-                if len(self._runs) >= self._files:
-                    break
                 if job.state is not JobState.QUEUED or job.job_id in self._runs:
                     continue
+                if job.follow is None:
+                    if active >= self._files:
+                        continue
+                    active += 1
                 job.transition(JobState.UPLOADING, error=None)
                 run = JobRun(job=job, plan=[], done={}, meter=ProgressMeter(job.size))
                 self._runs[job.job_id] = run
@@ -577,7 +629,14 @@ class UploadQueue:
         for run in admitted:
             logger.info("job %s started", run.job.job_id)
             self.changed(run.job)
-            self.control.submit_prepare(run)
+            if run.job.follow is not None:
+                follow = FollowRun(self, run)
+                with self._lock:
+                    self._follow_runs = [f for f in self._follow_runs if f.thread.is_alive()]
+                    self._follow_runs.append(follow)
+                follow.start()
+            else:
+                self.control.submit_prepare(run)
 
     def runs(self) -> list[JobRun]:
         """The live runs, highest priority first."""

@@ -24,7 +24,8 @@ from typing import Any
 
 from desktop.engine.events import JobState, Receipt
 from desktop.engine.fingerprint import Fingerprint
-from desktop.engine.jobs import UploadJob
+from desktop.engine.growth import FileIdentity
+from desktop.engine.jobs import Following, UploadJob
 from desktop.errors import StateStoreError
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,19 @@ _V2 = "CREATE INDEX receipts_by_time ON receipts (completed_at);"
 # The backend's signed receipt (a JWS); empty for receipts stored before servers signed them.
 _V3 = "ALTER TABLE receipts ADD COLUMN signed TEXT NOT NULL DEFAULT '';"
 
+# Jobs that follow a recording still being written (issue 13): how long it must settle, and the
+# file (device, inode) being followed.
+_V4 = """
+CREATE TABLE follows (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(job_id) ON DELETE CASCADE,
+    settle REAL NOT NULL,
+    device INTEGER NOT NULL,
+    inode INTEGER NOT NULL
+);
+"""
+
 #: Ordered migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JOB_COLUMNS = (
@@ -218,22 +230,38 @@ class QueueStore:
                 job.priority, job.created_at, (state or job.state).value, job.error_title,
                 job.error_message, job.key, job.upload_id, job.part_size,
             )  # fmt: skip
-        # An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and that delete
-        # cascades to the job's parts (foreign keys are on), wiping every recorded part.
-        self._write(
-            "saving a job",
-            lambda: self._db.execute(
+            follow = job.follow
+
+        def body() -> None:
+            # An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and that delete
+            # cascades to the job's parts (foreign keys are on), wiping every recorded part.
+            self._db.execute(
                 f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 15)}) "
                 f"ON CONFLICT(job_id) DO UPDATE SET {_JOB_UPDATES}",
                 values,
-            ),
-        )
+            )
+            if follow is None:
+                self._db.execute("DELETE FROM follows WHERE job_id = ?", (values[0],))
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO follows (job_id, settle, device, inode) "
+                    "VALUES (?, ?, ?, ?)",
+                    (values[0], follow.settle, follow.identity.device, follow.identity.inode),
+                )
+
+        self._write("saving a job", body)
 
     def load_jobs(self) -> list[UploadJob]:
         """Every job, oldest first."""
         rows = self._read(
             "loading the queue", f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY created_at, rowid"
         )
+        follows = {
+            str(r[0]): Following(settle=float(r[1]), identity=FileIdentity(int(r[2]), int(r[3])))
+            for r in self._read(
+                "loading the queue", "SELECT job_id, settle, device, inode FROM follows"
+            )
+        }
         jobs = []
         for r in rows:
             jobs.append(
@@ -252,6 +280,7 @@ class QueueStore:
                     key=None if r[12] is None else str(r[12]),
                     upload_id=None if r[13] is None else str(r[13]),
                     part_size=None if r[14] is None else int(r[14]),
+                    follow=follows.get(str(r[0])),
                 )
             )
         return jobs

@@ -251,7 +251,7 @@ def build_stack(endpoint: S3Endpoint, tmp: Path, **backend_overrides: Any) -> It
         yield s
 
 
-_ENGINE_THREADS = ("part-", "control-", "sha256-", "network-watch")
+_ENGINE_THREADS = ("part-", "control-", "sha256-", "network-watch", "follow-")
 
 
 @pytest.fixture(autouse=True)

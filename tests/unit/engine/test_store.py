@@ -11,7 +11,8 @@ import pytest
 
 from desktop.engine.events import JobState, Receipt
 from desktop.engine.fingerprint import Fingerprint
-from desktop.engine.jobs import UploadJob
+from desktop.engine.growth import FileIdentity
+from desktop.engine.jobs import Following, UploadJob
 from desktop.engine.store import MIGRATIONS, SCHEMA_VERSION, PartRecord, QueueStore
 from desktop.errors import StateStoreError
 
@@ -211,3 +212,20 @@ def test_reads_after_close_are_store_errors(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StateStoreError, match="loading the queue"):
         store.load_jobs()
+
+
+def test_a_followed_recording_keeps_its_settle_time_and_file_identity(store: QueueStore) -> None:
+    job = make_job()
+    job.follow = Following(settle=12.5, identity=FileIdentity(device=64769, inode=424242))
+    store.save_job(job)
+    store.record_part(job.job_id, PartRecord(1, 5, "e1", "m1"))
+    (loaded,) = store.load_jobs()
+    assert loaded.follow == job.follow
+    assert loaded.snapshot().following
+    # Saved without it, the job loses its follow row and nothing else.
+    job.follow = None
+    store.save_job(job)
+    (loaded,) = store.load_jobs()
+    assert loaded.follow is None
+    assert not loaded.snapshot().following
+    assert list(store.parts(job.job_id)) == [1]

@@ -1,0 +1,273 @@
+"""A follow job's run: the queue's side of following a recording (the decisions are in
+``follow.py``).
+
+Each follow job runs on a thread of its own while its recording lasts (hours), so it never holds a
+part worker or a control thread; a recorder writes a few Mbit/s, which one connection carries with
+room to spare. Follow jobs are not counted in the ``files`` limit for the same reason. Parts are
+signed one at a time, as they become complete, and every stored part is committed to the queue
+database before the next one starts: a crash or a kill costs at most the part in flight, and the
+next start follows the same file on (``GrowthWatcher`` refuses another file at that path).
+
+A pause, the network going away, a sign-in that expired or a shutdown ends the run like any other;
+when the job is queued again a new run reconciles with storage and goes on following.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.engine import fingerprint
+from desktop.engine.control import content_type
+from desktop.engine.events import JobState, Receipt
+from desktop.engine.follow import Follower, PartHash
+from desktop.engine.growth import GrowthWatcher
+from desktop.engine.planner import PartRange
+from desktop.engine.runs import JobRun, multipart_etag
+from desktop.engine.store import PartRecord
+from desktop.engine.transfer import CancelledError, IntegrityError
+from desktop.errors import (
+    AuthError,
+    BackendError,
+    NetworkError,
+    StateStoreError,
+    UploaderError,
+    UploadExpiredError,
+)
+
+if TYPE_CHECKING:
+    from desktop.engine.queue import UploadQueue
+
+logger = logging.getLogger(__name__)
+
+
+class _QueueSink:
+    """Signs, sends and commits one part at a time for a follow run (a `FollowSink`)."""
+
+    def __init__(self, q: UploadQueue, run: JobRun) -> None:
+        self._q = q
+        self._run = run
+
+    def part_hash(self) -> PartHash:
+        # What storage's ETag of a part is, and what the queue records as the part's checksum.
+        return hashlib.md5()
+
+    def release_thread(self) -> None:
+        self._q.sender.close_thread_connections()
+
+    def send_part(self, part: PartRange, *, cancelled: threading.Event) -> PartRecord:
+        q, run = self._q, self._run
+        job = run.job
+        attempt = strikes = 0
+        while True:
+            if cancelled.is_set() or run.cancel.is_set():
+                raise CancelledError
+            upload_id = job.upload_id
+            if upload_id is None:
+                raise CancelledError  # the run was ended and its upload forgotten
+            try:
+                signed = q.api.sign_parts(upload_id, [part.number]).parts[0]
+                result = q.sender.put_part(
+                    url=signed.url,
+                    headers=signed.headers,
+                    path=job.path,
+                    offset=part.offset,
+                    length=part.length,
+                    cancelled=cancelled,
+                    progress=_ignore,
+                )
+                record = PartRecord(part.number, part.length, result.etag, result.md5)
+                if not q.current_run(run):
+                    raise CancelledError
+                q.store.record_part(job.job_id, record)
+                with run.lock:
+                    run.done[part.number] = record
+                return record
+            except (AuthError, StateStoreError):
+                raise
+            except UploaderError as exc:
+                if not exc.retryable:
+                    raise
+                attempt += 1
+                if isinstance(exc, NetworkError):
+                    q.network_suspect()  # if the server is gone, this run ends and waits
+                elif isinstance(exc, UploadExpiredError):
+                    if attempt > 3 * q.config.max_part_failures:
+                        raise
+                    continue  # a fresh URL is signed on the next attempt
+                elif isinstance(exc, IntegrityError):
+                    strikes += 1
+                    if strikes >= q.config.max_part_failures:
+                        raise
+                wait = q.config.backoff.delay(
+                    attempt, retry_after=getattr(exc, "retry_after", None)
+                )
+                logger.info(
+                    "job %s part %d: %s (attempt %d), retrying in %.1f s",
+                    job.job_id,
+                    part.number,
+                    type(exc).__name__,
+                    attempt,
+                    wait,
+                )
+                if cancelled.wait(wait) or run.cancel.is_set():
+                    raise CancelledError from None
+
+
+def _ignore(_delta: int) -> None:
+    """Bytes in flight are not shown while following: progress moves part by part."""
+
+
+class FollowRun:
+    """One activation of a follow job, on its own thread."""
+
+    def __init__(self, q: UploadQueue, run: JobRun) -> None:
+        """Prepare to run `run` (a job with ``follow`` set) for queue `q`."""
+        self._q = q
+        self._run = run
+        self.thread = threading.Thread(
+            target=self._main, name=f"follow-{run.job.job_id[:8]}", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start following."""
+        self.thread.start()
+
+    def _main(self) -> None:
+        try:
+            self._q.control.run_step(self._run, self._follow)
+        finally:
+            self._q.sender.close_thread_connections()
+
+    def _progress(self, sent: int, size: int) -> None:
+        run = self._run
+        with run.job.lock:
+            run.job.size = max(run.job.size, size)
+        run.meter.total = max(run.meter.total, size)
+        if run.meter.add(sent - run.meter.bytes_done):
+            self._q.progress(run)
+
+    def _prepare(self, run: JobRun) -> dict[int, PartRecord]:
+        """Create the upload (size unknown), or reconcile with what storage holds: the parts
+        already sent."""
+        q, job = self._q, run.job
+        if job.upload_id is None:
+            created = q.control.call(
+                run,
+                lambda: q.api.create_upload(
+                    filename=Path(job.path).name,
+                    size=None,
+                    content_type=content_type(job.path),
+                    metadata={"exam_id": job.exam_id, "kind": job.kind},
+                    part_size=q.config.part_size,
+                    client_token=job.job_id,
+                ),
+            )
+            with job.lock:
+                job.upload_id = created.upload_id
+                job.key = created.key
+                job.part_size = created.part_size
+            q.store.replace_parts(job.job_id, [])
+            q.store.save_job(job)
+            logger.info("job %s: following, part size %d", job.job_id, created.part_size)
+            q.changed(job)
+            return {}
+        upload_id = job.upload_id
+        local = q.store.parts(job.job_id)
+        try:
+            remote = q.control.call(run, lambda: q.api.list_parts(upload_id))
+        except BackendError as exc:
+            if exc.code != "already_completed":
+                raise
+            # Completed before its answer was lost: completing again returns the receipt.
+            return local
+        held = {(p.part_number, p.etag.lower(), p.size) for p in remote}
+        agreed = {n: r for n, r in local.items() if (n, r.etag.lower(), r.size) in held}
+        q.store.replace_parts(job.job_id, list(agreed.values()))
+        logger.info("job %s: following again with %d parts stored", job.job_id, len(agreed))
+        return agreed
+
+    def _follow(self, run: JobRun) -> None:
+        q, job = self._q, run.job
+        follow = job.follow
+        assert follow is not None
+        sent = self._prepare(run)
+        with run.lock:
+            run.done = dict(sent)
+        part_size = job.part_size
+        assert part_size is not None
+        with GrowthWatcher(
+            job.path, settle=follow.settle, identity=follow.identity, margin=q.config.follow_margin
+        ) as watcher:
+            follower = Follower(
+                path=job.path,
+                part_size=part_size,
+                sink=_QueueSink(q, run),
+                watcher=watcher,
+                cancelled=run.cancel,
+                sent=sent,
+                on_progress=self._progress,
+                end_parallel=max(1, min(q.config.parts, 8)),
+            )
+            outcome = follower.run()
+        if not job.try_transition(JobState.VERIFYING):
+            return
+        with job.lock:
+            job.size = outcome.size
+        q.changed(job)
+        upload_id = job.upload_id
+        assert upload_id is not None
+        pairs = [(p.number, p.etag) for p in outcome.parts]
+        answer = q.control.call(
+            run,
+            lambda: q.api.complete(upload_id, pairs, sha256=outcome.sha256, size=outcome.size),
+        )
+        local_etag = multipart_etag(outcome.parts)
+        if answer.size != outcome.size or answer.etag.lower() != local_etag.lower():
+            with job.lock:
+                job.forget_upload()
+            q.store.replace_parts(job.job_id, [])
+            q.store.save_job(job)
+            raise IntegrityError(
+                f"Storage reports {answer.size:,} bytes with checksum {answer.etag}, but the "
+                f"recording has {outcome.size:,} bytes with checksum {local_etag}. The upload "
+                "is not trusted; retry it.",
+                title="Verification failed",
+                retryable=False,
+            )
+        receipt = Receipt(
+            job_id=job.job_id,
+            path=job.path,
+            key=answer.key,
+            size=answer.size,
+            sha256=outcome.sha256,
+            etag=answer.etag,
+            completed_at=answer.completed_at or datetime.now(UTC).isoformat(),
+            exam_id=job.exam_id,
+            kind=job.kind,
+            upload_id=upload_id,
+            signed=answer.signed or "",
+        )
+        q.store.add_receipt(receipt)
+        with job.lock:
+            job.key = answer.key
+            # From now on the job describes the finished file, like any other completed job.
+            job.fingerprint = fingerprint.compute(job.path)
+        logger.info(
+            "job %s: recording of %d bytes completed; %d parts sent while recording, %d "
+            "rewritten and sent again, %d sent at the end",
+            job.job_id,
+            outcome.size,
+            len(outcome.sent_early),
+            len(outcome.resent),
+            len(outcome.sent_at_end),
+        )
+        q.emit("on_receipt", receipt=receipt)
+        q.finish(job, JobState.COMPLETED, None)
+        with contextlib.suppress(StateStoreError):
+            q.store.replace_parts(job.job_id, [])
