@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +19,9 @@ import pytest
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.planner import MIB
 from tests.integration.conftest import Stack, write_file
+
+#: A compact JWS/JWT: three base64url segments, the first a JSON header ("eyJ" is '{"').
+_JWT = re.compile(rb"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -201,7 +206,6 @@ def test_no_secret_reaches_logs_state_or_config(
         b"X-Amz-Credential",
         b"X-Amz-Security-Token",
         b"Bearer ",
-        b"eyJ",  # the start of every JWT
         b"refresh_token",
         b"access_token",
     ]
@@ -209,6 +213,11 @@ def test_no_secret_reaches_logs_state_or_config(
         data = f.read_bytes()
         for secret in forbidden:
             assert secret not in data, f"{secret!r} found in {f}"
+        # Every JWT starts with "eyJ". The only ones allowed on disk are the backend's signed
+        # receipts, which are public evidence; an access or refresh token is never stored.
+        for token in _JWT.findall(data):
+            header = json.loads(base64.urlsafe_b64decode(token.split(b".")[0] + b"=="))
+            assert header.get("typ") == "proctor-receipt+jwt", f"a JWT {header} found in {f}"
     # The run did log useful things (so the check above was not vacuous).
     log = b"".join(f.read_bytes() for f in files if ".log" in f.name)
     assert b"completed" in log
