@@ -21,6 +21,7 @@ __all__ = [
     "CredentialStoreError",
     "DataChangedError",
     "InsecureServerError",
+    "InsecureStorageError",
     "InvalidServerUrlError",
     "NetworkError",
     "StateStoreError",
@@ -233,6 +234,20 @@ class InsecureServerError(InvalidServerUrlError):
     default_message = (
         "The server address must start with https:// so your password and recordings are "
         "protected. Plain http:// is only allowed for a server on this computer."
+    )
+
+
+class InsecureStorageError(UploaderError):
+    """The server handed out ``http://`` upload links to storage that is not this computer.
+
+    The recording would travel unencrypted, and with it the link (a credential until it expires).
+    The same explicit opt-in as for the server address (``allow_insecure_http``) allows it.
+    """
+
+    default_title = "Insecure storage address"
+    default_message = (
+        "The server asked for the recording to be sent unencrypted (http://) to storage on another "
+        "computer, so nothing was sent. Ask your IT department to serve storage over https://."
     )
 
 

@@ -35,7 +35,7 @@ from desktop.api.models import (
     UploadReceipt,
     User,
 )
-from desktop.api.urls import API_PREFIX, validate_server_url
+from desktop.api.urls import API_PREFIX, check_storage_url, validate_server_url
 from desktop.errors import AuthError, BackendError, TlsError
 
 __all__ = [
@@ -281,6 +281,9 @@ class ApiClient:
                 body["checksums"] = {str(n): checksums[n] for n in batch if n in checksums}
             response = self._request("POST", path, json_body=body, context=RequestContext.UPLOAD)
             signed = SignedParts.from_json(self._json(response))
+            for part in signed.parts:
+                # The server address passed this rule; the links it hands out must too.
+                check_storage_url(part.url, allow_insecure_http=self._allow_insecure_http)
             parts.extend(signed.parts)
             # The whole result is only as fresh as its oldest batch.
             expires_at = signed.expires_at if not expires_at else min(expires_at, signed.expires_at)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
-from desktop.errors import InsecureServerError, InvalidServerUrlError
+from desktop.errors import InsecureServerError, InsecureStorageError, InvalidServerUrlError
 
-__all__ = ["API_PREFIX", "is_loopback_host", "validate_server_url"]
+__all__ = ["API_PREFIX", "check_storage_url", "is_loopback_host", "validate_server_url"]
 
 #: Every endpoint of the contract lives under this path (issue 2).
 API_PREFIX = "/api/v1"
@@ -95,3 +95,30 @@ def validate_server_url(url: str, *, allow_insecure_http: bool = False) -> str:
     if path.endswith(API_PREFIX):
         path = path[: -len(API_PREFIX)]
     return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def check_storage_url(url: str, *, allow_insecure_http: bool = False) -> None:
+    """Refuse an upload link that would send a recording unencrypted to another computer.
+
+    The rule is the server address's: ``https://`` anywhere, ``http://`` only to this computer
+    unless ``allow_insecure_http`` (the same admin setting) says otherwise. The link itself never
+    appears in the error: until it expires it lets anyone write that part.
+
+    Raises:
+        InsecureStorageError: ``http://`` to another computer, or a scheme that is not http(s).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InsecureStorageError("The server sent an upload link that is not valid.") from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme == "https" and host:
+        return
+    if scheme == "http" and host and (allow_insecure_http or is_loopback_host(host)):
+        return
+    raise InsecureStorageError(
+        f"The server asked for the recording to be sent unencrypted ({scheme}://) to "
+        f"{host or '?'}, another computer, so nothing was sent. Ask your IT department to serve "
+        "storage over https://; only an administrator's setting (allow_insecure_http) allows this."
+    )

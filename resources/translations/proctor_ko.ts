@@ -1167,6 +1167,14 @@
         <translation>비밀번호와 녹화 파일을 보호하기 위해 서버 주소는 https://로 시작해야 합니다. http://는 이 컴퓨터에 있는 서버에만 허용됩니다.</translation>
     </message>
     <message>
+        <source>Insecure storage address</source>
+        <translation>안전하지 않은 저장소 주소</translation>
+    </message>
+    <message>
+        <source>The server asked for the recording to be sent unencrypted (http://) to storage on another computer, so nothing was sent. Ask your IT department to serve storage over https://.</source>
+        <translation>서버가 녹화 파일을 다른 컴퓨터의 저장소로 암호화 없이(http://) 보내도록 요청하여 아무것도 보내지 않았습니다. IT 부서에 저장소를 https://로 제공해 달라고 요청하세요.</translation>
+    </message>
+    <message>
         <source>Invalid setting</source>
         <translation>잘못된 설정</translation>
     </message>

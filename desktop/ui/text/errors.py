@@ -161,6 +161,12 @@ _EXPLANATIONS: dict[str, str] = {
         "The server address must start with https:// so your password and recordings are "
         "protected. Plain http:// is only allowed for a server on this computer.",
     ),
+    QT_TRANSLATE_NOOP("errors", "Insecure storage address"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The server asked for the recording to be sent unencrypted (http://) to storage on "
+        "another computer, so nothing was sent. Ask your IT department to serve storage over "
+        "https://.",
+    ),
     QT_TRANSLATE_NOOP("errors", "Invalid setting"): QT_TRANSLATE_NOOP(
         "errors", "A setting has an invalid value."
     ),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.api.urls import is_loopback_host, validate_server_url
-from desktop.errors import InsecureServerError, InvalidServerUrlError
+from desktop.api.urls import check_storage_url, is_loopback_host, validate_server_url
+from desktop.errors import InsecureServerError, InsecureStorageError, InvalidServerUrlError
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,42 @@ def test_plain_http_to_another_computer_is_refused(typed: str) -> None:
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+_SIGNED = "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abcdef"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://storage.example.edu/bucket/key" + _SIGNED,
+        "http://127.0.0.1:9000/bucket/key" + _SIGNED,
+        "http://localhost:9000/b/k",
+        "http://[::1]:9000/b/k",
+    ],
+)
+def test_storage_links_that_stay_private_are_accepted(url: str) -> None:
+    check_storage_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://storage.example.invalid:9000/bucket/key" + _SIGNED,
+        "http://10.0.0.5/bucket/key" + _SIGNED,
+        "ftp://storage.example.edu/b/k",
+        "https:///no-host",
+        "not a url",
+    ],
+)
+def test_storage_links_in_clear_to_another_computer_are_refused(url: str) -> None:
+    with pytest.raises(InsecureStorageError) as info:
+        check_storage_url(url)
+    assert "X-Amz-Signature" not in info.value.message  # the link never reaches a message
+    assert "/bucket/key" not in info.value.message
+
+
+def test_the_admin_opt_in_allows_http_storage_too() -> None:
+    check_storage_url("http://storage.example.invalid:9000/b/k" + _SIGNED, allow_insecure_http=True)
+    with pytest.raises(InsecureStorageError):
+        check_storage_url("ftp://storage.example.edu/b/k", allow_insecure_http=True)
