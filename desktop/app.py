@@ -1,4 +1,4 @@
-"""The composition root: config -> log -> credentials -> API -> engine -> UI (STYLE D2).
+"""The composition root: config -> log -> credentials -> API -> engine -> UI.
 
 `run_gui` opens the app; `run_demo` does the same against a freshly started local backend (a
 subprocess: the app and the backend never import each other). `--self-test` lives in

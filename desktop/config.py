@@ -1,10 +1,10 @@
 """Where the app keeps its files, and the settings a proctor (or an IT preset) chooses.
 
-Paths come from ``platformdirs`` (STYLE C1); ``PROCTOR_UPLOADER_HOME=<dir>`` moves every one of them
-under ``<dir>`` (config, data, logs, cache and the admin preset), for tests and for portable
-installs.
+Paths come from ``platformdirs`` (each OS's usual folders); ``PROCTOR_UPLOADER_HOME=<dir>`` moves
+every one of them under ``<dir>`` (config, data, logs, cache and the admin preset), for tests and
+for portable installs.
 
-Settings are a TOML file read into a frozen, validated :class:`AppConfig` (STYLE C2). A bad file
+Settings are a TOML file read into a frozen, validated :class:`AppConfig`. A bad file
 never stops the app: a file that is not TOML is moved aside (``config.toml.corrupt-<time>``) and
 defaults are used; an invalid value falls back to its default; unknown keys are ignored; each with a
 logged warning.

@@ -2,10 +2,10 @@
 
 Every error the engine, the CLI or the app can show a proctor is an :class:`UploaderError`. Each one
 carries a short ``title`` (a row status, a dialog title), a ``message`` that says what happened *and
-what to do*, and ``retryable``, which tells the engine whether trying again later can help (STYLE
-E1, E8). Transport and library exceptions are converted into these at the boundary
+what to do*, and ``retryable``, which tells the engine whether trying again later can help.
+Transport and library exceptions are converted into these at the boundary
 (``desktop.api.client.convert_http_errors``, the keyring adapter in ``desktop.auth.credentials``),
-so nothing above that boundary ever sees a ``requests`` or ``keyring`` exception (STYLE E2).
+so nothing above that boundary ever sees a ``requests`` or ``keyring`` exception.
 
 Subclasses give sensible default titles and messages, so ``raise NetworkError()`` is already human;
 pass a ``message`` when you know more.
@@ -99,7 +99,7 @@ class TooManyAttemptsError(AuthError):
 
 
 class CredentialStoreError(UploaderError):
-    """The OS keyring cannot be used; we never fall back to storing secrets in clear (STYLE E7)."""
+    """The OS keyring cannot be used; we never fall back to storing secrets in clear."""
 
     default_title = "Cannot remember your sign-in"
     default_message = (

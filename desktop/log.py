@@ -1,14 +1,14 @@
 """Logging for the app, CLI and engine: a private rotating file, redaction, a recent-lines buffer.
 
-No Qt here (STYLE G2): the GUI's log view subscribes to :class:`RecentLogBuffer`, and Qt's own
-messages are routed into logging from ``desktop/ui``.
+No Qt here, so the CLI and the engine log the same way: the GUI's log view subscribes to
+:class:`RecentLogBuffer`, and Qt's own messages are routed into logging from ``desktop/ui``.
 
-Secrets never reach a log (STYLE G3): a :class:`RedactingFilter` on every handler scrubs bearer
-tokens and ``Authorization`` values, SigV4 query parameters (``X-Amz-Signature``,
-``X-Amz-Credential``, ``X-Amz-Security-Token``), values of password/token/secret keys in JSON, form,
-``repr`` and keyword form, JWTs and AWS access key ids wherever they appear, and the query string of
-every URL. Because it sits on the handlers, not on our loggers, records from third-party libraries
-(urllib3, botocore) are covered too.
+Secrets never reach a log (logs get attached to support tickets): a :class:`RedactingFilter` on
+every handler scrubs bearer tokens and ``Authorization`` values, SigV4 query parameters
+(``X-Amz-Signature``, ``X-Amz-Credential``, ``X-Amz-Security-Token``), values of
+password/token/secret keys in JSON, form, ``repr`` and keyword form, JWTs and AWS access key ids
+wherever they appear, and the query string of every URL. Because it sits on the handlers, not on our
+loggers, records from third-party libraries (urllib3, botocore) are covered too.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ REDACTED = "[REDACTED]"
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s: %(message)s"
 _MAX_BYTES = 5 * 1024 * 1024
 _BACKUPS = 5
-#: Chatty libraries that log request lines (and, at DEBUG, headers) stay at WARNING (STYLE G5).
+#: Chatty libraries that log request lines (and, at DEBUG, headers) stay at WARNING: their
+#: lines would carry presigned URLs and drown ours.
 _QUIET_LOGGERS = (
     "urllib3",
     "botocore",
@@ -134,7 +135,7 @@ class RedactingFilter(logging.Filter):
 
 
 class RecentLogBuffer(logging.Handler):
-    """The last ``capacity`` formatted lines, for the app's log view (STYLE G6).
+    """The last ``capacity`` formatted lines, for the app's log view.
 
     ``emit`` runs on whatever thread logged; subscribers are called on that thread and must only
     hand the line over (e.g. emit a Qt signal), never block or log.

@@ -20,7 +20,7 @@ The checks, in order:
 - ``qt``, ``resources``, ``translations``, ``main-window``: in :mod:`desktop.ui.self_test_gui`
   (Qt lives under ``desktop/ui``); Qt runs offscreen when there is no display.
 
-The Qt half is imported lazily and only here, outside ``app.py`` (STYLE D1), so that a broken Qt
+The Qt half is imported lazily and only here, outside ``app.py``, so that a broken Qt
 is reported as failed checks instead of stopping the self-test before it says anything.
 """
 

@@ -7,8 +7,8 @@ one attempt (plus one retry after refreshing an expired access token): retry pol
 engine, which knows whether waiting is worth it.
 
 Nothing ``requests`` raises leaves this module: :func:`convert_http_errors` turns transport
-exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors`
-(STYLE E2); both live in :mod:`desktop.api.http_errors` and are re-exported here.
+exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors`;
+both live in :mod:`desktop.api.http_errors` and are re-exported here.
 """
 
 from __future__ import annotations

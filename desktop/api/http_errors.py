@@ -1,4 +1,5 @@
-"""How failures of the backend's HTTP API become :mod:`desktop.errors` (STYLE E2).
+"""How failures of the backend's HTTP API become :mod:`desktop.errors`, so callers
+never handle ``requests`` exceptions.
 
 :func:`convert_http_errors` turns transport exceptions (``requests`` and the OS errors it lets
 through) into :class:`NetworkError`/:class:`TlsError`; :func:`error_from_response` turns an error

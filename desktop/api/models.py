@@ -162,7 +162,7 @@ class CreatedUpload:
 
 @dataclass(frozen=True, slots=True)
 class SignedPart:
-    """One presigned part URL. The URL is a secret until it expires: never log it (STYLE G4).
+    """One presigned part URL. The URL is a secret until it expires: never log it.
 
     Attributes:
         part_number: 1-based part number.

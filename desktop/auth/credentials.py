@@ -1,10 +1,10 @@
 """Where the refresh token is remembered: the OS keyring, or memory for a session-only sign-in.
 
 Only the refresh token is ever stored; the access token stays in memory and the password is never
-kept (STYLE C3). Entries use the service name ``proctor-uploader`` and the user name
-``"{server_url}|{username}"``, so one person may be remembered on several servers. Without a usable
-keyring backend every operation raises :class:`desktop.errors.CredentialStoreError`; there is no
-plaintext fallback (STYLE E7).
+kept, so a stolen disk or backup holds nothing that signs in by itself. Entries use the service name
+``proctor-uploader`` and the user name ``"{server_url}|{username}"``, so one person may be
+remembered on several servers. Without a usable keyring backend every operation raises
+:class:`desktop.errors.CredentialStoreError`; there is no plaintext fallback.
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ class KeyringCredentialStore:
     """Refresh tokens in the OS keyring (Credential Manager, macOS Keychain, Secret Service).
 
     The backend is resolved on first use, not at construction: on Linux that touches D-Bus, and a
-    locked keyring may block until the user answers its prompt, so it must happen on a worker thread
-    (STYLE T1). An ``RLock`` serialises access, because the engine's threads save rotated tokens
-    while the app may be reading.
+    locked keyring may block until the user answers its prompt, so it must happen on a worker
+    thread. An ``RLock`` serialises access, because the engine's threads save rotated tokens while
+    the app may be reading.
     """
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:

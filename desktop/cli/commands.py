@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
 from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from desktop.config import AppConfig, AppPaths
-from desktop.engine.events import JobSnapshot, JobState
+from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
 from desktop.log import setup_logging
 
@@ -413,7 +413,7 @@ def _upload(
                 q.start()
                 q.resume_all()
                 # Jobs left unfinished by an earlier run continue too, and count in the result.
-                involved.update(j.job_id for j in q.jobs() if j.state not in _FINAL)
+                involved.update(j.job_id for j in q.jobs() if j.state not in TERMINAL)
                 if files is not None:
                     for f in _new_files(store, files, again=args.again):
                         snap = q.add(f, exam_id=exam, kind=kind)
@@ -422,8 +422,8 @@ def _upload(
                 fixed_rate = args.limit_rate is not None
                 while not q.wait_idle(1.0):
                     if awake is None and config.keep_awake:
-                        # A laptop that sleeps at the end of an exam stops every upload (LESSONS
-                        # 5). Asked for once uploads have run for a second: it starts a process
+                        # A laptop that sleeps at the end of an exam stops every upload.
+                        # Asked for once uploads have run for a second: it starts a process
                         # or a D-Bus connection, which would otherwise compete with the first
                         # part, and an upload done within a second never needs it.
                         from desktop.keepawake import KeepAwake
@@ -472,11 +472,6 @@ def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Pat
                 continue
         chosen.append(f)
     return chosen
-
-
-_FINAL = frozenset(
-    {JobState.COMPLETED, JobState.CANCELLED, JobState.FAILED, JobState.SOURCE_CHANGED}
-)
 
 
 def _remember_exam(paths: AppPaths, exam: str, kind: str) -> None:

@@ -1,7 +1,8 @@
 """What the engine tells the GUI and the CLI: job states, immutable snapshots, receipts, the
 listener.
 
-Everything here is a plain value that can cross threads (STYLE S4). Listeners are called from engine
+Everything here is a plain value that can cross threads (frozen, so no
+thread can change what another is reading). Listeners are called from engine
 threads and must not block; the GUI's bridge only emits Qt signals, the CLI only updates its
 progress display.
 """

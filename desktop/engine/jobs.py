@@ -1,5 +1,5 @@
-"""One upload job: its persistent fields and its state machine, guarded by one lock per job (STYLE
-T6).
+"""One upload job: its persistent fields and its state machine, guarded by one lock per job,
+so a state is read and changed atomically by whichever thread holds the job.
 
 The transition table below is the whole state machine. Nothing leaves a terminal state except
 `retry`, which takes FAILED and SOURCE_CHANGED back to QUEUED. Suspensions (PAUSED, WAITING_NETWORK,

@@ -6,9 +6,9 @@ Threads and budgets:
   ``files`` jobs are active at once. Both change live.
 * Two control threads run backend work (prepare: fingerprint, create or reconcile; complete; abort)
   from a priority queue in which completion comes first, so an exam-end burst of finished files is
-  never stuck behind new parts (LESSONS 6).
+  never stuck behind new parts.
 * Part URLs are signed lazily by the worker that needs one, in small batches, and dropped on every
-  failure so each retry uses a fresh URL (LESSONS 1).
+  failure so each retry uses a fresh URL (a URL signed long ago may have expired).
 
 Failure policy (see ``retry.py``): transport errors make the queue probe ``GET /health``; when the
 server is unreachable every active job waits in ``waiting_network`` and resumes by itself. An

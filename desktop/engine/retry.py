@@ -1,4 +1,5 @@
-"""When to try again, and how long to wait: capped exponential backoff with jitter (STYLE E8).
+"""When to try again, and how long to wait: capped exponential backoff with jitter,
+so a thousand clients that failed together do not retry together.
 
 The wait is a uniform draw from the upper half of the exponential ceiling ("equal jitter"): it
 spreads the retries of many parts and many workstations, so an exam-end burst that got a 503 does

@@ -1,5 +1,5 @@
-"""The queue's state on disk: SQLite in WAL mode, a schema version and ordered migrations (STYLE P1,
-P2).
+"""The queue's state on disk: SQLite in WAL mode, a schema version and ordered migrations,
+so a queue survives crashes and app updates.
 
 What is stored: jobs (path, fingerprint, metadata, state, upload id, key, part size), finished parts
 (number, size, ETag, MD5) and receipts. What is never stored: URLs and tokens — presigned URLs

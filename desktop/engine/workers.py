@@ -2,8 +2,8 @@
 
 A worker takes the lowest-numbered ready part of the highest-priority active run, signs its URL
 lazily (a few parts per call, a fresh URL for every retry), sends it, commits it, and reports. Every
-exception becomes job state here (STYLE E3, E6); nothing escapes a thread, and errors of a run that
-already ended never touch its job.
+exception becomes job state here, so the proctor sees it on the row; nothing escapes a thread, and
+errors of a run that already ended never touch its job.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""The PySide6 desktop app. Only `desktop.app` imports this package (STYLE D1)."""
+"""The PySide6 desktop app. Only the composition root (`desktop.app`) imports
+this package, so everything else runs without Qt."""

@@ -1,4 +1,4 @@
-"""The one place that finds resource files: icons, the style sheet, translations (STYLE K1).
+"""The one place that finds resource files: icons, the style sheet, translations.
 
 Resources are plain files under `resources/`: next to the package in a source checkout, under
 `sys._MEIPASS` in a PyInstaller bundle. Nothing else reads `sys._MEIPASS`.

@@ -1,8 +1,10 @@
-"""The engine's listener on the Qt side: engine threads call it, it only hands data over (T3).
+"""The engine's listener on the Qt side: engine threads call it, it only hands data over, so
+no engine thread ever touches a widget.
 
 `EngineBridge` lives in the GUI thread. Its `on_*` methods run on engine threads and only `emit`;
 every receiver connects with `Qt.ConnectionType.QueuedConnection`, so slots run on the GUI thread.
-Only frozen snapshots, ids and numbers cross (STYLE S4).
+Only frozen snapshots, ids and numbers cross: nothing that either side could change under the
+other.
 
 Progress is the exception: a thousand uploads report it thousands of times a second, and the
 window only repaints a few times a second anyway. `on_progress` keeps the latest figures per job

@@ -1,4 +1,5 @@
-"""The single path by which errors and notices reach the proctor (STYLE E4, E5).
+"""The single path by which errors and notices reach the proctor, so every one is logged
+and worded the same way.
 
 - `MessageCenter.error(err)` logs, then posts a non-modal notice (the main window shows it in its
   notice area, the tray as a notification when the window is hidden).

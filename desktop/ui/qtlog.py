@@ -1,4 +1,5 @@
-"""Route Qt's own messages (qWarning and friends) into Python logging (STYLE G2)."""
+"""Route Qt's own messages (qWarning and friends) into Python logging, so they reach the log
+file (and fail tests) like our own warnings."""
 
 from __future__ import annotations
 

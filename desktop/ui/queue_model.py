@@ -1,4 +1,5 @@
-"""The upload queue as a Qt table model, repainted in batches (STYLE T4).
+"""The upload queue as a Qt table model, repainted in batches, so a thousand busy rows
+cost a few repaints a second.
 
 Engine events arrive often (a few per second per job, times a thousand jobs). The model applies them
 to its rows at once but tells the view only from a timer: every `refresh_ms` it emits one

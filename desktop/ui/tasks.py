@@ -1,4 +1,5 @@
-"""Run blocking work off the GUI thread and get the result back on it (STYLE T1, T9).
+"""Run blocking work off the GUI thread and get the result back on it: the window
+never freezes on I/O, and results touch widgets only on the GUI thread.
 
 `run_in_background(fn, on_done, on_error)` covers one-off work: sign-in, restoring a remembered
 sign-in, walking a dropped folder, exporting a CSV. `SerialTasks` runs engine commands (pause,

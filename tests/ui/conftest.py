@@ -32,7 +32,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
-# Threads the app starts; none may outlive the test that started them (STYLE Q4).
+# Threads the app starts; none may outlive the test that started them (a leftover thread
+# makes the next test flaky).
 _APP_THREADS = ("ui-task", "engine-commands", "watch-folder", "keep-awake")
 
 

@@ -28,7 +28,7 @@ SERVER = "https://uploads.example.edu"
 
 
 class _RaisingKeyring(KeyringBackend):
-    """A keyring whose every call fails the way an OS keyring can (an OS edge, per STYLE Q1)."""
+    """A keyring whose every call fails the way an OS keyring can (an OS edge case)."""
 
     priority = 1
 
