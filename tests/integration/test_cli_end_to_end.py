@@ -186,7 +186,7 @@ def test_one_line_errors_and_exit_codes(stack: Stack, tmp_path: Path) -> None:
 def test_no_secret_reaches_logs_state_or_config(
     make_stack: Callable[..., Stack], tmp_path: Path, app_home: Path
 ) -> None:
-    stack = make_stack(access_token_ttl_seconds=2, url_ttl_seconds=60)
+    stack = make_stack(access_token_ttl_seconds=1, url_ttl_seconds=60)
     login(stack)
     path = tmp_path / "rec.webm"
     write_file(path, 12 * MIB)

@@ -138,9 +138,13 @@ def test_url_ttl_of_two_seconds(
     assert len(signs) >= 2  # URLs were signed lazily, more than once
 
 
-def test_access_token_ttl_of_two_seconds(make_stack: Callable[..., Stack], tmp_path: Path) -> None:
-    stack = make_stack(access_token_ttl_seconds=2)
-    q, _, job, _, sha = _upload_one(stack, tmp_path, size=20 * MIB, bandwidth_limit=3 * MIB)
+def test_access_tokens_expire_during_an_upload(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    # A one-second token: the session renews it after 0.75 s, so an upload of about 2 s outlives
+    # at least two tokens without waiting long for them to expire.
+    stack = make_stack(access_token_ttl_seconds=1)
+    q, _, job, _, sha = _upload_one(stack, tmp_path, size=6 * MIB, bandwidth_limit=3 * MIB)
     _completed_intact(stack, q, job, sha)
     refreshes = [r for r in stack.backend_proxy.stats().log if r.path.endswith("/auth/refresh")]
     assert refreshes

@@ -297,7 +297,8 @@ def test_transient_storage_fault_recovers_by_itself(
 def short_token_stack(moto_s3: Any, tmp_path: Path) -> Any:
     from tests.ui.harness import ui_stack
 
-    with ui_stack(moto_s3, tmp_path / "backend", access_token_ttl_seconds=2) as running:
+    # One second: the revoked sign-in is noticed at the next renewal, 0.75 s later at most.
+    with ui_stack(moto_s3, tmp_path / "backend", access_token_ttl_seconds=1) as running:
         yield running
 
 
