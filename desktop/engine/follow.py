@@ -194,12 +194,15 @@ class Follower:
             plan = planner.plan(size, self._part_size)
         except ValueError as exc:
             raise UploaderError(str(exc), title="Recording too large", retryable=False) from None
-        before = self._stat()
-        if before.st_size != size:
+        # Shrunk, replaced or gone since: the watcher says so in its own words.
+        if self._watcher.check().size != size:
             raise DataChangedError(
-                f"The recording {self._path} changed after it seemed to have ended.",
+                f"The recording {self._path} grew again after it had not changed for "
+                f"{self._watcher.settle:g} s (a recorder that paused for longer than the settle "
+                "time?). Retry it once the recording has ended.",
                 title="Recording changed",
             )
+        before = self._stat()
         early = {n for n in self._sent if n <= len(plan)}
         resent: list[int] = []
         fresh: list[int] = []
@@ -236,6 +239,7 @@ class Follower:
                     self._progress(size)
             finally:
                 stop.set()
+        self._watcher.check()
         after = self._stat()
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             raise DataChangedError(
@@ -290,7 +294,7 @@ class Follower:
             if not n:
                 raise DataChangedError(
                     f"The recording {self._path} became shorter after it ended.",
-                    title="Recording changed",
+                    title="Recording shortened",
                 )
             sha.update(view[:n])
             digest.update(view[:n])

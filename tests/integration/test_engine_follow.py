@@ -9,6 +9,7 @@ byte, and the part PUTs counted through the storage proxy show what was sent whe
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,3 +91,79 @@ def test_a_followed_recording_is_stored_byte_identical(
     # The writer's close ended it, not the 30 s settle time.
     assert stop_to_receipt < 20
     assert JobState.VERIFYING in rec.states(snap.job_id)
+
+
+def test_the_network_cut_mid_recording_costs_nothing_but_time(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    stack = make_stack("seaweedfs", open_upload_capacity=SMALL_CAPACITY)
+    q, rec = stack.queue()
+    path = tmp_path / "screen.mkv"
+    with RecorderProcess(path, "mkv", seconds=5.0, rate=RATE) as recorder:
+        _wait_for_file(path)
+        job = q.add(path, exam_id="EXAM-1", kind="screen", follow=True, settle=30)
+        rec.wait_for(lambda: _stored_puts(stack) >= 1, timeout=30)
+        stack.storage_proxy.network_down()
+        stack.backend_proxy.network_down()
+        rec.wait_for(lambda: rec.saw_state(job.job_id, JobState.WAITING_NETWORK), timeout=30)
+        time.sleep(1.5)  # the recorder goes on writing meanwhile
+        stack.storage_proxy.network_up()
+        stack.backend_proxy.network_up()
+        recorder.wait()
+    assert q.wait_idle(60)
+    (snap,) = q.jobs()
+    assert snap.state is JobState.COMPLETED, (snap.error_title, snap.error_message)
+    (receipt,) = rec.receipts
+    sha = file_sha256(path)
+    assert receipt.sha256 == sha == stack.object_sha256(receipt.key)
+    assert receipt.size == path.stat().st_size
+
+
+def test_a_recorder_that_hangs_without_closing_ends_after_the_settle_time(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    stack = make_stack("seaweedfs", open_upload_capacity=SMALL_CAPACITY)
+    q, rec = stack.queue()
+    path = tmp_path / "webcam.webm"
+    with RecorderProcess(path, "webm", seconds=30.0, rate=RATE) as recorder:
+        _wait_for_file(path)
+        q.add(path, exam_id="EXAM-1", kind="webcam", follow=True, settle=1.5)
+        rec.wait_for(lambda: _stored_puts(stack) >= 1, timeout=30)
+        recorder.freeze()  # hung: the file stays open and stops growing
+        frozen = time.monotonic()
+        rec.wait_for(lambda: bool(rec.receipts), timeout=60)
+        assert time.monotonic() - frozen >= 1.5
+        (receipt,) = rec.receipts
+        sha = file_sha256(path)
+    # Compared while the recorder was still hung: the object is the file as it stood.
+    assert receipt.sha256 == sha == stack.object_sha256(receipt.key)
+    (snap,) = q.jobs()
+    assert snap.state is JobState.COMPLETED
+
+
+@pytest.mark.parametrize("change", ["shrink", "replace"])
+def test_a_recording_that_shrinks_or_is_replaced_is_never_verified(
+    make_stack: Callable[..., Stack], tmp_path: Path, change: str
+) -> None:
+    stack = make_stack("seaweedfs", open_upload_capacity=SMALL_CAPACITY)
+    q, rec = stack.queue()
+    path = tmp_path / "webcam.mkv"
+    with RecorderProcess(path, "mkv", seconds=30.0, rate=RATE) as recorder:
+        _wait_for_file(path)
+        job = q.add(path, exam_id="EXAM-1", kind="webcam", follow=True, settle=30)
+        rec.wait_for(lambda: _stored_puts(stack) >= 1, timeout=30)
+        recorder.kill()
+        if change == "shrink":
+            os.truncate(path, 1000)
+        else:
+            other = tmp_path / "other.mkv"
+            other.write_bytes(os.urandom(100_000))
+            os.replace(other, path)
+    rec.wait_for(lambda: rec.saw_state(job.job_id, JobState.SOURCE_CHANGED), timeout=30)
+    assert q.wait_idle(30)
+    assert rec.receipts == []
+    (snap,) = q.jobs()
+    assert snap.state is JobState.SOURCE_CHANGED
+    assert snap.error_title == (
+        "Recording shortened" if change == "shrink" else "Recording replaced"
+    )
