@@ -403,6 +403,14 @@ def _upload(
             raise CliError(
                 f"cannot reach the server at {config.server_url}: {exc.message}", 1
             ) from None
+    follow = bool(getattr(args, "follow", False))
+    settle = float(config.watch_settle_seconds)
+    if getattr(args, "settle", None) is not None:
+        if not follow:
+            raise CliError("--settle only applies with --follow", EXIT_USAGE)
+        if not 0 < args.settle <= 3600:
+            raise CliError("--settle must be more than 0 and at most 3600 seconds", EXIT_USAGE)
+        settle = args.settle
     display: RichDisplay | PlainDisplay = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
     q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
     involved: set[str] = set()
@@ -416,7 +424,7 @@ def _upload(
                 involved.update(j.job_id for j in q.jobs() if j.state not in TERMINAL)
                 if files is not None:
                     for f in _new_files(store, files, again=args.again):
-                        snap = q.add(f, exam_id=exam, kind=kind)
+                        snap = q.add(f, exam_id=exam, kind=kind, follow=follow, settle=settle)
                         involved.add(snap.job_id)
                     _remember_exam(paths, exam, kind)
                 fixed_rate = args.limit_rate is not None

@@ -43,9 +43,17 @@ def human_bytes(n: float) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover
 
 
+def recording_progress(sent: int) -> str:
+    """What a followed recording shows while it is being written."""
+    return f"recording — {sent / 1e6:.1f} MB sent"
+
+
 def describe(job: JobSnapshot) -> str:
     """One line about a job's state, with its error when it has one."""
-    text = f"{Path(job.path).name}: {_STATE_WORDS.get(job.state, job.state.value)}"
+    word = _STATE_WORDS.get(job.state, job.state.value)
+    if job.following and job.state is JobState.UPLOADING:
+        word = "recording (sent as it grows)"
+    text = f"{Path(job.path).name}: {word}"
     if job.error_message and job.state is not JobState.COMPLETED:
         text += f" — {job.error_message}"
     return text
@@ -59,17 +67,32 @@ class _Tracker(BaseListener):
         self.sizes: dict[str, int] = {}
         self.done: dict[str, int] = {}
         self.names: dict[str, str] = {}
+        self.recording: set[str] = set()
 
     def track(self, job: JobSnapshot) -> None:
         with self.lock:
             self.sizes[job.job_id] = job.size
             self.done[job.job_id] = job.bytes_done
             self.names[job.job_id] = Path(job.path).name
+            self.note_recording(job)
+
+    def note_recording(self, job: JobSnapshot) -> None:
+        """Whether the job's recording is still being written (its size still grows)."""
+        if job.following and job.state in (JobState.QUEUED, JobState.UPLOADING):
+            self.recording.add(job.job_id)
+        else:
+            self.recording.discard(job.job_id)
+        self.sizes[job.job_id] = max(self.sizes.get(job.job_id, 0), job.size)
 
     @property
     def total(self) -> tuple[int, int]:
         with self.lock:
             return sum(self.done.values()), sum(self.sizes.values())
+
+
+def _short(job: JobSnapshot) -> str:
+    name = Path(job.path).name
+    return name if len(name) <= 40 else name[:37] + "..."
 
 
 class RichDisplay(_Tracker):
@@ -117,9 +140,7 @@ class RichDisplay(_Tracker):
         with self.lock:
             task = self._tasks.get(job.job_id)
             if task is None:
-                name = Path(job.path).name
-                short = name if len(name) <= 40 else name[:37] + "..."
-                task = self.progress.add_task(short, total=max(job.size, 1))
+                task = self.progress.add_task(_short(job), total=max(job.size, 1))
                 self._tasks[job.job_id] = task
             return task
 
@@ -138,6 +159,10 @@ class RichDisplay(_Tracker):
     def on_job_changed(self, *, job: JobSnapshot) -> None:
         """Print state changes worth reading; fill the bar on completion."""
         task = self._task(job)
+        with self.lock:
+            self.note_recording(job)
+        if job.following:
+            self.progress.update(task, total=max(job.size, 1), description=_short(job))
         if job.state is JobState.COMPLETED:
             with self.lock:
                 self.done[job.job_id] = job.size
@@ -160,12 +185,24 @@ class RichDisplay(_Tracker):
         speed_bps: float,
         eta_seconds: float | None,
     ) -> None:
-        """Move the bar."""
+        """Move the bar (a recording's grows with it, and says how much was sent)."""
         with self.lock:
             task = self._tasks.get(job_id)
             self.done[job_id] = bytes_done
+            recording = job_id in self.recording
+            if recording:
+                self.sizes[job_id] = max(self.sizes.get(job_id, 0), total)
+            name = self.names.get(job_id, job_id[:8])
         if task is not None:
-            self.progress.update(task, completed=bytes_done)
+            if recording:
+                self.progress.update(
+                    task,
+                    completed=bytes_done,
+                    total=max(total, 1),
+                    description=f"{name}: {recording_progress(bytes_done)}",
+                )
+            else:
+                self.progress.update(task, completed=bytes_done)
         self._update_total()
 
     def on_login_required(self) -> None:
@@ -215,6 +252,7 @@ class PlainDisplay(_Tracker):
         """Print every change of state or error (once each)."""
         text = describe(job)
         with self.lock:
+            self.note_recording(job)
             if job.state is JobState.COMPLETED:
                 self.done[job.job_id] = job.size
             if self._said.get(job.job_id) == text:
@@ -235,10 +273,16 @@ class PlainDisplay(_Tracker):
         with self.lock:
             self.done[job_id] = bytes_done
             name = self.names.get(job_id, job_id[:8])
+            recording = job_id in self.recording
         now = time.monotonic()
-        if now - self._last.get(job_id, -math.inf) < self.interval and bytes_done < total:
+        if now - self._last.get(job_id, -math.inf) < self.interval and (
+            recording or bytes_done < total
+        ):
             return
         self._last[job_id] = now
+        if recording:
+            self.line(f"{name}: {recording_progress(bytes_done)}")
+            return
         pct = 100.0 * bytes_done / total if total else 100.0
         eta = f", {eta_seconds:.0f} s left" if eta_seconds is not None else ""
         # No speed until the meter has one: a file sent within a second has none worth a number

@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--again", action="store_true", help="upload files even if already uploaded unchanged"
     )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="the files are still being recorded: send them as they grow, finish when each ends",
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        metavar="SECONDS",
+        help="with --follow: a recording that has not changed this long has ended, even if "
+        "its recorder never closed it (default: the settle time in the settings, 10 s)",
+    )
     _password_option(p)
 
     p = sub.add_parser("resume", help="continue every unfinished upload")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -60,3 +61,46 @@ def test_rich_display_draws_no_bar_for_jobs_finished_in_earlier_runs() -> None:
     assert "today.mp4" in text
     assert "monday.mp4" not in text
     assert display.total == (0, 2048)
+
+
+def test_a_followed_recording_says_how_much_was_sent_while_it_grows() -> None:
+    out = io.StringIO()
+    display = PlainDisplay(out, interval=0)
+    growing = dataclasses.replace(
+        _snap("f", "webcam.mkv", JobState.UPLOADING, size=7_000_000), following=True
+    )
+    display.on_job_added(job=dataclasses.replace(growing, state=JobState.QUEUED))
+    display.on_job_changed(job=growing)
+    display.on_progress(
+        job_id="f", bytes_done=5_242_880, total=9_000_000, speed_bps=0.0, eta_seconds=None
+    )
+    ended = dataclasses.replace(growing, state=JobState.VERIFYING, size=12_000_000)
+    display.on_job_changed(job=ended)
+    display.on_progress(
+        job_id="f", bytes_done=12_000_000, total=12_000_000, speed_bps=0.0, eta_seconds=None
+    )
+    assert _lines(out)[1:] == [
+        "webcam.mkv: recording (sent as it grows)",
+        "webcam.mkv: recording — 5.2 MB sent",
+        "webcam.mkv: verifying",
+        "webcam.mkv: 100.0% of 11.4 MiB",
+    ]
+
+
+def test_rich_display_shows_a_recording_as_mb_sent() -> None:
+    from rich.console import Console
+
+    from desktop.cli.display import RichDisplay
+
+    out = io.StringIO()
+    display = RichDisplay(Console(file=out, force_terminal=True, width=160))
+    growing = dataclasses.replace(
+        _snap("f", "webcam.mkv", JobState.UPLOADING, size=7_000_000), following=True
+    )
+    with display:
+        display.on_job_added(job=growing)
+        display.on_job_changed(job=growing)
+        display.on_progress(
+            job_id="f", bytes_done=5_242_880, total=9_000_000, speed_bps=0.0, eta_seconds=None
+        )
+    assert "webcam.mkv: recording — 5.2 MB sent" in out.getvalue()
