@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "CredentialStoreError",
     "DataChangedError",
+    "FileInUseError",
     "InsecureServerError",
     "InsecureStorageError",
     "InvalidServerUrlError",
@@ -186,6 +187,22 @@ class DataChangedError(UploaderError):
         "The recording was changed, moved or deleted after it was queued, so it was not uploaded. "
         "Check the file, then add it again."
     )
+
+
+class FileInUseError(UploaderError):
+    """Another program (a recorder, on Windows) holds the source file so that it cannot be read.
+
+    The file is not changed, only busy: the engine tries again later.
+    """
+
+    # The title proctors already know for a file that cannot be read; its explanation in the app
+    # says to check that no other program has the file open.
+    default_title = "File unreadable"
+    default_message = (
+        "The recording is open in another program that does not let others read it. The upload "
+        "goes on once that program closes it."
+    )
+    default_retryable = True
 
 
 class UploadExpiredError(UploaderError):

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from desktop import platforms
 from desktop.api.models import RemotePart
 from desktop.engine import fingerprint, planner
 from desktop.engine.events import JobState, Receipt
@@ -169,13 +169,14 @@ class ControlTasks:
     def _prepare(self, run: JobRun) -> None:
         q = self._q
         job = run.job
-        fingerprint.verify(job.path, job.fingerprint)
+        # Retried like a backend call: a recorder holding the file (Windows) lets go in time.
+        self._call(run, lambda: fingerprint.verify(job.path, job.fingerprint))
         unknown: list[RemotePart] = []
         if job.upload_id is None:
             created = self._call(
                 run,
                 lambda: q.api.create_upload(
-                    filename=Path(job.path).name,
+                    filename=platforms.file_name(job.path),
                     size=job.size,
                     content_type=content_type(job.path),
                     metadata={"exam_id": job.exam_id, "kind": job.kind},
@@ -273,7 +274,7 @@ class ControlTasks:
         if sha256 is None:
             return
         # A mixed file is never completed: the file must still be exactly what was queued.
-        fingerprint.verify(job.path, job.fingerprint)
+        self._call(run, lambda: fingerprint.verify(job.path, job.fingerprint))
         records = list(run.done.values())
         local_etag = multipart_etag(records)
         upload_id = job.upload_id

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.engine import sourcefile
 from desktop.errors import DataChangedError
 
 SAMPLE_BYTES = 64 * 1024
@@ -55,17 +56,9 @@ def compute(path: Path | str) -> Fingerprint:
 
     Raises:
         DataChangedError: The file is missing, not a regular file, or unreadable.
+        FileInUseError: Another program holds the file (retryable).
     """
-    try:
-        f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
-    except FileNotFoundError:
-        raise DataChangedError(f"The file {path} no longer exists.", title="File missing") from None
-    except IsADirectoryError:
-        raise DataChangedError(f"{path} is not a regular file.", title="Not a file") from None
-    except OSError as exc:
-        raise DataChangedError(
-            f"The file {path} cannot be read ({exc.strerror}).", title="File unreadable"
-        ) from None
+    f = sourcefile.open_for_reading(path)
     try:
         st = os.fstat(f.fileno())
         if not _is_regular(st.st_mode):
@@ -78,9 +71,7 @@ def compute(path: Path | str) -> Fingerprint:
             digest.update(f.read(length) or b"")
         return Fingerprint(size=st.st_size, mtime_ns=st.st_mtime_ns, sample=digest.hexdigest())
     except OSError as exc:
-        raise DataChangedError(
-            f"The file {path} cannot be read ({exc.strerror}).", title="File unreadable"
-        ) from None
+        raise sourcefile.read_error(path, exc) from None
     finally:
         f.close()
 

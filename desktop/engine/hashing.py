@@ -21,6 +21,8 @@ import logging
 import threading
 import time
 
+from desktop.engine import sourcefile
+from desktop.engine.retry import Backoff, call_with_retry
 from desktop.errors import DataChangedError, UploaderError
 
 logger = logging.getLogger(__name__)
@@ -82,9 +84,7 @@ class Sha256Pass:
         except UploaderError as exc:
             self._error = exc
         except OSError as exc:
-            self._error = DataChangedError(
-                f"The file {self.path} could not be read ({exc.strerror}).", title="File unreadable"
-            )
+            self._error = sourcefile.read_error(self.path, exc)
         finally:
             self._done.set()
 
@@ -92,7 +92,11 @@ class Sha256Pass:
         digest = hashlib.sha256()
         buf = bytearray(BUFFER_SIZE)
         view = memoryview(buf)
-        with open(self.path, "rb", buffering=0) as f:
+        # A recorder holding the file (Windows) lets go in its own time; wait for it until stopped.
+        opened = call_with_retry(
+            lambda: sourcefile.open_for_reading(self.path), backoff=Backoff(), stop=self._stop
+        )
+        with opened as f:
             pos = 0
             while pos < self.size:
                 if self._stop.is_set():

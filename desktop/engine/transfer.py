@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from desktop.engine import sourcefile
 from desktop.engine.ratelimit import TokenBucket
 from desktop.errors import (
     ClockSkewError,
@@ -353,13 +354,7 @@ class PartSender:
             UploaderError: The part was not stored; ``retryable`` says whether to try again.
         """
         buf = self._buffer()
-        try:
-            file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
-        except OSError as exc:
-            raise DataChangedError(
-                f"The file {path} cannot be read any more ({exc.strerror}).",
-                title="File unreadable",
-            ) from None
+        file = sourcefile.open_for_reading(path)
         try:
             digest = md5_range(file, offset, length, buf, cancelled) if self._content_md5 else None
             split = urllib.parse.urlsplit(url)

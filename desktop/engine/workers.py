@@ -25,6 +25,7 @@ from desktop.errors import (
     AuthError,
     BackendError,
     DataChangedError,
+    FileInUseError,
     NetworkError,
     StateStoreError,
     UploaderError,
@@ -239,10 +240,15 @@ class PartWorkers:
         # "Busy, try later" answers (5xx, SlowDown, 429) are transient like transport failures; a
         # CI run once saw a part fail its job after a mix of resets, expiries and 500s under random
         # faults. Only refusals and repeated integrity mismatches are strikes.
-        transient = network or (
-            isinstance(exc, (StorageError, BackendError))
-            and exc.retryable
-            and (exc.status >= 500 or exc.status in (408, 429) or exc.code == "SlowDown")
+        # A recorder holding the file (Windows) lets go in its own time: waiting is not a strike.
+        transient = (
+            network
+            or isinstance(exc, FileInUseError)
+            or (
+                isinstance(exc, (StorageError, BackendError))
+                and exc.retryable
+                and (exc.status >= 500 or exc.status in (408, 429) or exc.code == "SlowDown")
+            )
         )
         attempts = run.failures.get(part.number, 0) + 1
         delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))

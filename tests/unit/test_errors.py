@@ -12,6 +12,7 @@ from desktop.errors import (
     ConfigError,
     CredentialStoreError,
     DataChangedError,
+    FileInUseError,
     InsecureServerError,
     InvalidServerUrlError,
     NetworkError,
@@ -23,7 +24,7 @@ from desktop.errors import (
     UploadNotFoundError,
 )
 
-RETRYABLE = {NetworkError, UploadExpiredError}
+RETRYABLE = {NetworkError, UploadExpiredError, FileInUseError}
 PARENTS = {
     AuthError: UploaderError,
     TooManyAttemptsError: AuthError,
@@ -33,6 +34,7 @@ PARENTS = {
     BackendError: UploaderError,
     UploadNotFoundError: BackendError,
     DataChangedError: UploaderError,
+    FileInUseError: UploaderError,
     UploadExpiredError: UploaderError,
     ClockSkewError: UploaderError,
     StateStoreError: UploaderError,
