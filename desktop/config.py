@@ -33,7 +33,6 @@ import dataclasses
 import logging
 import os
 import re
-import sys
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -44,7 +43,7 @@ from typing import Any
 
 import platformdirs
 
-from desktop import APP_ID
+from desktop import APP_ID, platforms
 from desktop.api.urls import validate_server_url
 from desktop.errors import ConfigError, InvalidServerUrlError, StateStoreError
 from desktop.recordings import KINDS
@@ -71,12 +70,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 def system_preset_path() -> Path:
     """The system-wide preset file an IT admin deploys, for this operating system."""
-    if sys.platform == "win32":
-        base = os.environ.get("PROGRAMDATA") or r"C:\ProgramData"
-        return Path(base) / "ProctorUploader" / "config.toml"
-    if sys.platform == "darwin":
-        return Path("/Library/Application Support/ProctorUploader/config.toml")
-    return Path("/etc/proctor-uploader/config.toml")
+    return Path(platforms.system_preset_path())
 
 
 def _private_dir(path: Path) -> None:

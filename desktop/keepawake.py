@@ -26,10 +26,11 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
+
+from desktop import platforms
 
 logger = logging.getLogger(__name__)
 
@@ -267,11 +268,12 @@ class FreedesktopInhibitor:
             connection.close()
 
 
-def default_inhibitors(reason: str) -> list[Inhibitor]:
-    """The methods to try on this OS, best first."""
-    if sys.platform == "win32":
+def default_inhibitors(reason: str, platform: str | None = None) -> list[Inhibitor]:
+    """The methods to try on `platform` (None: this computer), best first."""
+    key = platforms.platform_key(platform)
+    if key == platforms.WINDOWS:
         return [WindowsInhibitor()]
-    if sys.platform == "darwin":
+    if key == platforms.MACOS:
         return [caffeinate_inhibitor()]
     return [systemd_inhibitor(reason), FreedesktopInhibitor(reason)]
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop import APP_NAME, __version__
+from desktop import APP_NAME, __version__, platforms
 
 __all__ = ["CheckFailed", "CheckResult", "main", "run_check"]
 
@@ -234,31 +234,13 @@ def check_tls() -> str:
 
 # -- keyring -------------------------------------------------------------------------------------
 
-#: This platform's real keyring backends: (module, class). The first one reachable is "available".
-_PLATFORM_BACKENDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "linux": (("keyring.backends.SecretService", "Keyring"),),
-    "win32": (("keyring.backends.Windows", "WinVaultKeyring"),),
-    "darwin": (("keyring.backends.macOS", "Keyring"),),
-}
 
-#: Modules a frozen build must contain for this platform's backend to work at all.
-_PLATFORM_MODULES: dict[str, tuple[str, ...]] = {
-    "linux": ("keyring.backends.SecretService", "secretstorage", "jeepney", "cryptography"),
-    "win32": ("keyring.backends.Windows", "win32ctypes.pywin32.win32cred"),
-    "darwin": ("keyring.backends.macOS", "keyring.backends.macOS.api"),
-}
-
-
-def _platform_key() -> str:
-    return "linux" if sys.platform.startswith("linux") else sys.platform
-
-
-def _reachable_platform_backend() -> tuple[str | None, str]:
+def reachable_platform_backend(platform: str | None = None) -> tuple[str | None, str]:
     """``(backend label, "")`` for the first reachable real backend, else ``(None, why not)``."""
     import importlib
 
     reasons = []
-    for module_name, class_name in _PLATFORM_BACKENDS.get(_platform_key(), ()):
+    for module_name, class_name in platforms.keyring_backends(platform):
         module = importlib.import_module(module_name)
         backend_class = getattr(module, class_name)
         try:
@@ -272,11 +254,12 @@ def _reachable_platform_backend() -> tuple[str | None, str]:
     return None, "; ".join(reasons) or "this platform has no known keyring"
 
 
-def _missing_modules() -> list[str]:
+def missing_keyring_modules(platform: str | None = None) -> list[str]:
+    """The modules `platform`'s keyring backend needs that this installation lacks."""
     import importlib
 
     missing = []
-    for name in _PLATFORM_MODULES.get(_platform_key(), ()):
+    for name in platforms.keyring_modules(platform):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -311,7 +294,7 @@ def check_keyring(*, roundtrip: bool = False) -> str:
     """The keyring backend is a real one whenever this computer offers one."""
     from desktop.auth.credentials import KeyringCredentialStore
 
-    missing = _missing_modules()
+    missing = missing_keyring_modules()
     if missing:
         raise CheckFailed(
             f"this build lacks {', '.join(missing)}, so the OS keyring can never be used"
@@ -321,7 +304,7 @@ def check_keyring(*, roundtrip: bool = False) -> str:
     forced_text = f" (forced by PYTHON_KEYRING_BACKEND={forced})" if forced else ""
     if usable:
         return f"{label}{forced_text}" + (_roundtrip() if roundtrip else "")
-    real, why_not = _reachable_platform_backend()
+    real, why_not = reachable_platform_backend()
     if real is not None:
         raise CheckFailed(
             f"keyring cannot store sign-ins ({label}){forced_text} although {real} is available "

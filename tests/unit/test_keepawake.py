@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from desktop.keepawake import (
     FreedesktopInhibitor,
     KeepAwake,
     WindowsInhibitor,
+    default_inhibitors,
     systemd_inhibitor,
 )
 
@@ -187,6 +189,35 @@ def test_systemd_inhibit_failure_falls_back(fake_bin: Path) -> None:
         assert keeper.holder == "fallback"
     finally:
         keeper.close()
+
+
+@pytest.mark.parametrize(
+    ("platform", "names"),
+    [
+        ("win32", ["SetThreadExecutionState"]),
+        ("darwin", ["caffeinate"]),
+        ("linux", ["systemd-inhibit", "D-Bus inhibit"]),
+    ],
+)
+def test_each_os_tries_its_own_methods_in_order(platform: str, names: list[str]) -> None:
+    assert [i.name for i in default_inhibitors("r", platform)] == names
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake caffeinate is a shell script")
+def test_caffeinate_is_bound_to_our_process(fake_bin: Path, tmp_path: Path) -> None:
+    """On macOS, `caffeinate -i -w <our pid>` ends with us even if we crash."""
+    args_file = tmp_path / "args"
+    _script(fake_bin, "caffeinate", f'printf "%s\\n" "$@" > {args_file}\nexec sleep 60\n')
+    (inhibitor,) = default_inhibitors("r", "darwin")
+    keeper = KeepAwake(reason="r", inhibitors=[inhibitor])
+    try:
+        keeper.set_active(True)
+        assert keeper.wait_settled(10)
+        assert keeper.holder == "caffeinate"
+        assert args_file.read_text().splitlines() == ["-i", "-w", str(os.getpid())]
+    finally:
+        keeper.close()
+    assert keeper.holder is None
 
 
 def test_systemd_inhibit_needs_systemd(fake_bin: Path) -> None:
