@@ -36,6 +36,7 @@ from desktop.ui.dialogs.login import SignInDialog, SignInResult
 from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.messages import ConfirmDialog, Level, MessageCenter
 from desktop.ui.queue_model import QueueSummary, UploadQueueModel
+from desktop.ui.receipt_keys import ReceiptKeyCheck
 from desktop.ui.tasks import SerialTasks, run_in_background
 from desktop.ui.text import i18n
 from desktop.ui.text.errors import error_text
@@ -131,6 +132,13 @@ class AppController(QObject):
         self.tray = TrayController(self, available=services.tray_available)
         self.tray.notifications_enabled = config.notifications
         self.watch = WatchService(services.paths.data_dir / "watch-queued.json", self)
+        self.receipt_keys = ReceiptKeyCheck(
+            services.paths.data_dir,
+            services.session,
+            self.messages,
+            self.window.history_view.model,
+            self,
+        )
         self._schedule_timer = QTimer(self)
         self._schedule_timer.setInterval(30_000)
         self._schedule_timer.timeout.connect(self._apply_bandwidth)
@@ -315,6 +323,7 @@ class AppController(QObject):
 
     def _on_signed_in(self, result: SignInResult, *, save: bool) -> None:
         host = urlsplit(result.server_url).netloc or result.server_url
+        self.receipt_keys.check(result.server_url)
         self.window.set_account(f"{result.username} @ {host}")
         self.window.show_summary(self.model.summary)
         if save:

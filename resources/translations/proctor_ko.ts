@@ -283,8 +283,12 @@
 <context>
     <name>HistoryModel</name>
     <message>
-        <source>Uploaded</source>
+        <source>The server did not sign this receipt.</source>
         <extracomment>The receipt of a row.</extracomment>
+        <translation>서버가 이 영수증에 서명하지 않았습니다.</translation>
+    </message>
+    <message>
+        <source>Uploaded</source>
         <translation>업로드 시각</translation>
     </message>
     <message>
@@ -310,6 +314,26 @@
     <message>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Receipt</source>
+        <translation>영수증</translation>
+    </message>
+    <message>
+        <source>Not signed</source>
+        <translation>서명 없음</translation>
+    </message>
+    <message>
+        <source>Signed</source>
+        <translation>서명됨</translation>
+    </message>
+    <message>
+        <source>Signed, verified</source>
+        <translation>서명됨, 검증됨</translation>
+    </message>
+    <message>
+        <source>Signed, NOT verified</source>
+        <translation>서명됨, 검증 안 됨</translation>
     </message>
 </context>
 <context>
@@ -569,6 +593,25 @@
     <message>
         <source>Remove all uploaded files from the list</source>
         <translation>업로드 완료된 파일을 모두 목록에서 제거</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiptKeyCheck</name>
+    <message>
+        <source>The server&apos;s signing keys changed</source>
+        <translation>서버의 서명 키가 바뀌었습니다</translation>
+    </message>
+    <message>
+        <source>{server} no longer publishes the keys it signed receipts with when you first signed in. New receipts will show as not verified. Ask your exam office whether the keys were replaced.</source>
+        <translation>{server}이(가) 처음 로그인했을 때 영수증 서명에 쓰던 키를 더 이상 공개하지 않습니다. 새 영수증은 검증되지 않은 것으로 표시됩니다. 키가 교체되었는지 시험 담당 부서에 확인하세요.</translation>
+    </message>
+    <message>
+        <source>The server has a new signing key</source>
+        <translation>서버에 새 서명 키가 있습니다</translation>
+    </message>
+    <message>
+        <source>{server} signs receipts with a new key from now on; earlier receipts still verify.</source>
+        <translation>{server}은(는) 이제부터 새 키로 영수증에 서명합니다. 이전 영수증도 계속 검증됩니다.</translation>
     </message>
 </context>
 <context>
@@ -1221,6 +1264,22 @@
     <message>
         <source>The file could not be written. Check the folder and the disk space.</source>
         <translation>파일을 저장하지 못했습니다. 폴더와 디스크 공간을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Trusted keys unreadable</source>
+        <translation>신뢰하는 키를 읽을 수 없음</translation>
+    </message>
+    <message>
+        <source>The server keys trusted for checking receipts cannot be read. Receipts are not checked until the file is restored or removed.</source>
+        <translation>영수증 확인에 쓰는 신뢰하는 서버 키를 읽을 수 없습니다. 파일을 복원하거나 삭제할 때까지 영수증을 확인하지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Trusted keys not saved</source>
+        <translation>신뢰하는 키를 저장하지 못함</translation>
+    </message>
+    <message>
+        <source>The server keys trusted for checking receipts could not be saved. Check the disk space and permissions.</source>
+        <translation>영수증 확인에 쓰는 신뢰하는 서버 키를 저장하지 못했습니다. 디스크 공간과 권한을 확인하세요.</translation>
     </message>
 </context>
 <context>

@@ -192,6 +192,16 @@ _EXPLANATIONS: dict[str, str] = {
     QT_TRANSLATE_NOOP("errors", "Export failed"): QT_TRANSLATE_NOOP(
         "errors", "The file could not be written. Check the folder and the disk space."
     ),
+    QT_TRANSLATE_NOOP("errors", "Trusted keys unreadable"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The server keys trusted for checking receipts cannot be read. Receipts are not checked "
+        "until the file is restored or removed.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Trusted keys not saved"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The server keys trusted for checking receipts could not be saved. Check the disk space "
+        "and permissions.",
+    ),
 }
 
 

@@ -1,13 +1,19 @@
-"""History: the receipts of every finished upload, searchable and exportable to CSV."""
+"""History: the receipts of every finished upload, searchable and exportable to CSV.
+
+The last column says whether the server signed the receipt and whether the signature holds under
+the keys pinned for that server (checked on demand, row by row, and remembered).
+"""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 import os
 from datetime import datetime
 from pathlib import Path
 
+import jwt
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
@@ -33,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.engine.events import Receipt
+from desktop.trust.verify import Verdict, verify_signed
 from desktop.ui.assets import icon
 from desktop.ui.tasks import run_in_background
 from desktop.ui.text import labels
@@ -77,13 +84,37 @@ def write_csv(path: Path, receipts: list[Receipt]) -> int:
 class HistoryModel(QAbstractTableModel):
     """Receipts, newest first."""
 
-    COLUMNS = 7
+    COLUMNS = 8
+    SIGNED_COLUMN = 7
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Create an empty model."""
         super().__init__(parent)
         self._rows: list[Receipt] = []
         self._ids: set[str] = set()
+        self._keys: jwt.PyJWKSet | None = None
+        self._verdicts: dict[str, Verdict] = {}
+
+    def set_trusted_keys(self, keys: jwt.PyJWKSet | None) -> None:
+        """Check signed receipts against `keys` (the server's pinned keys) from now on."""
+        self._keys = keys
+        self._verdicts.clear()
+        if self._rows:
+            column = self.SIGNED_COLUMN
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
+    def verdict(self, receipt: Receipt) -> Verdict | None:
+        """Whether `receipt`'s signature holds; None while no keys are trusted yet."""
+        if not receipt.signed:
+            return Verdict(False, self.tr("The server did not sign this receipt."))
+        if self._keys is None:
+            return None
+        found = self._verdicts.get(receipt.upload_id)
+        if found is None:
+            # Ed25519 checks take tens of microseconds: only rows that are shown get checked.
+            found = verify_signed(dataclasses.asdict(receipt), self._keys)
+            self._verdicts[receipt.upload_id] = found
+        return found
 
     def set_receipts(self, receipts: list[Receipt]) -> None:
         """Replace every row."""
@@ -143,6 +174,7 @@ class HistoryModel(QAbstractTableModel):
             self.tr("Size"),
             self.tr("Storage key"),
             self.tr("SHA-256"),
+            self.tr("Receipt"),
         )
         return titles[section] if 0 <= section < len(titles) else None
 
@@ -169,6 +201,7 @@ class HistoryModel(QAbstractTableModel):
                 receipt.size,
                 receipt.key,
                 receipt.sha256,
+                bool(receipt.signed),
             )
             return sort_keys[column]
         if role == Qt.ItemDataRole.DisplayRole:
@@ -180,14 +213,29 @@ class HistoryModel(QAbstractTableModel):
                 labels.format_size(receipt.size),
                 receipt.key,
                 receipt.sha256[:16] + "…",
+                self._signed_text(receipt),
             )
             return values[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = (receipt.completed_at, receipt.path, None, None, f"{receipt.size:,}", None)
-            return (*tips, receipt.sha256)[column]
+            verdict = self.verdict(receipt) if column == self.SIGNED_COLUMN else None
+            return (*tips, receipt.sha256, verdict.reason if verdict else None)[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == self.SIGNED_COLUMN:
+            verdict = self.verdict(receipt)
+            if verdict is None or not receipt.signed:
+                return None
+            return icon("check" if verdict.ok else "warning")
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _signed_text(self, receipt: Receipt) -> str:
+        if not receipt.signed:
+            return self.tr("Not signed")
+        verdict = self.verdict(receipt)
+        if verdict is None:
+            return self.tr("Signed")
+        return self.tr("Signed, verified") if verdict.ok else self.tr("Signed, NOT verified")
 
 
 class HistoryView(QWidget):
@@ -243,7 +291,7 @@ class HistoryView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 136), (1, 230), (2, 90), (3, 76), (4, 76), (6, 150)):
+        for column, width in ((0, 136), (1, 230), (2, 90), (3, 76), (4, 76), (6, 150), (7, 150)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         layout.addWidget(self.table, 1)
