@@ -370,7 +370,14 @@ def _run_queue(
             say("Nothing to resume.")
             return EXIT_OK
         session = signed_in(config, password_stdin=args.password_stdin)
-        return _upload(args, config, transfer, store, session, files, exam, kind, paths)
+        code = _upload(args, config, transfer, store, session, files, exam, kind, paths)
+        if code != EXIT_INTERRUPTED:
+            # Once the uploads are done, never before their first byte: pin the server's receipt
+            # keys if this is the first sign-in here (no keyring means `login` pinned nothing).
+            from desktop.cli.receipt_commands import report_server_keys
+
+            report_server_keys(session, paths, quiet=True)
+        return code
     finally:
         if session is not None:
             session.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -24,12 +25,20 @@ from desktop.trust.verify import KeySetError, load_key_set, read_key_set, verify
 if TYPE_CHECKING:
     from desktop.auth.session import AuthSession
 
+logger = logging.getLogger(__name__)
 
-def report_server_keys(session: AuthSession, paths: AppPaths) -> None:
-    """After a sign-in: pin the server's receipt keys the first time, say when they changed."""
+
+def report_server_keys(session: AuthSession, paths: AppPaths, *, quiet: bool = False) -> None:
+    """After a sign-in: pin the server's receipt keys the first time, say when they changed.
+
+    With `quiet`, a failure to fetch them is only logged (the command has its own result to say).
+    """
     try:
         check = check_server_keys(KeyPins(paths.data_dir), session.api())
     except UploaderError as exc:
+        if quiet:
+            logger.info("Receipt keys not checked: %s", exc.message)
+            return
         sys.stderr.write(
             "proctor-uploader: warning: the server's receipt-signing keys could not be checked "
             f"({exc.message})\n"

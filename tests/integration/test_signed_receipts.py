@@ -71,6 +71,7 @@ def _unb64(part: str) -> dict[str, Any]:
     return loaded
 
 
+@pytest.mark.usefixtures("use_secret_service")
 def test_export_carries_the_signed_receipt_and_it_verifies_offline(
     stack: Stack, tmp_path: Path, app_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -165,6 +166,7 @@ def test_changing_any_claim_the_signature_or_the_kid_fails_verification(
         assert code == 0, lines
 
 
+@pytest.mark.usefixtures("use_secret_service")
 def test_a_changed_server_key_is_reported_and_not_trusted_silently(
     stack: Stack, tmp_path: Path, app_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -201,3 +203,28 @@ def test_a_changed_server_key_is_reported_and_not_trusted_silently(
     assert code == 0, lines
     assert pinned_first != json.loads((paths.data_dir / "server-keys.json").read_text())
     assert AppConfig.load(paths.config_file).server_url == stack.server_url
+
+
+def test_without_a_keyring_the_first_upload_pins_the_keys(
+    stack: Stack, tmp_path: Path, app_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No keyring here: `login` only saves the account, and `upload` signs in with the password.
+    code, _, err = _login(capsys, stack)
+    assert code == 3, err
+    paths = AppPaths.default()
+    assert not (paths.data_dir / "server-keys.json").exists()
+    recording = tmp_path / "webcam.webm"
+    write_file(recording, 2000)
+    with pytest.MonkeyPatch.context() as mp:
+        import io
+
+        mp.setattr("sys.stdin", io.StringIO(stack.password + "\n"))
+        code = cli_main(["upload", str(recording), "--exam", "E-1", "--password-stdin"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert f"Trusting the receipt-signing keys of {stack.server_url}" in out
+    export = tmp_path / "r.json"
+    assert cli_main(["receipts", "--json", str(export)]) == 0
+    capsys.readouterr()
+    code, lines = _verify(capsys, str(export), "--file", str(recording))
+    assert code == 0, lines
