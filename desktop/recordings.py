@@ -42,6 +42,15 @@ def guess_kind(name: str) -> str | None:
     return None
 
 
+def kind_for(name: str, chosen: str | None = None) -> str:
+    """The kind a file is uploaded as: the one chosen for it, else what its name says, else other.
+
+    The app's "Detect from file names" and the CLI without ``--kind`` both use this, so the same
+    file gets the same kind (and so the same retention rule) whichever way it was uploaded.
+    """
+    return chosen or guess_kind(name) or DEFAULT_KIND
+
+
 def is_hidden_or_temporary(name: str) -> bool:
     """Whether `name` is a hidden file, or one a program is still writing or owns."""
     return name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES)

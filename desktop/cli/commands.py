@@ -25,6 +25,7 @@ from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
 from desktop.log import setup_logging
+from desktop.recordings import kind_for
 
 # What only some commands need is imported where it is used (issue 6: every CPU-millisecond of
 # start-up delays the first byte after `resume`): `status` and `receipts` never load requests,
@@ -349,10 +350,12 @@ def _run_queue(
     files: list[Path] | None,
 ) -> int:
     config = AppConfig.load_layered(paths)
-    exam, kind = "", ""
+    exam, kind = "", None
     if files is not None:
         exam = (args.exam or config.last_exam_id).strip()
-        kind = args.kind or config.last_kind
+        # Without --kind each file's name decides (as the app's "Detect from file names" does),
+        # never the kind of an earlier run: retention rules are per kind.
+        kind = args.kind
         if not exam:
             raise CliError(
                 "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
@@ -394,7 +397,7 @@ def _upload(
     session: AuthSession,
     files: list[Path] | None,
     exam: str,
-    kind: str,
+    kind: str | None,
     paths: AppPaths,
 ) -> int:
     from desktop.engine.queue import UploadQueue
@@ -431,7 +434,13 @@ def _upload(
                 involved.update(j.job_id for j in q.jobs() if j.state not in TERMINAL)
                 if files is not None:
                     for f in _new_files(store, files, again=args.again):
-                        snap = q.add(f, exam_id=exam, kind=kind, follow=follow, settle=settle)
+                        snap = q.add(
+                            f,
+                            exam_id=exam,
+                            kind=kind_for(f.name, kind),
+                            follow=follow,
+                            settle=settle,
+                        )
                         involved.add(snap.job_id)
                     _remember_exam(paths, exam, kind)
                 fixed_rate = args.limit_rate is not None
@@ -489,9 +498,10 @@ def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Pat
     return chosen
 
 
-def _remember_exam(paths: AppPaths, exam: str, kind: str) -> None:
+def _remember_exam(paths: AppPaths, exam: str, kind: str | None) -> None:
     try:
         user = AppConfig.load(paths.config_file)
+        kind = kind or user.last_kind  # detected kinds say nothing about the next prompt's default
         dataclasses.replace(user, last_exam_id=exam, last_kind=kind).save(paths.config_file)
     except UploaderError:
         pass  # a prefill only; never worth failing an upload for

@@ -56,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upload", help="upload files (runs until done; Ctrl-C pauses safely)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--exam", metavar="ID", help="the exam the recordings belong to")
-    p.add_argument("--kind", choices=KINDS, help="what was recorded")
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="what was recorded, for every file (default: from each file name, else other)",
+    )
     p.add_argument("--recursive", "-r", action="store_true", help="upload folders' contents")
     p.add_argument("--concurrency", type=int, metavar="N", help="files uploading at once")
     p.add_argument("--parts", type=int, metavar="N", help="parts in flight at once (all files)")

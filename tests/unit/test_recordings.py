@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 
 from backend import keys, models
-from desktop.recordings import DEFAULT_KIND, KINDS, guess_kind, is_recording
+from desktop.recordings import DEFAULT_KIND, KINDS, guess_kind, is_recording, kind_for
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,16 @@ def test_the_backend_accepts_exactly_these_kinds() -> None:
     # copies in step.
     assert set(KINDS) == set(keys.KINDS) == set(get_args(models.Kind))
     assert DEFAULT_KIND in KINDS
+
+
+@pytest.mark.parametrize(
+    ("name", "chosen", "kind"),
+    [
+        ("other_screen.mkv", None, "screen"),
+        ("Webcam_014.mp4", None, "webcam"),
+        ("room.mp4", None, "other"),
+        ("other_screen.mkv", "webcam", "webcam"),  # a kind chosen for the file wins
+    ],
+)
+def test_kind_for_a_file(name: str, chosen: str | None, kind: str) -> None:
+    assert kind_for(name, chosen) == kind

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.file_scan import FoundFile, Selection
-from desktop.recordings import DEFAULT_KIND, KINDS, guess_kind
+from desktop.recordings import KINDS, guess_kind, kind_for
 from desktop.ui.assets import icon
 from desktop.ui.text import labels
 
@@ -189,9 +189,7 @@ class AddFilesDialog(QDialog):
 
     def _kind_for(self, path: Path) -> str:
         choice = str(self.kind_combo.currentData())
-        if choice != _AUTO:
-            return choice
-        return guess_kind(path.name) or DEFAULT_KIND
+        return kind_for(path.name, None if choice == _AUTO else choice)
 
     @Slot()
     def _on_inputs_changed(self) -> None:
