@@ -342,13 +342,15 @@ def run_demo(argv: list[str]) -> int:
         os.environ[HOME_ENV] = str(root / "app")
         try:
             with demo_backend(root / "backend") as account:
-                if "--headless" in argv or not display_available():
+                display = display_available()
+                if "--headless" in argv or not display:
                     _say(f"Backend ready at {account.url}.")
                     return run_headless_demo(
                         url=account.url,
                         username=account.username,
                         password=account.password,
                         workdir=root,
+                        display=display,
                     )
                 _say(f"Backend ready at {account.url}; opening the app.")
                 return _run(argv, demo=account)

@@ -593,7 +593,10 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
         say("No receipts yet.")
         return EXIT_OK
     for r in items:
-        say(f"{r.completed_at}  {human_bytes(r.size):>10}  {r.key}  sha256={r.sha256}")
+        say(
+            f"{r.completed_at}  {r.exam_id}  {human_bytes(r.size):>10}  {r.key}  "
+            f"sha256={r.sha256}  etag={r.etag}"
+        )
     return EXIT_OK
 
 

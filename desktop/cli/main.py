@@ -126,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cancel", help="cancel an upload and discard its stored parts")
     p.add_argument("job_id", metavar="ID", help="the job id (or a unique prefix) from `status`")
     _password_option(p)
+
+    p = sub.add_parser(
+        "demo",
+        help="try the app on this computer: a local test server and storage, a demo account",
+        description="Start a local backend and S3 emulator on 127.0.0.1 (in a temporary folder, "
+        "removed at exit), then open the app signed in as the demo user. Without a display, or "
+        "with --headless, upload two sample recordings in this terminal instead.",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="upload sample recordings in this terminal instead of opening the window",
+    )
     return parser
 
 
@@ -162,6 +175,8 @@ def main(argv: list[str]) -> int:
         hook = _app_hook("run_gui")
         return EXIT_FAILED if hook is None else hook(argv)
     if argv[0] == "demo":
+        # Parsed here for --help and mistakes; the app itself reads the rest, Qt's options too.
+        build_parser().parse_known_args(argv)
         hook = _app_hook("run_demo")
         return EXIT_FAILED if hook is None else hook(argv[1:])
     if argv[0] == "--self-test":
