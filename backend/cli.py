@@ -8,6 +8,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -131,8 +132,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _serve_workers(settings: Settings) -> int:
     """`serve --workers N`: prepare shared state here, then uvicorn's supervisor runs N workers."""
-    import os
-
     from backend.app import prepare_data
     from backend.server import bind_socket, serve_workers
     from backend.storage import S3Storage
@@ -174,17 +173,46 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_db(args: argparse.Namespace) -> Any:
+def _admin_settings(args: argparse.Namespace, *, create: bool = False) -> Settings:
+    """The settings of an admin command, refusing to invent a data folder.
+
+    Admin commands work on a server's existing data. Without `--data-dir`/`--db` (or their
+    variables) the default is `./proctor-backend-data` in the current folder; opening it there
+    silently created an empty database (and keys) wherever the command happened to run. Now a
+    missing database is an error naming where it was looked for, unless `create` and the place
+    was given explicitly (`user add` making the first account of a new server).
+    """
+    settings = _settings(args)
+    target = str(settings.db_path)
+    if "://" in target and not target.startswith("sqlite:///"):
+        return settings  # a database server: nothing to create by accident here
+    if Path(target.removeprefix("sqlite:///")).exists():
+        return settings
+    explicit = any(
+        getattr(args, name, None) or os.environ.get(f"{ENV_PREFIX}{name.upper()}")
+        for name in ("data_dir", "db")
+    )
+    if create and explicit:
+        return settings
+    hint = (
+        "give the server's --data-dir or --db"
+        if not explicit
+        else "check the path, or create it with `proctor-backend user add`"
+    )
+    raise SystemExit(f"proctor-backend: no database at {target}: {hint}")
+
+
+def _open_db(args: argparse.Namespace, *, create: bool = False) -> Any:
     from backend.db import open_database
 
-    return open_database(_settings(args).db_path)
+    return open_database(_admin_settings(args, create=create).db_path)
 
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Account administration."""
     from backend import users
 
-    db = _open_db(args)
+    db = _open_db(args, create=args.user_cmd == "add")
     try:
         if args.user_cmd == "add":
             user = users.add_user(db, args.name, _read_password(args), args.role)
@@ -287,7 +315,13 @@ def cmd_receipts(args: argparse.Namespace) -> int:
     from backend.receipts.signing_keys import SigningKeyError, SigningKeys
 
     try:
-        keys = SigningKeys(_settings(args).data_dir)
+        data_dir = _settings(args).data_dir
+        if not data_dir.is_dir():
+            # The keys belong to a server's data folder; never start a new one by accident.
+            raise SystemExit(
+                f"proctor-backend: no data folder at {data_dir}: give the server's --data-dir"
+            )
+        keys = SigningKeys(data_dir)
         if args.receipts_cmd == "rotate":
             key = keys.rotate()
             print(
@@ -306,14 +340,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Read stored objects back and compare them with their receipts."""
     from backend.receipts.commands import cmd_audit as audit
 
-    return audit(_settings(args), args)
+    return audit(_admin_settings(args), args)
 
 
 def cmd_exams(args: argparse.Namespace) -> int:
     """Show an exam's uploads per proctor."""
     from backend.receipts.commands import cmd_exams_show
 
-    return cmd_exams_show(_settings(args), args)
+    return cmd_exams_show(_admin_settings(args), args)
 
 
 def build_parser() -> argparse.ArgumentParser:

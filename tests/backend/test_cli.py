@@ -214,3 +214,47 @@ def test_serve_starts_while_storage_is_down_and_says_so(tmp_path: Path) -> None:
         assert error_code(resp) == "storage_unavailable"
     assert "Storage is not reachable yet" in proc.log_tail()
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["user", "list"],
+        ["user", "disable", "alice"],
+        ["user", "add", "alice", "--password-stdin"],
+        ["uploads", "list"],
+        ["exams", "show", "EXAM-1"],
+        ["receipts", "keys"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_admin_commands_never_create_a_data_folder_where_they_run(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATA_DIR", "DB"):
+        monkeypatch.delenv(f"PROCTOR_BACKEND_{name}", raising=False)
+    with pytest.raises(SystemExit, match="--data-dir") as stopped:
+        _run(args, capsys, PASSWORD + "\n")
+    assert "proctor-backend-data" in str(stopped.value)  # where it looked
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_explicit_folder_without_a_database_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo"
+    with pytest.raises(SystemExit, match=r"no database at .*typo") as stopped:
+        _run(["user", "list", "--data-dir", str(missing)], capsys)
+    assert "user add" in str(stopped.value)
+    assert not missing.exists()
+    # `user add` with an explicit place creates the first account of a new server there.
+    code, out, _ = _run(
+        ["user", "add", "alice", "--password-stdin", "--data-dir", str(missing)], capsys, PASSWORD
+    )
+    assert code == 0, out
+    code, out, _ = _run(["user", "list", "--data-dir", str(missing)], capsys)
+    assert out.splitlines() == ["alice\tuser\tenabled"]
