@@ -20,8 +20,9 @@ The checks, in order:
 - ``qt``, ``resources``, ``translations``, ``main-window``: in :mod:`desktop.ui.self_test_gui`
   (Qt lives under ``desktop/ui``); Qt runs offscreen when there is no display.
 
-The Qt half is imported lazily and only here, outside ``app.py``, so that a broken Qt
-is reported as failed checks instead of stopping the self-test before it says anything.
+This module is Qt-free: the entry point (`desktop.__main__`) hands :func:`main` a loader for the Qt
+half, which runs only after the other checks, so a broken Qt is reported as failed checks instead
+of stopping the self-test before it says anything.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from pathlib import Path
 
 from desktop import APP_NAME, __version__, platforms
 
-__all__ = ["CheckFailed", "CheckResult", "main", "run_check"]
+__all__ = ["CheckFailed", "CheckResult", "GuiChecks", "main", "run_check"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,12 @@ class CheckResult:
     def line(self) -> str:
         """The check as one line of the report."""
         return f"{'ok' if self.ok else 'FAIL':<5} {self.name:<13} {self.detail}"
+
+
+#: Receives each check's result as it finishes.
+Report = Callable[[CheckResult], None]
+#: Runs the Qt half's checks, reporting each.
+GuiChecks = Callable[[Report], None]
 
 
 def run_check(name: str, check: Callable[[], str]) -> CheckResult:
@@ -328,10 +335,10 @@ def _prepare_qt_environment() -> None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
-def _run_gui_checks(report: Callable[[CheckResult], None]) -> None:
+def _run_gui_checks(report: Report, load: Callable[[], GuiChecks]) -> None:
     _prepare_qt_environment()
     try:
-        from desktop.ui.self_test_gui import run_gui_checks
+        run_gui_checks = load()
     except Exception as exc:  # noqa: BLE001 - a broken Qt install must still be reported
         report(CheckResult("qt", False, f"Qt cannot be loaded: {type(exc).__name__}: {exc}"))
         return
@@ -367,8 +374,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
-    """Run every check, print one line each, and return 0 when all passed, 1 otherwise."""
+def main(argv: list[str], *, gui_checks: Callable[[], GuiChecks]) -> int:
+    """Run every check, print one line each, and return 0 when all passed, 1 otherwise.
+
+    Args:
+        argv: The options after ``--self-test``.
+        gui_checks: Imports and returns the Qt half's runner (an import error is a failed check).
+    """
     args = _parser().parse_args(argv)
     _say(_header())
     results: list[CheckResult] = []
@@ -381,7 +393,7 @@ def main(argv: list[str]) -> int:
     report(run_check("config", check_config))
     report(run_check("tls", check_tls))
     report(run_check("keyring", lambda: check_keyring(roundtrip=args.keyring_roundtrip)))
-    _run_gui_checks(report)
+    _run_gui_checks(report, gui_checks)
     failed = [r.name for r in results if not r.ok]
     if failed:
         _say(f"self-test FAILED: {', '.join(failed)}")

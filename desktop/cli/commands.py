@@ -20,7 +20,15 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
-from desktop.cli.main import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from desktop.cli.outcome import (
+    EXIT_AUTH,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    say,
+)
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
@@ -43,21 +51,6 @@ if TYPE_CHECKING:
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:/s)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def say(text: str) -> None:
-    """Write one line to standard output (the command's result, for people and scripts)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-class CliError(Exception):
-    """A one-line message and the exit code that goes with it."""
-
-    def __init__(self, message: str, code: int) -> None:
-        """Create the error."""
-        super().__init__(message)
-        self.code = code
 
 
 def parse_rate(text: str) -> int:

@@ -1,26 +1,20 @@
-"""``proctor-uploader``: the app when run bare, the headless uploader with a subcommand.
+"""``proctor-uploader COMMAND``: the headless uploader's argument parser and dispatch.
 
-Exit codes: 0 everything uploaded (or the command succeeded), 1 something failed, 2 usage error,
-3 authentication needed or refused, 130 interrupted (Ctrl-C: the queue was paused safely).
-The desktop app is imported lazily, only for the paths that need it, so the CLI never loads Qt.
+Exit codes (`desktop.cli.outcome`): 0 everything uploaded (or the command succeeded), 1 something
+failed, 2 usage error, 3 authentication needed or refused, 130 interrupted (Ctrl-C: the queue was
+paused safely). The bare command, ``demo`` and ``--self-test`` are the desktop app's: the entry
+point (`desktop.__main__`) sends them there, so nothing here can load Qt.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Callable
 
 from desktop import __version__
+from desktop.cli.outcome import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from desktop.errors import UploaderError
 from desktop.recordings import KINDS
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,39 +144,8 @@ def _password_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _app_hook(name: str) -> Callable[[list[str]], int] | None:
-    """``desktop.app.<name>``, or None (with a message) when the desktop app is not available."""
-    try:
-        module = importlib.import_module("desktop.app")
-    except ImportError as exc:
-        if exc.name not in ("desktop.app", "PySide6"):
-            raise
-        sys.stderr.write(
-            "proctor-uploader: the desktop app is not available in this installation; "
-            "use a subcommand (see proctor-uploader --help).\n"
-        )
-        return None
-    hook = getattr(module, name, None)
-    if hook is None:
-        sys.stderr.write(f"proctor-uploader: this version of the desktop app has no {name}.\n")
-        return None
-    return hook  # type: ignore[no-any-return]
-
-
 def main(argv: list[str]) -> int:
-    """Run the CLI (or the app) and return the exit code."""
-    if not argv:
-        hook = _app_hook("run_gui")
-        return EXIT_FAILED if hook is None else hook(argv)
-    if argv[0] == "demo":
-        # Parsed here for --help and mistakes; the app itself reads the rest, Qt's options too.
-        build_parser().parse_known_args(argv)
-        hook = _app_hook("run_demo")
-        return EXIT_FAILED if hook is None else hook(argv[1:])
-    if argv[0] == "--self-test":
-        from desktop.selftest import main as self_test
-
-        return self_test(argv[1:])
+    """Run a CLI subcommand and return the exit code."""
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()

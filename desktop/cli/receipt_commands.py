@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.cli.commands import CliError, say
-from desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from desktop.cli.outcome import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, say
 from desktop.config import AppConfig, AppPaths
 from desktop.errors import UploaderError
 from desktop.trust.pins import KeyPins, check_server_keys

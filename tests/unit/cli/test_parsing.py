@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import main as cli_main
-from desktop.cli.commands import CliError, collect_files, parse_rate
+from desktop.cli.commands import collect_files, parse_rate
 from desktop.cli.display import PlainDisplay, describe, human_bytes
+from desktop.cli.outcome import CliError
 from desktop.engine.events import JobSnapshot, JobState
 
 
@@ -89,9 +90,11 @@ def test_app_paths_explain_when_the_app_is_missing(
 ) -> None:
     import sys
 
+    from desktop.__main__ import main as entry
+
     monkeypatch.setitem(sys.modules, "desktop.app", None)  # as if the GUI were not installed
-    assert cli_main.main([]) == 1
-    assert cli_main.main(["demo"]) == 1
+    assert entry([]) == 1
+    assert entry(["demo"]) == 1
     err = capsys.readouterr().err
     assert err.count("desktop app is not available") == 2
     assert "Traceback" not in err
