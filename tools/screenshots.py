@@ -181,11 +181,13 @@ def render(out: Path, language: str) -> None:
         watch_exam_id="BIO-101",
         language=language,
     )
-    settings = SettingsDialog(None, config)
+    settings = SettingsDialog(None, config, server_url=SERVER)
     settings.show()
     _save(settings, out / f"settings-{language}.png")
     settings.tabs.setCurrentIndex(1)
     _save(settings, out / f"settings-watch-{language}.png")
+    settings.tabs.setCurrentIndex(3)
+    _save(settings, out / f"settings-connection-{language}.png")
 
     selection = Selection(
         recordings=[

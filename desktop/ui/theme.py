@@ -7,7 +7,14 @@ palette under a light style sheet would give dark text on dark fields).
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleHintReturn,
+    QStyleOption,
+    QWidget,
+)
 
 from desktop.ui.assets import style_sheet
 
@@ -33,9 +40,30 @@ _PALETTE = {
 }
 
 
+class _AppStyle(QProxyStyle):
+    """Fusion, without the desktop's icons on standard dialog buttons.
+
+    On Linux desktops Qt takes "OK" and "Cancel" icons from the system's icon theme: colourful,
+    emoji-like pictures that clash with the app's own flat icons (seen under Xvfb on the sign-in
+    dialog). Our buttons say what they do in words.
+    """
+
+    def styleHint(
+        self,
+        hint: QStyle.StyleHint,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+        returnData: QStyleHintReturn | None = None,
+    ) -> int:
+        """Ask Fusion, except whether dialog buttons have icons (never)."""
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
+
+
 def apply_theme(app: QApplication) -> None:
     """Give `app` the Proctor Uploader look."""
-    app.setStyle("Fusion")
+    app.setStyle(_AppStyle("Fusion"))
     palette = QPalette()
     for role, colour in _PALETTE.items():
         palette.setColor(role, QColor(colour))

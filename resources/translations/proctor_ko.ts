@@ -596,6 +596,37 @@
     </message>
 </context>
 <context>
+    <name>ReceiptDetailsWidget</name>
+    <message>
+        <source>File</source>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <source>Storage key</source>
+        <translation>저장소 키</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>ETag</source>
+        <translation>ETag</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>크기</translation>
+    </message>
+    <message>
+        <source>Upload ID</source>
+        <translation>업로드 ID</translation>
+    </message>
+    <message>
+        <source>{size} ({bytes} bytes)</source>
+        <translation>{size} ({bytes}바이트)</translation>
+    </message>
+</context>
+<context>
     <name>ReceiptKeyCheck</name>
     <message>
         <source>The server&apos;s signing keys changed</source>

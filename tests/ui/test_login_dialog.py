@@ -139,6 +139,8 @@ def test_no_keyring_is_found_before_signing_in_and_remember_is_unticked(
     assert not dialog.remember_box.isChecked()
     assert not dialog.remember_box.isEnabled()
     assert "no password store" in dialog.remember_note.text()
+    note = dialog.remember_note
+    qtbot.waitUntil(lambda: note.height() >= note.heightForWidth(note.width()))  # not cut off
     with qtbot.waitSignal(dialog.accepted, timeout=30_000):
         _submit(qtbot, dialog, password, remember=False)
     assert dialog.result_value is not None

@@ -258,6 +258,14 @@ class SignInDialog(QDialog):
         self.remember_box.setEnabled(False)
         self.remember_note.setText(self._keyring_note(exc))
         self.remember_note.show()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show a line that appeared; wrapped text would otherwise be cut off."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
 
     @Slot(bool)
     def _on_reveal_action_toggled(self, shown: bool) -> None:
@@ -372,6 +380,7 @@ class SignInDialog(QDialog):
         self.error_title.setText(title)
         self.error_message.setText(message)
         self.error_frame.show()
+        self._fit_height()
 
     def reject(self) -> None:
         """Close, unless a sign-in is in flight (its result would be lost)."""

@@ -41,6 +41,16 @@ logger = logging.getLogger(__name__)
 _LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 _PART_SIZES_MIB = (0, 8, 16, 32, 64, 128, 256, 512)
+# Room between a label and its field: Qt's default lets a long label ("Parts per file at the same
+# time", and longer in Korean) run right up against the field.
+_LABEL_GAP = 16
+
+
+def _form(parent: QWidget) -> QFormLayout:
+    form = QFormLayout(parent)
+    form.setLabelAlignment(_LABELS)
+    form.setHorizontalSpacing(_LABEL_GAP)
+    return form
 
 
 def _mb(kib: int) -> float:
@@ -101,8 +111,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         self.transfer_group = QGroupBox()
-        form = QFormLayout(self.transfer_group)
-        form.setLabelAlignment(_LABELS)
+        form = _form(self.transfer_group)
         self.files_label, self.parts_label, self.part_size_label = QLabel(), QLabel(), QLabel()
         self.files_spin = QSpinBox()
         self.files_spin.setRange(1, 16)
@@ -123,8 +132,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.transfer_group)
 
         self.bandwidth_group = QGroupBox()
-        bandwidth = QFormLayout(self.bandwidth_group)
-        bandwidth.setLabelAlignment(_LABELS)
+        bandwidth = _form(self.bandwidth_group)
         self.limit_box = QCheckBox()
         self.limit_box.setChecked(config.bandwidth_limit_kib > 0)
         self.limit_spin = self._mb_spin(config.bandwidth_limit_kib or 10 * 1024)
@@ -175,8 +183,7 @@ class SettingsDialog(QDialog):
         self.watch_box.setChecked(config.watch_enabled)
         layout.addWidget(self.watch_box)
         self.watch_group = QGroupBox()
-        form = QFormLayout(self.watch_group)
-        form.setLabelAlignment(_LABELS)
+        form = _form(self.watch_group)
         self.watch_path_label = QLabel()
         row = QHBoxLayout()
         self.watch_path_edit = QLineEdit(config.watch_path)
@@ -213,8 +220,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         form_frame = QGroupBox()
         self.general_group = form_frame
-        form = QFormLayout(form_frame)
-        form.setLabelAlignment(_LABELS)
+        form = _form(form_frame)
         self.language_label = QLabel()
         self.language_combo = QComboBox()
         self.language_combo.addItem("", "system")
@@ -238,8 +244,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         self.connection_group = QGroupBox()
-        form = QFormLayout(self.connection_group)
-        form.setLabelAlignment(_LABELS)
+        form = _form(self.connection_group)
         self.server_label = QLabel()
         self.server_value = QLabel(self._server_url or "—")
         self.server_value.setObjectName("mutedLabel")
@@ -254,7 +259,10 @@ class SettingsDialog(QDialog):
         self.ca_browse.clicked.connect(self._on_ca_browse_clicked)
         row.addWidget(self.ca_edit, 1)
         row.addWidget(self.ca_browse)
-        form.addRow(self.ca_label, row)
+        # The label above its field: beside it, the long label left the field too narrow for
+        # its own placeholder ("Use the system's certificates").
+        form.addRow(self.ca_label)
+        form.addRow(row)
         self.insecure_box = QCheckBox()
         self.insecure_box.setChecked(config.allow_insecure_http)
         self.insecure_box.setEnabled(not config.server_url_locked)

@@ -43,6 +43,7 @@ from desktop.trust.verify import Verdict, verify_signed
 from desktop.ui.assets import icon
 from desktop.ui.tasks import run_in_background
 from desktop.ui.text import labels
+from desktop.ui.widgets.receipt_details import ReceiptDetailsWidget
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +218,14 @@ class HistoryModel(QAbstractTableModel):
             )
             return values[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            tips = (receipt.completed_at, receipt.path, None, None, f"{receipt.size:,}", None)
+            tips = (
+                receipt.completed_at,
+                receipt.path,
+                None,
+                None,
+                f"{receipt.size:,}",
+                receipt.key,
+            )
             verdict = self.verdict(receipt) if column == self.SIGNED_COLUMN else None
             return (*tips, receipt.sha256, verdict.reason if verdict else None)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == self.SIGNED_COLUMN:
@@ -295,6 +303,8 @@ class HistoryView(QWidget):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         layout.addWidget(self.table, 1)
+        self.details = ReceiptDetailsWidget()
+        layout.addWidget(self.details)
         self.model.rowsInserted.connect(self._update_count)
         self.model.modelReset.connect(self._update_count)
         self.retranslate()
@@ -336,6 +346,8 @@ class HistoryView(QWidget):
     @Slot()
     def _on_selection_changed(self) -> None:
         self.copy_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        selected = self.selected_receipts()
+        self.details.show_receipt(selected[0] if len(selected) == 1 else None)
 
     @Slot()
     def _on_copy_clicked(self) -> None:
