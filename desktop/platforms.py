@@ -74,3 +74,17 @@ def system_preset_path(
     if key == MACOS:
         return PurePosixPath("/Library/Application Support/ProctorUploader/config.toml")
     return PurePosixPath("/etc/proctor-uploader/config.toml")
+
+
+def create_private_file(path: os.PathLike[str] | str) -> None:
+    """Make sure the file at `path` exists and only its owner can read or write it (0600).
+
+    For files another library creates with the umask's mode (0644 is usual), such as SQLite's
+    database: call this first. SQLite then gives its `-wal` and `-shm` files the database's own
+    mode. An existing file, perhaps from an older version, is tightened too. On Windows the mode
+    only toggles read-only; the user's profile folder is what keeps other users out there.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if platform_key() != WINDOWS:
+        os.chmod(path, 0o600)

@@ -6,6 +6,7 @@ concurrent requests. Worker processes on one file see each other through SQLite'
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,7 +34,7 @@ class SQLiteDriver:
         self.path = str(path)
         try:
             if self.path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._conn.row_factory = _dict_row
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -84,3 +85,18 @@ def _translated() -> Iterator[None]:
         raise ConstraintError(str(exc)) from exc
     except sqlite3.Error as exc:
         raise DatabaseError(f"database error: {exc}") from exc
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file (and its folder) readable by the server's account only.
+
+    The database holds password hashes and session records. sqlite3 would create it with the
+    umask's mode (often 0644); created 0600 first, its -wal and -shm files follow that mode. An
+    existing file is tightened too. A new data folder is 0700; an existing one is left as the
+    operator set it.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if os.name != "nt":
+        os.chmod(path, 0o600)

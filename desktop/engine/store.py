@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop import platforms
 from desktop.engine.events import JobState, Receipt
 from desktop.engine.fingerprint import Fingerprint
 from desktop.engine.growth import FileIdentity
@@ -146,6 +147,8 @@ class QueueStore:
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # The queue names the proctor's recordings and exams: for the user's eyes only.
+            platforms.create_private_file(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise _fail("opening the queue database", exc) from exc
