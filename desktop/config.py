@@ -258,7 +258,12 @@ class AppConfig:
         watch_path: The watched folder.
         watch_exam_id: Exam id given to watched files.
         watch_kind: Kind given to watched files.
-        watch_settle_seconds: A watched file must stop growing this long before it is queued.
+        watch_settle_seconds: A recording that has not changed this long has ended: a watched
+            file is queued then (without `follow_recordings`), and a followed one completes then
+            if its recorder did not close it.
+        follow_recordings: Send recordings while they are still being written: the watched folder
+            queues a new recording at once, and an added file that is still growing is followed
+            until it ends.
         start_minimized: Start in the tray.
         language: ``system``, ``en`` or ``ko``.
         keep_awake: Keep the computer awake while uploading.
@@ -283,6 +288,7 @@ class AppConfig:
     watch_exam_id: str = ""
     watch_kind: str = "other"
     watch_settle_seconds: int = 10
+    follow_recordings: bool = True
     start_minimized: bool = False
     language: str = "system"
     keep_awake: bool = True

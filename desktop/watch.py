@@ -6,7 +6,9 @@ fake clock.
 
 A recording is *ready* when its size and modification time have not changed for `settle_seconds`
 of consecutive scans: recorders write files progressively, and uploading a half-written file would
-only fail later with "the file changed". A ready file is reported by `scan()` until `mark_queued()`
+only fail later with "the file changed". With `follow` set (recordings are sent while they are
+written), a new recording is ready at once, and a file queued earlier that has only grown since is
+the same recording, not a new one. A ready file is reported by `scan()` until `mark_queued()`
 records it; the record (a JSON file under the app's data directory) makes "never twice" hold across
 restarts.
 """
@@ -62,6 +64,7 @@ class WatchFolder:
     Attributes:
         root: The watched folder.
         settle_seconds: How long a file must stay unchanged before it is ready.
+        follow: Report new recordings at once (they are followed while written).
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class WatchFolder:
         *,
         record_path: Path,
         settle_seconds: float,
+        follow: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Create a scanner; nothing is read until the first `scan()`.
@@ -78,10 +82,12 @@ class WatchFolder:
             root: Folder to watch (recursively).
             record_path: JSON file remembering what was already queued (created on first save).
             settle_seconds: Seconds a file's size and mtime must stay unchanged.
+            follow: Report new recordings at once instead of after `settle_seconds`.
             clock: Monotonic clock, injectable for tests.
         """
         self.root = root
         self.settle_seconds = max(0.0, settle_seconds)
+        self.follow = follow
         self._record_path = record_path
         self._clock = clock
         self._pending: dict[str, _Pending] = {}
@@ -96,13 +102,19 @@ class WatchFolder:
         """
         queued = self._load_record()
         now = self._clock()
+        settle = 0.0 if self.follow else self.settle_seconds
+        # The largest size each path was queued at: a followed recording keeps growing after.
+        queued_sizes: dict[str, int] = {}
+        if self.follow:
+            for known in queued:
+                queued_sizes[known.path] = max(queued_sizes.get(known.path, -1), known.size)
         seen: set[str] = set()
         ready: list[tuple[int, Path]] = []
         for path, stat in self._walk():
             key = str(path)
             seen.add(key)
             identity = FileIdentity(key, stat.st_size, stat.st_mtime_ns)
-            if identity in queued:
+            if identity in queued or stat.st_size >= queued_sizes.get(key, stat.st_size + 1):
                 self._pending.pop(key, None)
                 continue
             pending = self._pending.get(key)
@@ -112,10 +124,10 @@ class WatchFolder:
             ):
                 # New, or still growing: the settle clock starts (again) now.
                 self._pending[key] = _Pending(stat.st_size, stat.st_mtime_ns, now)
-                if self.settle_seconds > 0:
+                if settle > 0:
                     continue
                 pending = self._pending[key]
-            if now - pending.unchanged_since >= self.settle_seconds and stat.st_size > 0:
+            if now - pending.unchanged_since >= settle and stat.st_size > 0:
                 ready.append((stat.st_mtime_ns, path))
         # Forget files that vanished (renamed by the recorder, deleted by the proctor).
         for key in set(self._pending) - seen:

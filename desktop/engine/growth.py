@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop.engine.closewatch import CloseWatch, open_close_watch
 from desktop.errors import DataChangedError
@@ -63,6 +64,30 @@ class FileIdentity:
     def of(cls, st: os.stat_result) -> FileIdentity:
         """The identity of a ``stat`` result."""
         return cls(st.st_dev, st.st_ino)
+
+
+def still_growing(paths: list[Path], *, probe: float = 1.0) -> set[Path]:
+    """The files among `paths` whose size or modification time changes within `probe` seconds:
+    a recorder is writing them now (it flushes several times a second). Blocks for `probe`
+    seconds when there is anything to look at."""
+    if not paths:
+        return set()
+
+    def look() -> dict[Path, tuple[int, int] | None]:
+        seen: dict[Path, tuple[int, int] | None] = {}
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                seen[path] = None
+            else:
+                seen[path] = (st.st_size, st.st_mtime_ns)
+        return seen
+
+    before = look()
+    time.sleep(probe)
+    after = look()
+    return {p for p in paths if before[p] is not None and after[p] != before[p]}
 
 
 class GrowthWatcher:

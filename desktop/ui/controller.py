@@ -198,6 +198,7 @@ class AppController(QObject):
             enabled=self.config.watch_enabled,
             folder=self.config.watch_path,
             settle_seconds=self.config.watch_settle_seconds,
+            follow=self.config.follow_recordings,
         )
         self._schedule_timer.start()
 
@@ -521,12 +522,15 @@ class AppController(QObject):
         if queue is None:
             return
         requests, self._pending_adds = self._pending_adds, []
+        settle = self._follow_settle()
         active_paths = {j.path for j in self.model.jobs() if j.state is not JobState.CANCELLED}
 
         def add_all() -> AddOutcome:
             total = AddOutcome()
             for request in requests:
-                outcome = add_files(queue, request.files, request.exam_id, skip=active_paths)
+                outcome = add_files(
+                    queue, request.files, request.exam_id, skip=active_paths, follow_settle=settle
+                )
                 total.added_paths += outcome.added_paths
                 total.skipped_paths += outcome.skipped_paths
                 total.failed += outcome.failed
@@ -534,6 +538,10 @@ class AppController(QObject):
 
         if requests:
             self.command(add_all, doing="adding files", on_done=self._on_files_added)
+
+    def _follow_settle(self) -> float | None:
+        """The settle time of followed recordings, or None when following is off."""
+        return float(self.config.watch_settle_seconds) if self.config.follow_recordings else None
 
     def _on_files_added(self, outcome: AddOutcome) -> None:
         self.window.tabs.setCurrentWidget(self.window.queue_view)
@@ -547,6 +555,7 @@ class AppController(QObject):
             self.watch.release(paths)
             return
         files = tuple((Path(p), guess_kind(Path(p).name) or config.watch_kind) for p in paths)
+        settle = self._follow_settle()
         active_paths = {j.path for j in self.model.jobs() if j.state is not JobState.CANCELLED}
 
         def done(outcome: AddOutcome) -> None:
@@ -568,7 +577,14 @@ class AppController(QObject):
             self.messages.error(exc, doing="queueing watched recordings")
 
         self.commands.submit(
-            lambda: add_files(queue, files, config.watch_exam_id, skip=active_paths),
+            lambda: add_files(
+                queue,
+                files,
+                config.watch_exam_id,
+                skip=active_paths,
+                follow_settle=settle,
+                probe=False,
+            ),
             done,
             failed,
             context=self,
@@ -618,6 +634,7 @@ class AppController(QObject):
             enabled=new.watch_enabled,
             folder=new.watch_path,
             settle_seconds=new.watch_settle_seconds,
+            follow=new.follow_recordings,
         )
         self._update_keep_awake(self.model.summary)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop.engine.growth import DEFAULT_SETTLE, still_growing
 from desktop.engine.queue import UploadQueue
 from desktop.errors import UploaderError
 from desktop.ui.messages import Level
@@ -64,12 +66,35 @@ class AddOutcome:
         return shown
 
 
+def _recently_written(path: Path, settle: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < settle
+    except OSError:
+        return False
+
+
+def to_follow(paths: list[Path], settle: float, *, probe: bool) -> set[Path]:
+    """The files to follow rather than upload as they are now.
+
+    Args:
+        paths: The files being added.
+        settle: The settle time: only files written to within it can still be recording.
+        probe: Follow only the recent files seen growing now (dropped or picked files: a file
+            just copied is not a recording in progress). Without it every recent file is
+            followed (a new file in the watched folder is one a recorder is writing).
+    """
+    recent = [p for p in paths if _recently_written(p, settle)]
+    return still_growing(recent) if probe else set(recent)
+
+
 def add_files(
     queue: UploadQueue,
     files: Iterable[tuple[Path, str]],
     exam_id: str,
     *,
     skip: set[str],
+    follow_settle: float | None = None,
+    probe: bool = True,
 ) -> AddOutcome:
     """Queue each file with its kind; runs on the command lane (the engine fingerprints files).
 
@@ -78,16 +103,32 @@ def add_files(
         files: `(path, kind)` pairs.
         exam_id: The exam they belong to.
         skip: Absolute paths already queued (and not cancelled): they are not added twice.
+        follow_settle: Follow recordings still being written (see `to_follow`) until they end,
+            with this settle time; None: upload every file as it is now.
+        probe: See `to_follow`.
     """
     outcome = AddOutcome()
+    files = list(files)
+    following = (
+        to_follow([Path(p) for p, _ in files], follow_settle, probe=probe)
+        if follow_settle is not None
+        else set()
+    )
     for path, kind in files:
         absolute = str(Path(path).absolute())
         resolved = str(Path(path).resolve())
         if absolute in skip or resolved in skip:
             outcome.skipped_paths.append(str(path))
             continue
+        follow = Path(path) in following
         try:
-            queue.add(Path(path), exam_id=exam_id, kind=kind)
+            queue.add(
+                Path(path),
+                exam_id=exam_id,
+                kind=kind,
+                follow=follow,
+                settle=follow_settle or DEFAULT_SETTLE,
+            )
         except UploaderError as exc:
             logger.warning("Could not add %s: %s", path, exc.title)
             outcome.failed.append((str(path), exc.title, exc.message))

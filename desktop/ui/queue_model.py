@@ -552,6 +552,8 @@ def status_text(job: JobSnapshot, *, recovered: bool = False) -> str:
         recovered: A setback reported during the upload has been overcome (bytes move again).
     """
     label = labels.state_label(job.state)
+    if job.following and job.state is JobState.UPLOADING and not job.error_title:
+        return labels.recording_label(job.bytes_done)
     if job.error_title and job.state in _PROBLEM:
         title, _ = error_text(job.error_title, job.error_message)
         if title and title != label:

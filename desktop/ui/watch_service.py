@@ -61,11 +61,14 @@ class WatchService(QObject):
         self._timer.timeout.connect(self.scan_now)
         self.folder = ""
 
-    def configure(self, *, enabled: bool, folder: str, settle_seconds: float) -> None:
-        """Start, restart or stop watching."""
+    def configure(
+        self, *, enabled: bool, folder: str, settle_seconds: float, follow: bool = False
+    ) -> None:
+        """Start, restart or stop watching (with `follow`, new recordings are reported at once)."""
         folder = folder.strip() if enabled else ""
         if folder and self._watcher is not None and str(self._watcher.root) == folder:
             self._watcher.settle_seconds = max(0.0, settle_seconds)
+            self._watcher.follow = follow
             return
         self._watcher = None
         self._in_flight.clear()
@@ -74,10 +77,16 @@ class WatchService(QObject):
                 Path(folder),
                 record_path=self._record_path,
                 settle_seconds=settle_seconds,
+                follow=follow,
                 clock=self._clock,
             )
             self._timer.start()
-            logger.info("Watching %s (settle %s s)", folder, settle_seconds)
+            logger.info(
+                "Watching %s (settle %s s%s)",
+                folder,
+                settle_seconds,
+                ", following" if follow else "",
+            )
         else:
             self._timer.stop()
         if folder != self.folder:

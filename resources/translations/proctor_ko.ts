@@ -744,16 +744,28 @@
         <translation>녹화 종류</translation>
     </message>
     <message>
-        <source>Wait until unchanged for</source>
-        <translation>변경이 멈춘 후 대기 시간</translation>
+        <source>Recordings in progress</source>
+        <translation>진행 중인 녹화</translation>
+    </message>
+    <message>
+        <source>Send recordings while they are being recorded</source>
+        <translation>녹화 중에도 녹화 파일 보내기</translation>
+    </message>
+    <message>
+        <source>New recordings in the folder, and added files still being written, are sent as they grow, so only the end is left when the exam ends.</source>
+        <translation>폴더의 새 녹화 파일과 아직 기록 중인 추가 파일은 커지는 대로 전송되므로, 시험이 끝나면 마지막 부분만 남습니다.</translation>
+    </message>
+    <message>
+        <source>A recording has ended when unchanged for</source>
+        <translation>녹화 종료로 보는 무변경 시간</translation>
     </message>
     <message>
         <source> s</source>
         <translation>초</translation>
     </message>
     <message>
-        <source>Subfolders are included. A file is queued once it has stopped growing, and never twice, even after a restart. Webcam and screen files are recognised by their names.</source>
-        <translation>하위 폴더도 포함됩니다. 파일은 크기가 더 이상 늘지 않을 때 대기열에 추가되며, 다시 시작해도 두 번 추가되지 않습니다. 웹캠과 화면 녹화 파일은 이름으로 구분합니다.</translation>
+        <source>Subfolders are included. A new recording is queued at once when recordings are sent while being recorded (below), otherwise once it has stopped growing; never twice, even after a restart. Webcam and screen files are recognised by their names.</source>
+        <translation>하위 폴더도 포함됩니다. 녹화 중 전송을 켜면(아래) 새 녹화 파일은 바로 대기열에 추가되고, 끄면 크기가 더 이상 늘지 않을 때 추가됩니다. 다시 시작해도 두 번 추가되지 않습니다. 웹캠과 화면 녹화 파일은 이름으로 구분합니다.</translation>
     </message>
     <message>
         <source>Language</source>
@@ -1378,6 +1390,10 @@
     <message>
         <source>File changed</source>
         <translation>파일이 변경됨</translation>
+    </message>
+    <message>
+        <source>Recording — {sent} sent</source>
+        <translation>녹화 중 — {sent} 전송됨</translation>
     </message>
     <message>
         <source>Retrying</source>

@@ -205,6 +205,11 @@ class RecorderProcess:
         if self._proc.returncode != 0:
             raise RuntimeError(f"recorder failed ({self._proc.returncode}): {err.decode()[-2000:]}")
 
+    @property
+    def running(self) -> bool:
+        """Still recording."""
+        return self._proc.poll() is None
+
     def freeze(self) -> None:
         """Stop the recorder where it is, file still open (a hung recorder)."""
         self._proc.send_signal(19)  # SIGSTOP

@@ -168,6 +168,7 @@ def test_settings_are_applied_persisted_and_reloaded(
         dialog.watch_exam_edit.setText("CHEM-201")
         dialog.watch_kind_combo.setCurrentIndex(dialog.watch_kind_combo.findData("screen"))
         dialog.settle_spin.setValue(7)
+        dialog.follow_box.setChecked(False)
         dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("ko"))
         dialog.awake_box.setChecked(False)
         dialog.notify_box.setChecked(False)
@@ -197,6 +198,7 @@ def test_settings_are_applied_persisted_and_reloaded(
         watch_exam_id="CHEM-201",
         watch_kind="screen",
         watch_settle_seconds=7,
+        follow_recordings=False,
         language="ko",
         keep_awake=False,
         notifications=False,
@@ -212,6 +214,7 @@ def test_settings_are_applied_persisted_and_reloaded(
     assert again.start_edit.time().toString("HH:mm") == "08:00"
     assert again.watch_exam_edit.text() == "CHEM-201"
     assert again.language_combo.currentData() == "ko"
+    assert not again.follow_box.isChecked()
     assert again.edited_config() == expected
 
 

@@ -197,6 +197,17 @@ def test_settings_enter_in_a_spin_box_saves(qtbot: Any) -> None:
     assert dialog.result_config.parallel_files == 5
 
 
+def test_settings_space_turns_following_off_and_enter_saves(qtbot: Any) -> None:
+    dialog = _settings_dialog(qtbot, tab=1)
+    assert dialog.follow_box.isChecked()  # on by default
+    dialog.follow_box.setFocus()
+    qtbot.keyClick(dialog.follow_box, Qt.Key.Key_Space)
+    with qtbot.waitSignal(dialog.accepted, timeout=5_000):
+        _press(qtbot, dialog, _ENTER)
+    assert dialog.result_config is not None
+    assert dialog.result_config.follow_recordings is False
+
+
 def test_settings_escape_changes_nothing(qtbot: Any) -> None:
     dialog = _settings_dialog(qtbot, tab=3)
     dialog.ca_edit.setFocus()

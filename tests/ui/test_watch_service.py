@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,18 @@ from typing import Any
 import pytest
 
 from desktop.engine.events import JobState
+from desktop.ui.queue_model import status_text
 from desktop.ui.watch_service import WatchService
-from tests.ui.harness import MIB, Harness, UiStack, signed_in_config, write_recording
+from tests.support.recorder import RecorderProcess
+from tests.support.storage import S3Endpoint
+from tests.ui.harness import (
+    MIB,
+    Harness,
+    UiStack,
+    signed_in_config,
+    ui_stack,
+    write_recording,
+)
 
 
 class FakeClock:
@@ -116,3 +127,50 @@ def test_watched_recordings_upload_once_across_restarts(
     qtbot.waitUntil(lambda: len(scans) >= 5, timeout=30_000)
     assert sum(scans) == 0
     assert [j.path for j in again.model.jobs()] == [str(video)]  # the finished job, reloaded
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_new_recording_in_the_watched_folder_is_followed_while_it_is_recorded(
+    harness_factory: Callable[..., Harness], moto_s3: S3Endpoint, qtbot: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Recordings"
+    folder.mkdir()
+    # Open uploads may use 5 MiB parts here, so a few seconds of recording span several parts.
+    with ui_stack(moto_s3, tmp_path / "backend", open_upload_capacity=40 * 1024**3) as stack:
+        config = signed_in_config(
+            stack,
+            watch_enabled=True,
+            watch_path=str(folder),
+            watch_exam_id="LAW-3",
+            watch_kind="other",
+            watch_settle_seconds=30,
+        )
+        controller = harness_factory(config).controller
+        controller.watch._timer.setInterval(100)
+        controller.start_signed_in(stack.url, stack.username, stack.password)
+        qtbot.waitUntil(lambda: controller.queue is not None, timeout=60_000)
+        path = folder / "candidate_webcam.mkv"
+        shown: list[str] = []
+
+        def recording_shown() -> bool:
+            shown.extend(status_text(j) for j in controller.model.jobs() if j.bytes_done > 0)
+            return any(text.startswith("Recording — ") for text in shown)
+
+        with RecorderProcess(path, "mkv", seconds=5.0, rate=4_000_000) as recorder:
+            qtbot.waitUntil(recording_shown, timeout=30_000)
+            [job] = controller.model.jobs()
+            assert job.following
+            assert recorder.running, "the row showed bytes sent before the recording ended"
+            qtbot.waitUntil(lambda: not recorder.running, timeout=30_000)
+        qtbot.waitUntil(
+            lambda: any(j.state is JobState.COMPLETED for j in controller.model.jobs()),
+            timeout=60_000,
+        )
+        [job] = controller.model.jobs()
+        assert (job.kind, job.size) == ("webcam", path.stat().st_size)
+        queue = controller.queue
+        assert queue is not None
+        [receipt] = queue.receipts()
+        assert receipt.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        controller.quit()

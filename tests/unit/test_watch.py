@@ -175,3 +175,26 @@ def test_results_are_ordered_oldest_first(tmp_path: Path, clock: FakeClock) -> N
     os.utime(newer, ns=(0, 2_000_000_000))
     watcher = _watcher(root, tmp_path / "seen.json", clock, settle=0)
     assert watcher.scan() == [older, newer]
+
+
+def test_in_follow_mode_a_new_recording_is_ready_at_once_and_only_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    root = tmp_path / "rec"
+    video = _write(root / "webcam.mkv", b"a" * 10)
+    watcher = WatchFolder(
+        root, record_path=tmp_path / "seen.json", settle_seconds=30, follow=True, clock=clock
+    )
+    assert watcher.scan() == [video]  # no settle wait: it is followed while it grows
+    watcher.mark_queued([video])
+    for _ in range(3):  # the recorder goes on writing: still the same recording
+        with video.open("ab") as f:
+            f.write(b"b" * 100)
+        clock.advance(1)
+        assert watcher.scan() == []
+    # A new recording under the same name (smaller than what was queued) is a new file.
+    _write(video, b"c" * 5)
+    assert watcher.scan() == [video]
+    # Without follow mode the settle time applies again.
+    watcher.follow = False
+    assert watcher.scan() == []

@@ -201,16 +201,24 @@ class SettingsDialog(QDialog):
             self.watch_kind_combo.addItem("", kind)
         self.watch_kind_combo.setCurrentIndex(self.watch_kind_combo.findData(config.watch_kind))
         form.addRow(self.watch_kind_label, self.watch_kind_combo)
-        self.settle_label = QLabel()
-        self.settle_spin = QSpinBox()
-        self.settle_spin.setRange(1, 3600)
-        self.settle_spin.setValue(config.watch_settle_seconds)
-        form.addRow(self.settle_label, self.settle_spin)
         self.watch_hint = QLabel()
         self.watch_hint.setObjectName("hintLabel")
         self.watch_hint.setWordWrap(True)
         form.addRow(self.watch_hint)
         layout.addWidget(self.watch_group)
+        # Following applies to dropped and added files too, not only to the watched folder.
+        self.follow_group = QGroupBox()
+        follow_form = QFormLayout(self.follow_group)
+        follow_form.setLabelAlignment(_LABELS)
+        self.follow_box = QCheckBox()
+        self.follow_box.setChecked(config.follow_recordings)
+        follow_form.addRow(self.follow_box)
+        self.settle_label = QLabel()
+        self.settle_spin = QSpinBox()
+        self.settle_spin.setRange(1, 3600)
+        self.settle_spin.setValue(config.watch_settle_seconds)
+        follow_form.addRow(self.settle_label, self.settle_spin)
+        layout.addWidget(self.follow_group)
         layout.addStretch(1)
         self.watch_box.toggled.connect(self._on_toggles_changed)
         return page
@@ -313,13 +321,22 @@ class SettingsDialog(QDialog):
         self.watch_kind_label.setText(self.tr("Recording kind"))
         for i, kind in enumerate(KINDS):
             self.watch_kind_combo.setItemText(i, labels.kind_label(kind))
-        self.settle_label.setText(self.tr("Wait until unchanged for"))
+        self.follow_group.setTitle(self.tr("Recordings in progress"))
+        self.follow_box.setText(self.tr("Send recordings while they are being recorded"))
+        self.follow_box.setToolTip(
+            self.tr(
+                "New recordings in the folder, and added files still being written, are sent as "
+                "they grow, so only the end is left when the exam ends."
+            )
+        )
+        self.settle_label.setText(self.tr("A recording has ended when unchanged for"))
         self.settle_spin.setSuffix(self.tr(" s"))
         self.watch_hint.setText(
             self.tr(
-                "Subfolders are included. A file is queued once it has stopped growing, and "
-                "never twice, even after a restart. Webcam and screen files are recognised by "
-                "their names."
+                "Subfolders are included. A new recording is queued at once when recordings are "
+                "sent while being recorded (below), otherwise once it has stopped growing; never "
+                "twice, even after a restart. Webcam and screen files are recognised by their "
+                "names."
             )
         )
         self.general_group.setTitle(self.tr("General"))
@@ -414,6 +431,7 @@ class SettingsDialog(QDialog):
             watch_exam_id=watch_exam,
             watch_kind=str(self.watch_kind_combo.currentData()),
             watch_settle_seconds=self.settle_spin.value(),
+            follow_recordings=self.follow_box.isChecked(),
             language=str(self.language_combo.currentData()),
             start_minimized=self.minimized_box.isChecked(),
             keep_awake=self.awake_box.isChecked(),

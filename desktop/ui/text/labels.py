@@ -87,6 +87,13 @@ def state_label(state: JobState) -> str:
     return labels[state]
 
 
+def recording_label(sent: int) -> str:
+    """The status of a recording that is followed while it is being written."""
+    return QCoreApplication.translate("text", "Recording — {sent} sent").format(
+        sent=format_size(sent)
+    )
+
+
 def retrying_label() -> str:
     """The status of an upload that hit a setback and is being retried."""
     return QCoreApplication.translate("text", "Retrying")
