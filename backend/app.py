@@ -15,7 +15,7 @@ from backend.log import AccessLog
 from backend.receipts.issuer import ReceiptIssuer
 from backend.receipts.signing_keys import SigningKeys
 from backend.routers import auth, exams, files, health, receipts, uploads
-from backend.security import LoginThrottle, TokenService, load_or_create_secret
+from backend.security import LoginThrottle, PasswordGate, TokenService, load_or_create_secret
 from backend.settings import Settings
 from backend.storage import S3Storage, Storage
 from backend.uploads import UploadService
@@ -60,10 +60,13 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         ),
         throttle=LoginThrottle(
             db,
-            per_user=settings.login_max_failures,
+            per_user_address=settings.login_max_failures,
+            per_user=settings.login_max_failures_per_user,
             per_address=settings.login_max_failures_per_address,
             window=settings.login_failure_window_seconds,
+            remember_s=settings.refresh_token_ttl_seconds,
         ),
+        passwords=PasswordGate(settings.password_hash_concurrency),
         uploads=UploadService(
             settings, db, storage, ReceiptIssuer(signing_keys, settings.receipt_issuer)
         ),

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from backend.db import Database
 from backend.errors import unauthorized
 from backend.receipts.signing_keys import SigningKeys
-from backend.security import LoginThrottle, Principal, TokenService
+from backend.security import LoginThrottle, PasswordGate, Principal, TokenService
 from backend.settings import Settings
 from backend.storage import Storage
 from backend.uploads import UploadService
@@ -27,6 +27,7 @@ class Services:
         storage: The storage adapter.
         tokens: Token issuing and checking.
         throttle: Failed-login counting.
+        passwords: Bounds the password hashes running at once.
         uploads: Upload rules.
         signing_keys: The receipt-signing keys (their public halves are published).
     """
@@ -36,6 +37,7 @@ class Services:
     storage: Storage
     tokens: TokenService
     throttle: LoginThrottle
+    passwords: PasswordGate
     uploads: UploadService
     signing_keys: SigningKeys
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,32 +252,84 @@ class Attempt:
 
     Attributes:
         username: The name tried.
+        address: The client address it came from.
         row_ids: Its rows in `login_failures` (one per scope).
     """
 
     username: str
+    address: str
     row_ids: list[int]
 
 
-class LoginThrottle:
-    """Counts failed logins per username and per client address within a sliding window.
+class PasswordGate:
+    """Bounds how many password hashes run at once in this process.
 
-    The counts live in the database, so every worker process of `serve --workers N` shares them,
-    and an attempt is counted before its password is verified: N workers (or threads) verifying
-    guesses in parallel cannot get more than the limit between them.
+    Each argon2 hash holds 64 MiB for ~0.2 s. Unbounded, 48 parallel wrong sign-ins took one
+    process from 95 MB to 2 GiB; with a few slots memory stays flat and the rest are told when
+    to retry.
     """
 
-    def __init__(self, db: Database, *, per_user: int, per_address: int, window: int) -> None:
-        """Allow `per_user` / `per_address` failures within `window` seconds."""
+    def __init__(self, slots: int, wait_s: float = 2.0) -> None:
+        """Allow `slots` hashes at once; a sign-in waits up to `wait_s` for one."""
+        self._slots = threading.BoundedSemaphore(slots)
+        self._wait_s = wait_s
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold a slot for one hash, or raise 503 (with Retry-After) when none frees up in time."""
+        if not self._slots.acquire(timeout=self._wait_s):
+            raise ApiError(
+                503,
+                "busy",
+                "The server is checking many sign-ins right now; retry in a moment.",
+                headers={"Retry-After": "2"},
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class LoginThrottle:
+    """Counts failed logins per user and address, per address, and per user from strangers.
+
+    A user's own workstations (addresses it signed in from within the window of its sessions)
+    are judged only by their own count, so guesses from elsewhere cannot lock the user out; other
+    addresses also share the user's count, so guessing from many addresses is bounded too.
+
+    The counts live in the database, so every worker process and every instance shares them,
+    and an attempt is counted before its password is verified: guesses verified in parallel
+    cannot get more than the limit between them.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        per_user_address: int,
+        per_user: int,
+        per_address: int,
+        window: int,
+        remember_s: int,
+    ) -> None:
+        """Allow that many failures within `window` seconds; addresses count as the user's own
+        for `remember_s` seconds after a successful sign-in from them."""
         self._db = db
+        self._per_user_address = per_user_address
         self._per_user = per_user
         self._per_address = per_address
         self._window = window
+        self._remember_s = remember_s
 
     def begin(self, username: str, address: str) -> Attempt:
-        """Count an attempt for both scopes, or raise 429 when either is over its limit."""
+        """Count an attempt in its scopes, or raise 429 when one is over its limit."""
         now = time.time()
-        limits = {f"user:{username}": self._per_user, f"addr:{address}": self._per_address}
+        limits = {
+            f"pair:{username}@{address}": self._per_user_address,
+            f"addr:{address}": self._per_address,
+        }
+        if not self._db.known_address(username, address, since=now - self._remember_s):
+            limits[f"user:{username}"] = self._per_user
         row_ids, over = self._db.begin_attempt(limits, now, now - self._window)
         if over is not None:
             oldest = over[1]
@@ -285,13 +340,15 @@ class LoginThrottle:
                 f"Too many failed sign-ins; try again in {retry_after} seconds.",
                 headers={"Retry-After": str(retry_after)},
             )
-        return Attempt(username, row_ids)
+        return Attempt(username, address, row_ids)
 
     def succeeded(self, attempt: Attempt) -> None:
-        """The attempt was right: it is not a failure, and the user's count starts over (not the
-        address's: one valid account must not reset an attacker's budget against others)."""
+        """The attempt was right: it is not a failure, this address's count for the user starts
+        over, and the address is the user's own from now on. The user's count from strangers and
+        the address's own count stay: one valid sign-in must not reset an attacker's budget."""
         self._db.forget_failures(attempt.row_ids)
-        self._db.clear_failures(f"user:{attempt.username}")
+        self._db.clear_failures(f"pair:{attempt.username}@{attempt.address}")
+        self._db.remember_address(attempt.username, attempt.address, time.time())
 
 
 def authenticate_password(db: Database, username: str, password: str) -> User | None:

@@ -22,7 +22,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {401: {"description": "Bad credential
 
 @router.post(
     "/auth/login",
-    responses={**_ERRORS, 429: {"description": "Too many failed sign-ins"}},
+    responses={
+        **_ERRORS,
+        429: {"description": "Too many failed sign-ins"},
+        503: {"description": "Too many sign-ins being checked at once; retry after Retry-After"},
+    },
 )
 def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenResponse:
     """Exchange a username and password for a token pair."""
@@ -31,9 +35,11 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
         username = validate_username(body.username)
     except ValueError:
         username = body.username.strip().lower()[:64]
-    # Counted as a failure before the (slow) verification, so parallel guesses see each other.
-    attempt = services.throttle.begin(username, address)
-    user = authenticate_password(services.db, username, body.password)
+    # A hash slot first: a sign-in refused for lack of one (503) is not counted as a failure.
+    with services.passwords.slot():
+        # Counted as a failure before the (slow) verification, so parallel guesses see each other.
+        attempt = services.throttle.begin(username, address)
+        user = authenticate_password(services.db, username, body.password)
     if user is None:
         logger.info("Failed sign-in for %r from %s", username, address)
         raise ApiError(

@@ -235,6 +235,12 @@ class BackendProcess:
         self.start()
 
     @property
+    def pid(self) -> int:
+        """Its process id (it must be running)."""
+        assert self._proc is not None, "the backend is not running"
+        return self._proc.pid
+
+    @property
     def returncode(self) -> int | None:
         """Exit code of the last stopped process (None while running or never stopped)."""
         return self._proc.poll() if self._proc is not None else self._last_returncode
