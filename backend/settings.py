@@ -40,15 +40,26 @@ class Settings:
         url_ttl_seconds: Lifetime of presigned URLs.
         access_token_ttl_seconds: Lifetime of access tokens.
         refresh_token_ttl_seconds: Lifetime of refresh tokens (and of their family).
-        max_upload_size: Largest declared upload size in bytes.
+        max_upload_size: Largest declared upload size in bytes (200 GiB: hours of screen
+            recording, far from S3's 5 TiB, so one mistaken or hostile declaration stays bounded).
+        user_quota_bytes: Most bytes one user's uploads may declare within `user_quota_days`
+            (in progress or completed); 0 means no quota.
+        user_quota_days: The window the quota counts in (recordings are usually purged after
+            about a month).
         default_part_size: Part size when the client gives no hint.
         open_upload_capacity: The largest recording an upload created without a size (a
             recording still being written) can hold: its part size is chosen so that this many
             bytes fit in 10,000 parts (200 GiB: 21 MiB parts). Smaller means smaller parts, so
             less is left to send when a recording ends.
-        login_max_failures: Failed logins per user or client address within the window before 429.
+        login_max_failures: Failed logins of one user from one client address within the window
+            before that address gets 429 for that user.
+        login_max_failures_per_user: Failed logins of one user, from every address it has not
+            signed in from before, within the window before those addresses get 429; the
+            addresses the user signed in from keep working, so strangers cannot lock it out.
         login_max_failures_per_address: Failed logins from one client address within the window
             before 429 (higher than the per-user limit: many proctors may share one NAT address).
+        password_hash_concurrency: Password hashes (64 MiB of argon2 each) one process computes
+            at once; sign-ins beyond it wait briefly, then get 503 with Retry-After.
         login_failure_window_seconds: The window those failures count in.
         s3_connect_timeout_seconds: Connect timeout of the backend's own S3 calls.
         s3_read_timeout_seconds: Read timeout of the backend's own S3 calls (completing a large
@@ -73,12 +84,16 @@ class Settings:
     url_ttl_seconds: int = 900
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    max_upload_size: int = 5 * TIB
+    max_upload_size: int = 200 * GIB
+    user_quota_bytes: int = 0
+    user_quota_days: int = 30
     default_part_size: int = 16 * MIB
     open_upload_capacity: int = 200 * GIB
     login_max_failures: int = 5
+    login_max_failures_per_user: int = 50
     login_max_failures_per_address: int = 50
     login_failure_window_seconds: int = 300
+    password_hash_concurrency: int = 2
     s3_connect_timeout_seconds: int = 5
     s3_read_timeout_seconds: int = 120
     log_level: str = "INFO"
@@ -98,6 +113,9 @@ class Settings:
             "max_upload_size",
             "open_upload_capacity",
             "login_max_failures",
+            "login_max_failures_per_user",
+            "user_quota_days",
+            "password_hash_concurrency",
             "login_max_failures_per_address",
             "login_failure_window_seconds",
             "s3_connect_timeout_seconds",
@@ -112,6 +130,8 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}URL_TTL_SECONDS must be at most 604800 (7 days)")
         if not 5 * MIB <= self.default_part_size <= 5 * GIB:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_PART_SIZE must be between 5 MiB and 5 GiB")
+        if self.user_quota_bytes < 0:
+            raise SettingsError(f"{ENV_PREFIX}USER_QUOTA_BYTES must be 0 (no quota) or positive")
         if not self.bucket:
             raise SettingsError(f"{ENV_PREFIX}BUCKET must not be empty")
         if not self.receipt_issuer:

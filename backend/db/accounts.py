@@ -200,6 +200,26 @@ class AccountsRepository(RepositoryBase):
         with self._tx() as tx:
             tx.many("DELETE FROM login_failures WHERE id = ?", [(i,) for i in row_ids])
 
+    def remember_address(self, username: str, address: str, now: float) -> None:
+        """Note that `username` signed in from `address` at `now`."""
+        with self._tx() as tx:
+            tx.run(
+                "INSERT INTO login_addresses (username, address, last_success_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (username, address) "
+                "DO UPDATE SET last_success_at = excluded.last_success_at",
+                (username, address, now),
+            )
+
+    def known_address(self, username: str, address: str, since: float) -> bool:
+        """True if `username` signed in from `address` at or after `since`."""
+        with self._read() as tx:
+            row = tx.one(
+                "SELECT 1 AS known FROM login_addresses "
+                "WHERE username = ? AND address = ? AND last_success_at >= ?",
+                (username, address, since),
+            )
+        return row is not None
+
     def clear_failures(self, scope: str) -> None:
         """Forget the failures of `scope` (after a successful login)."""
         with self._tx() as tx:

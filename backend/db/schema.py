@@ -137,6 +137,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX uploads_exam ON uploads(exam_id, seq)",
         ),
     ),
+    Migration(
+        4,
+        "the addresses each user signed in from, so guesses from elsewhere cannot lock it out",
+        (
+            """CREATE TABLE login_addresses (
+                username TEXT NOT NULL,
+                address TEXT NOT NULL,
+                last_success_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (username, address)
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -97,3 +100,46 @@ def test_failed_and_successful_sign_ins_never_log_a_password_or_token(
     for token in (good["access_token"], good["refresh_token"]):
         assert token not in text
         assert token.split(".")[2] not in text  # not even the signature part
+
+
+def _login_from(stack: Stack, address: str, username: str, password: str) -> int:
+    """Sign in from the loopback address `address` (all of 127.0.0.0/8 reaches the server)."""
+    url = urlsplit(stack.backend.api)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, source_address=(address, 0))
+    try:
+        body = json.dumps({"username": username, "password": password})
+        conn.request("POST", url.path + "/auth/login", body, {"Content-Type": "application/json"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def per_address(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Stack]:
+    yield from start_stack(
+        moto_endpoint,
+        tmp_path / "b",
+        login_max_failures=LIMIT,
+        login_max_failures_per_user=6,
+        login_max_failures_per_address=100,
+    )
+
+
+def test_strangers_cannot_lock_a_proctor_out_of_their_own_workstation(per_address: Stack) -> None:
+    workstation, stranger = "127.0.0.2", "127.0.0.3"
+    assert _login_from(per_address, workstation, "alice", PASSWORD) == 200
+    # One stranger exhausts its own budget for alice...
+    for _ in range(LIMIT):
+        assert _login_from(per_address, stranger, "alice", "guess") == 401
+    assert _login_from(per_address, stranger, "alice", PASSWORD) == 429
+    # ...and strangers spread over addresses exhaust alice's budget for unknown addresses.
+    for host in range(4, 10):
+        _login_from(per_address, f"127.0.0.{host}", "alice", "guess")
+    assert _login_from(per_address, "127.0.0.20", "alice", PASSWORD) == 429
+    # Her own workstation still signs in, and its own wrong guesses are still limited.
+    assert _login_from(per_address, workstation, "alice", PASSWORD) == 200
+    for _ in range(LIMIT):
+        assert _login_from(per_address, workstation, "alice", "typo") == 401
+    assert _login_from(per_address, workstation, "alice", PASSWORD) == 429
+    # Bob, never attacked, signs in from the stranger's address.
+    assert _login_from(per_address, stranger, "bob", PASSWORD) == 200
