@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.db.errors import ConstraintError, DatabaseError
+
 logger = logging.getLogger(__name__)
 
 # Status codes Starlette raises itself (unknown route, wrong method...) and the code we give them.
@@ -113,7 +115,25 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Only a bug gets here: log it with the traceback (path only, never the query string).
     logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _json_error(500, "internal_error", "The server failed unexpectedly; see its log.")
+    # The server drops the connection after an unhandled error: say so, so clients do not reuse it.
+    return _json_error(
+        500,
+        "internal_error",
+        "The server failed unexpectedly; see its log.",
+        {"Connection": "close"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ConstraintError):  # a rule the code should have checked first: a bug
+        return await _unexpected_error(request, exc)
+    logger.warning("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _json_error(
+        503,
+        "database_unavailable",
+        "The database is not answering; retry shortly.",
+        {"Retry-After": "5"},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -121,6 +141,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

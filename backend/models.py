@@ -279,6 +279,12 @@ class PresignedUrlRequest(BaseModel):
     def _filename(cls, value: str) -> str:
         return validate_filename(value)
 
+    @field_validator("examId")
+    @classmethod
+    def _exam_id(cls, value: str) -> str:
+        # The pattern cannot say "no `..`"; without this, `A..B` reached the key builder (500).
+        return validate_exam_id(value)
+
 
 class PresignedUrlResponse(BaseModel):
     """Where to PUT the whole file."""

@@ -187,6 +187,7 @@ class UploadService:
                 f"size {size} exceeds this server's maximum of "
                 f"{self._settings.max_upload_size} bytes.",
             )
+        self._check_quota(user, size)
         try:
             clean = sanitise_filename(filename)
         except ValueError as exc:
@@ -250,6 +251,21 @@ class UploadService:
             part_size,
         )
         return rec
+
+    def _check_quota(self, user: Principal, size: int) -> None:
+        """413 when `size` would take the user past their quota (checked at creation only)."""
+        quota = self._settings.user_quota_bytes
+        if not quota:
+            return
+        since = time.time() - self._settings.user_quota_days * 86400
+        held = self._db.bytes_declared(user.user_id, since)
+        if held + size > quota:
+            raise ApiError(
+                413,
+                "quota_exceeded",
+                f"This upload ({size} bytes) would exceed your quota: {held} of {quota} bytes "
+                f"used in the last {self._settings.user_quota_days} days.",
+            )
 
     def _reserve_key(self, base: str, user: Principal, source: str) -> str:
         """The first candidate neither the database nor storage has ever held."""
@@ -328,7 +344,8 @@ class UploadService:
         self._check_part_numbers(rec, numbers)
         md5s: dict[int, str] = {}
         for raw, digest in (checksums or {}).items():
-            if not raw.isdigit() or int(raw) not in numbers:
+            # isdigit alone accepts `²`, which int() refuses (a 500 before).
+            if not (raw.isascii() and raw.isdigit()) or int(raw) not in numbers:
                 raise ApiError(
                     422,
                     "invalid_request",

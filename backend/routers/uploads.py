@@ -168,8 +168,10 @@ def _decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if raw.startswith("s") and raw[1:].isdigit():
-            return int(raw[1:])
+        digits = raw[1:]
+        # A sequence number fits a signed 64-bit column; a longer one overflowed the query (500).
+        if raw.startswith("s") and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(digits)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise ApiError(422, "invalid_request", "cursor is not one this server returned.")
