@@ -342,14 +342,25 @@ class S3Storage:
         )
 
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
-        """A URL for one whole-object PUT; the Content-Type is part of the signature."""
+        """A URL for one whole-object PUT; the Content-Type is part of the signature.
+
+        So is `If-None-Match: *`: storage refuses (412) a PUT once the object exists, so replaying
+        the URL within its life cannot overwrite a finished recording.
+        """
         url = self._signer.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ContentType": content_type,
+                "IfNoneMatch": "*",
+            },
             ExpiresIn=expires_in,
             HttpMethod="PUT",
         )
-        return PresignedRequest(url=url, headers={"Content-Type": content_type})
+        return PresignedRequest(
+            url=url, headers={"Content-Type": content_type, "If-None-Match": "*"}
+        )
 
     def object_url(self, key: str) -> str:
         """The unsigned URL of the object at the public endpoint."""

@@ -127,6 +127,16 @@ class UploadsRepository(RepositoryBase):
                 (now, upload_id),
             )
 
+    def bytes_declared(self, user_id: int, since: float) -> int:
+        """The sizes of a user's uploads created at or after `since` and not aborted, summed."""
+        with self._read() as tx:
+            row = tx.one(
+                "SELECT COALESCE(SUM(size), 0) AS total FROM uploads "
+                "WHERE user_id = ? AND created_at >= ? AND status <> 'aborted'",
+                (user_id, since),
+            )
+        return int(row["total"]) if row else 0
+
     def list_uploads(
         self, *, user_id: int | None, status: str | None, before_seq: int | None, limit: int
     ) -> list[UploadRecord]:
