@@ -187,7 +187,9 @@ class UploadService:
                 f"size {size} exceeds this server's maximum of "
                 f"{self._settings.max_upload_size} bytes.",
             )
-        self._check_quota(user, size)
+        # An upload of unknown size (a recording still being written) is let in while the user is
+        # under quota; its size counts once completed.
+        self._check_quota(user, size or 0)
         try:
             clean = sanitise_filename(filename)
         except ValueError as exc:

@@ -128,11 +128,14 @@ class UploadsRepository(RepositoryBase):
             )
 
     def bytes_declared(self, user_id: int, since: float) -> int:
-        """The sizes of a user's uploads created at or after `since` and not aborted, summed."""
+        """The sizes of a user's uploads created at or after `since` and not aborted, summed.
+
+        Uploads whose size is not known yet count nothing.
+        """
         with self._read() as tx:
             row = tx.one(
                 "SELECT COALESCE(SUM(size), 0) AS total FROM uploads "
-                "WHERE user_id = ? AND created_at >= ? AND status <> 'aborted'",
+                "WHERE user_id = ? AND created_at >= ? AND status <> 'aborted' AND size >= 0",
                 (user_id, since),
             )
         return int(row["total"]) if row else 0
