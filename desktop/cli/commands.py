@@ -588,7 +588,7 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
     for r in items:
         say(
             f"{r.completed_at}  {r.exam_id}  {human_bytes(r.size):>10}  {r.key}  "
-            f"sha256={r.sha256}  etag={r.etag}"
+            f"sha256={r.sha256}  etag={r.etag}  {'signed' if r.signed else 'unsigned'}"
         )
     return EXIT_OK
 

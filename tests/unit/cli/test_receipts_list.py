@@ -1,5 +1,5 @@
-"""`proctor-uploader receipts` lists what docs/cli.md promises: time, exam, size, key, SHA-256
-and ETag."""
+"""`proctor-uploader receipts` lists what docs/cli.md promises: time, exam, size, key, SHA-256,
+ETag and whether the server signed the receipt."""
 
 from __future__ import annotations
 
@@ -43,4 +43,5 @@ def test_each_receipt_is_one_line_with_its_exam_and_etag(
         "recordings/webcam/2026/12/06/BIO-101/kim/webcam.mp4",
         "sha256=" + "ab" * 32,
         'etag="9b2cf535f27731c974343645a3985328-3"',
+        "unsigned",
     ]
