@@ -41,7 +41,7 @@ from desktop.ui.tasks import SerialTasks, run_in_background
 from desktop.ui.text import i18n
 from desktop.ui.text.errors import error_text
 from desktop.ui.tray import TrayController
-from desktop.ui.views.main_window import MainWindow
+from desktop.ui.views.main_window import BatchResult, MainWindow
 from desktop.ui.watch_service import WatchService
 
 logger = logging.getLogger(__name__)
@@ -680,6 +680,10 @@ class AppController(QObject):
 
     @Slot(int, int)
     def _on_model_batch_finished(self, uploaded: int, problems: int) -> None:
+        # The status bar keeps the outcome until the next batch. Success gets no notice: one that
+        # fades after seconds pushed the whole window down and back, and was gone by the time the
+        # proctor looked; problems get one that stays until dismissed.
+        self.window.set_last_batch(BatchResult(uploaded, problems, datetime.now()))
         if problems == 0:
             title = self.tr("All %n recording(s) uploaded", "", uploaded)
             message = self.tr("Every file arrived and was checked against the original.")
@@ -690,7 +694,7 @@ class AppController(QObject):
                 "{uploaded} uploaded. Check the files marked in red, then retry them."
             ).format(uploaded=uploaded)
             level = Level.WARNING
-        self.messages.notify(level, title, message)
+            self.messages.notify(level, title, message)
         self.tray.notify(level, title, message)
 
     @Slot(str, int)

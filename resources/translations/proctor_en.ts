@@ -114,6 +114,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>%n recording(s) uploaded and verified at {time}</source>
+        <translation>
+            <numerusform>%n recording uploaded and verified at {time}</numerusform>
+            <numerusform>%n recordings uploaded and verified at {time}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>about %n min</source>
         <comment>duration</comment>
         <translation>

@@ -539,6 +539,12 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>%n recording(s) uploaded and verified at {time}</source>
+        <translation>
+            <numerusform>녹화 파일 %n개를 {time}에 업로드하고 확인했습니다</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>about %n min</source>
         <comment>duration</comment>
         <translation>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,28 @@ def test_tray_notifies_when_a_batch_completes(harness_factory: Factory, qtbot: A
     controller.model.flush()
     for job in jobs:
         controller.model.update_job(dataclasses.replace(job, state=JobState.COMPLETED))
+    window = controller.window
+    window.resize(1000, 600)
+    window.show()
+    tabs_at = window.tabs.mapTo(window, window.tabs.rect().topLeft())
     with qtbot.waitSignal(controller.tray.sig_notification_shown) as shown:
         controller.model.flush()
     assert shown.args[0] == "All 2 recordings uploaded"
-    titles = [n.title_label.text() for n in controller.window.notices.notices()]
-    assert "All 2 recordings uploaded" in titles
+    # The outcome stays in the status bar (no timer takes it away) ...
+    text = window.summary_label.text()
+    assert re.fullmatch(r"2 recordings uploaded and verified at \d\d:\d\d", text), text
+    # ... and nothing was inserted above the tabs to push them down and, later, back up.
+    assert window.notices.notices() == []
+    qtbot.wait(50)  # let a layout pass run, were one pending
+    assert window.tabs.mapTo(window, window.tabs.rect().topLeft()) == tabs_at
+    # The next batch's progress replaces it; when that one ends, its own outcome shows.
+    job = make_job(state=JobState.UPLOADING, size=10)
+    controller.model.add_job(job)  # shown at the model's next insertion, within a second
+    qtbot.waitUntil(lambda: "uploaded and verified at" not in window.summary_label.text())
+    controller.model.update_job(dataclasses.replace(job, state=JobState.COMPLETED))
+    qtbot.waitUntil(
+        lambda: window.summary_label.text().startswith("1 recording uploaded and verified at")
+    )
 
 
 def test_a_failed_upload_is_shown_as_a_notice(harness_factory: Factory, qtbot: Any) -> None:

@@ -31,6 +31,10 @@ class Plurals(QObject):
         """ "2 files could not be added"."""
         return self.tr("%n file(s) could not be added", "", n)
 
+    def recordings_verified_at(self, n: int, time: str) -> str:
+        """ "8 recordings uploaded and verified at 14:32"."""
+        return self.tr("%n recording(s) uploaded and verified at {time}", "", n).format(time=time)
+
     def about_minutes(self, n: int) -> str:
         """ "about 5 min"."""
         return self.tr("about %n min", "duration", n)

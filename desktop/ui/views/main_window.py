@@ -7,6 +7,8 @@ tray or ask before quitting.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QUrl, Signal, Slot
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 460)
         self._allow_close = False
         self._summary = QueueSummary()
+        self._last_batch: BatchResult | None = None
         self._account = ""
         self._watching = ""
         self._awake = False
@@ -235,11 +238,16 @@ class MainWindow(QMainWindow):
         self.awake_button.setVisible(awake)
         self.awake_button.setToolTip(self.tr("Keeping the computer awake while uploading"))
 
+    def set_last_batch(self, result: BatchResult) -> None:
+        """Remember how the last batch ended; the status bar says so until the next one starts."""
+        self._last_batch = result
+        self.show_summary(self._summary)
+
     @Slot(QueueSummary)
     def show_summary(self, summary: QueueSummary) -> None:
         """Update the status bar, the overall progress and the window title."""
         self._summary = summary
-        self.summary_label.setText(summary_text(summary))
+        self.summary_label.setText(summary_text(summary, self._last_batch))
         busy = summary.active > 0
         self.overall_progress.setVisible(busy)
         self.overall_progress.setValue(int(summary.fraction * 1000))
@@ -304,8 +312,23 @@ class MainWindow(QMainWindow):
         )
 
 
-def summary_text(summary: QueueSummary) -> str:
-    """The status bar sentence for `summary`."""
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """How a batch of uploads ended.
+
+    Attributes:
+        uploaded: Files uploaded and verified.
+        problems: Files that need attention.
+        finished_at: When the last of them ended (local time).
+    """
+
+    uploaded: int
+    problems: int
+    finished_at: datetime
+
+
+def summary_text(summary: QueueSummary, last_batch: BatchResult | None = None) -> str:
+    """The status bar sentence for `summary`, with how the last batch ended once all is idle."""
     if summary.total == 0:
         return QCoreApplication.translate(
             "MainWindow", "Ready. Drop recordings on this window to upload them."
@@ -333,6 +356,10 @@ def summary_text(summary: QueueSummary) -> str:
             parts.append(QCoreApplication.translate("MainWindow", "{time} left").format(time=left))
     elif summary.paused:
         parts.append(plurals().files_paused(summary.paused))
+    elif last_batch is not None and last_batch.uploaded:
+        # Lasting, unlike a notice that fades: a proctor back from the exam room reads it here.
+        when = last_batch.finished_at.strftime("%H:%M")
+        parts.append(plurals().recordings_verified_at(last_batch.uploaded, when))
     else:
         parts.append(QCoreApplication.translate("MainWindow", "Nothing left to upload"))
     if summary.problems:
