@@ -15,11 +15,14 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
@@ -87,8 +90,21 @@ def queue_rows() -> list[JobSnapshot]:
     ]  # fmt: skip
 
 
-def receipts() -> list[Receipt]:
-    """A week of finished uploads."""
+def _signer() -> tuple[Callable[[dict[str, object]], str], jwt.PyJWKSet]:
+    """Sign receipts the way the backend does (docs/api.md), with a key made for the picture."""
+    key = Ed25519PrivateKey.generate()
+    jwk = jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk.update(kid="screenshot-key", alg="EdDSA", use="sig")
+
+    def sign(claims: dict[str, object]) -> str:
+        headers = {"kid": "screenshot-key", "typ": "proctor-receipt+jwt"}
+        return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
+
+    return sign, jwt.PyJWKSet.from_dict({"keys": [jwk]})
+
+
+def receipts(sign: Callable[[dict[str, object]], str] | None = None) -> list[Receipt]:
+    """A week of finished uploads; with `sign`, all but the oldest carry a signed receipt."""
     found = []
     exams = ["BIO-101", "BIO-101", "CHEM-201", "CHEM-201", "LAW-3", "HIST-9", "HIST-9", "MATH-12"]
     for n, exam in enumerate(exams, start=1):
@@ -108,7 +124,18 @@ def receipts() -> list[Receipt]:
                 upload_id=f"u{n}",
             )
         )
-    return found
+    if sign is None:
+        return found
+    signed = []
+    for n, r in enumerate(found, start=1):
+        claims = {
+            "format": 1, "jti": f"rc_{n}", "iss": "https://uploads.example.edu", "sub": "kim",
+            "iat": 1713600000 + n, "upload_id": r.upload_id, "key": r.key, "size": r.size,
+            "sha256": r.sha256, "exam_id": r.exam_id, "kind": r.kind,
+            "checksum": {"algorithm": "S3-ETAG", "value": r.etag.strip('"')},
+        }  # fmt: skip
+        signed.append(r if n == 1 else dataclasses.replace(r, signed=sign(claims)))
+    return signed
 
 
 def _save(widget: QWidget, path: Path) -> None:
@@ -153,7 +180,9 @@ def render(out: Path, language: str) -> None:
     _save(window, out / f"main-{language}.png")
     window.notices.clear()
 
-    window.history_view.model.set_receipts(receipts())
+    sign, keys = _signer()
+    window.history_view.model.set_receipts(receipts(sign))
+    window.history_view.model.set_trusted_keys(keys)
     window.tabs.setCurrentWidget(window.history_view)
     window.history_view.table.selectRow(1)
     _save(window, out / f"history-{language}.png")

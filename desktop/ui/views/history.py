@@ -232,7 +232,7 @@ class HistoryModel(QAbstractTableModel):
             verdict = self.verdict(receipt)
             if verdict is None or not receipt.signed:
                 return None
-            return icon("check" if verdict.ok else "warning")
+            return icon("success" if verdict.ok else "warning")
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
