@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from desktop.cli.display import PlainDisplay, RichDisplay, describe, human_bytes
+from desktop.cli.display import PlainDisplay, RichDisplay, describe
 from desktop.cli.outcome import (
     EXIT_AUTH,
     EXIT_FAILED,
@@ -34,6 +34,7 @@ from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
 from desktop.log import setup_logging
 from desktop.recordings import kind_for
+from desktop.sizes import format_size
 
 # What only some commands need is imported where it is used (issue 6: every CPU-millisecond of
 # start-up delays the first byte after `resume`): `status` and `receipts` never load requests,
@@ -551,7 +552,7 @@ def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
             snap = job.snapshot(bytes_done=stored)
             say(
                 f"{job.job_id[:12]}  {job.state.value:<15} {pct:5.1f}% of "
-                f"{human_bytes(job.size):>10}  {describe(snap)}"
+                f"{format_size(job.size):>10}  {describe(snap)}"
             )
     finally:
         store.close()
@@ -587,7 +588,7 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
         return EXIT_OK
     for r in items:
         say(
-            f"{r.completed_at}  {r.exam_id}  {human_bytes(r.size):>10}  {r.key}  "
+            f"{r.completed_at}  {r.exam_id}  {format_size(r.size):>10}  {r.key}  "
             f"sha256={r.sha256}  etag={r.etag}  {'signed' if r.signed else 'unsigned'}"
         )
     return EXIT_OK

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from desktop.engine.events import TERMINAL, BaseListener, JobSnapshot, JobState, Receipt
+from desktop.sizes import format_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,19 +34,9 @@ _STATE_WORDS = {
 }
 
 
-def human_bytes(n: float) -> str:
-    """``1536`` -> ``1.5 KiB``."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
-
-
 def recording_progress(sent: int) -> str:
     """What a followed recording shows while it is being written."""
-    return f"recording — {sent / 1e6:.1f} MB sent"
+    return f"recording — {format_size(sent)} sent"
 
 
 def describe(job: JobSnapshot) -> str:
@@ -246,7 +237,7 @@ class PlainDisplay(_Tracker):
             return
         self.track(job)
         word = _STATE_WORDS.get(job.state, job.state.value)
-        self.line(f"{Path(job.path).name}: {word} ({human_bytes(job.size)})")
+        self.line(f"{Path(job.path).name}: {word} ({format_size(job.size)})")
 
     def on_job_changed(self, *, job: JobSnapshot) -> None:
         """Print every change of state or error (once each)."""
@@ -287,8 +278,8 @@ class PlainDisplay(_Tracker):
         eta = f", {eta_seconds:.0f} s left" if eta_seconds is not None else ""
         # No speed until the meter has one: a file sent within a second has none worth a number
         # ("at 0 B/s" read as if nothing had moved).
-        speed = f" at {human_bytes(speed_bps)}/s" if speed_bps >= 1 else ""
-        self.line(f"{name}: {pct:.1f}% of {human_bytes(total)}{speed}{eta}")
+        speed = f" at {format_size(speed_bps)}/s" if speed_bps >= 1 else ""
+        self.line(f"{name}: {pct:.1f}% of {format_size(total)}{speed}{eta}")
 
     def on_login_required(self) -> None:
         """Say why nothing moves."""

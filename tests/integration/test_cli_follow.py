@@ -5,6 +5,7 @@ follows the same recording on."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -58,7 +59,7 @@ def test_upload_follow_sends_while_recording_and_finishes_when_it_ends(
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, out + err
     assert "recording — " in out
-    assert " MB sent" in out
+    assert re.search(r"recording — [0-9.]+ (B|KiB|MiB|GiB) sent", out), out
     assert "1 of 1 uploaded and verified" in out
     assert sent_while_recording >= 2
     receipt = _receipt(tmp_path)

@@ -154,8 +154,8 @@ def test_cells_show_human_text(qtbot: Any) -> None:
 
     assert cell(0, Column.FILE) == "webcam.mp4"
     assert cell(0, Column.FILE, Qt.ItemDataRole.ToolTipRole) == "/rec/BIO-101/webcam.mp4"
-    assert cell(0, Column.SIZE) == "1.5 GB"
-    assert cell(0, Column.SPEED) == "12.5 MB/s"
+    assert cell(0, Column.SIZE) == "1.5 GiB"
+    assert cell(0, Column.SPEED) == "12.5 MiB/s"
     assert cell(0, Column.ETA) == "about 3 min"
     assert cell(0, Column.STATUS) == "Uploading"
     assert cell(0, Column.KIND) == "Webcam"

@@ -172,7 +172,7 @@ class SettingsDialog(QDialog):
         spin.setRange(0.1, 9000.0)
         spin.setDecimals(1)
         spin.setSingleStep(0.5)
-        spin.setSuffix(" MB/s")
+        spin.setSuffix(" MiB/s")
         spin.setValue(max(0.1, _mb(kib)))
         return spin
 
@@ -298,7 +298,7 @@ class SettingsDialog(QDialog):
         self.part_size_label.setText(self.tr("Part size"))
         for i in range(self.part_size_combo.count()):
             size = int(self.part_size_combo.itemData(i))
-            label = self.tr("Automatic (recommended)") if size == 0 else f"{size} MB"
+            label = self.tr("Automatic (recommended)") if size == 0 else f"{size} MiB"
             self.part_size_combo.setItemText(i, label)
         self.bandwidth_group.setTitle(self.tr("Bandwidth"))
         self.limit_box.setText(self.tr("Limit upload speed to"))

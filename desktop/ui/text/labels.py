@@ -1,7 +1,7 @@
 """Human text for numbers, times and job states, in the user's language.
 
-Sizes use 1024-based units labelled KB/MB/GB, as Windows Explorer shows them, so a proctor sees the
-same figure here as in the file manager on most exam workstations.
+Sizes follow `desktop.sizes` (KiB, MiB, GiB: the command line writes them the same way), with the
+locale's decimal separator.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import math
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
+from desktop import sizes
 from desktop.engine.events import JobState
 from desktop.ui.text.plurals import plurals
-
-_UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
 def format_number(value: float, decimals: int = 0) -> str:
@@ -22,20 +21,12 @@ def format_number(value: float, decimals: int = 0) -> str:
 
 
 def format_size(size: float) -> str:
-    """`1.4 GB`, `820 KB`, `0 B`: three significant digits at most."""
-    size = max(0.0, float(size))
-    unit = 0
-    while size >= 1000 and unit < len(_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    if unit == 0:
-        return f"{int(size)} {_UNITS[0]}"
-    decimals = 0 if size >= 100 else 1
-    return f"{format_number(size, decimals)} {_UNITS[unit]}"
+    """`1.4 GiB`, `820 KiB`, `0 B`: three significant digits at most."""
+    return sizes.format_size(size, format_number)
 
 
 def format_speed(bytes_per_second: float) -> str:
-    """`12.3 MB/s`; empty when there is no speed to show."""
+    """`12.3 MiB/s`; empty when there is no speed to show."""
     if bytes_per_second <= 0 or not math.isfinite(bytes_per_second):
         return ""
     return QCoreApplication.translate("text", "{size}/s").format(size=format_size(bytes_per_second))

@@ -81,13 +81,13 @@ def test_a_followed_recording_says_how_much_was_sent_while_it_grows() -> None:
     )
     assert _lines(out)[1:] == [
         "webcam.mkv: recording (sent as it grows)",
-        "webcam.mkv: recording — 5.2 MB sent",
+        "webcam.mkv: recording — 5.0 MiB sent",
         "webcam.mkv: verifying",
         "webcam.mkv: 100.0% of 11.4 MiB",
     ]
 
 
-def test_rich_display_shows_a_recording_as_mb_sent() -> None:
+def test_rich_display_shows_a_recording_as_bytes_sent() -> None:
     from rich.console import Console
 
     from desktop.cli.display import RichDisplay
@@ -103,4 +103,4 @@ def test_rich_display_shows_a_recording_as_mb_sent() -> None:
         display.on_progress(
             job_id="f", bytes_done=5_242_880, total=9_000_000, speed_bps=0.0, eta_seconds=None
         )
-    assert "webcam.mkv: recording — 5.2 MB sent" in out.getvalue()
+    assert "webcam.mkv: recording — 5.0 MiB sent" in out.getvalue()
