@@ -1,4 +1,4 @@
-"""`receipts verify` and `receipts keys` on bad input: one line saying what, exit 2, no traceback."""
+"""`receipts verify` and `receipts keys` on bad input: one line saying what, and no traceback."""
 
 from __future__ import annotations
 
