@@ -164,6 +164,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert "server_url_locked" not in text
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 def test_save_is_private_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     AppConfig().save(path)
