@@ -235,6 +235,21 @@ def _engine_lock(paths: AppPaths) -> EngineLock:
     return lock
 
 
+def open_store(paths: AppPaths) -> QueueStore:
+    """The queue database; says so on standard error when a damaged one had to be set aside."""
+    from desktop.engine.store import QueueStore
+
+    store = QueueStore(paths.state_db)
+    if store.quarantined is not None:
+        sys.stderr.write(
+            "proctor-uploader: warning: the queue database was damaged and could not be read; it "
+            f"was set aside as {store.quarantined} and a new one started. "
+            f"{store.restored_receipts} receipt(s) were restored; uploads that had not finished "
+            "must be started again.\n"
+        )
+    return store
+
+
 def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
     """Revoke and forget the remembered sign-in."""
     config = AppConfig.load_layered(paths)
@@ -354,7 +369,6 @@ def _run_queue(
             raise CliError(
                 "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
             )
-    from desktop.engine.store import QueueStore
 
     transfer = _transfer_config(args, config)
     # The lock first: a second process must stop before it touches the sign-in (see `signed_in`).
@@ -362,7 +376,7 @@ def _run_queue(
     store: QueueStore | None = None
     session: AuthSession | None = None
     try:
-        store = QueueStore(paths.state_db)
+        store = open_store(paths)
         if files is None and all(job.terminal for job in store.load_jobs()):
             say("Nothing to resume.")
             return EXIT_OK
@@ -536,9 +550,8 @@ def cmd_resume(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
     """Show every job from the state database."""
-    from desktop.engine.store import QueueStore
 
-    store = QueueStore(paths.state_db)
+    store = open_store(paths)
     try:
         jobs = store.load_jobs()
         if not jobs:
@@ -571,9 +584,8 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
         )
         return action(args, paths)
     from desktop.engine import receipts as receipt_export
-    from desktop.engine.store import QueueStore
 
-    store = QueueStore(paths.state_db)
+    store = open_store(paths)
     try:
         items = store.receipts()
     finally:
@@ -599,10 +611,9 @@ def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
     from desktop.engine.config import TransferConfig
     from desktop.engine.instance import EngineLock
     from desktop.engine.queue import UploadQueue
-    from desktop.engine.store import QueueStore
 
     config = AppConfig.load_layered(paths)
-    store = QueueStore(paths.state_db)
+    store = open_store(paths)
     lock = EngineLock(paths.data_dir)
     try:
         matches = [j for j in store.load_jobs() if j.job_id.startswith(args.job_id.lower())]

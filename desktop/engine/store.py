@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from desktop.engine.events import JobState, Receipt
 from desktop.engine.fingerprint import Fingerprint
 from desktop.engine.growth import FileIdentity
 from desktop.engine.jobs import Following, UploadJob
+from desktop.engine.receipt_log import ReceiptLog
 from desktop.errors import StateStoreError
 
 logger = logging.getLogger(__name__)
@@ -119,6 +121,10 @@ _RECEIPT_COLUMNS = (
 )
 
 
+class _DamagedError(Exception):
+    """The database file is not a readable SQLite database."""
+
+
 def _fail(action: str, exc: BaseException) -> StateStoreError:
     text = str(exc).lower()
     if "full" in text or "no space" in text:
@@ -134,17 +140,60 @@ def _fail(action: str, exc: BaseException) -> StateStoreError:
     return StateStoreError(message)
 
 
+def _is_damaged(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file itself is broken (not busy, locked, full or read-only)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return True
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
 class QueueStore:
-    """The SQLite-backed queue state. Thread-safe: one connection guarded by a lock."""
+    """The SQLite-backed queue state. Thread-safe: one connection guarded by a lock.
+
+    Attributes:
+        path: The database file.
+        quarantined: Where a damaged database found at start-up was moved (the store then started
+            empty, with the receipts rebuilt from the receipt file); None when it was healthy.
+        restored_receipts: How many receipts were rebuilt that way.
+    """
 
     def __init__(self, path: Path) -> None:
         """Open (creating and migrating as needed) the database at `path`.
+
+        A file SQLite cannot read as a database (garbage over its header, a malformed page) is
+        moved aside as ``<name>.damaged-<time>``, never deleted, and a new database is started;
+        receipts come back from the receipt file beside it. Jobs and finished parts cannot: their
+        files have to be added again.
 
         Raises:
             StateStoreError: The file cannot be created, opened or migrated.
         """
         self.path = path
+        self.quarantined: Path | None = None
+        self.restored_receipts = 0
         self._lock = threading.Lock()
+        self._log = ReceiptLog(path.with_name("receipts.jsonl"))
+        try:
+            self._open()
+        except _DamagedError:
+            self._set_aside()
+            self._open()
+            restored = self._log.read()
+            if restored:
+                self._insert_receipts(restored)
+            self.restored_receipts = len(restored)
+            logger.warning(
+                "The queue database was damaged; set aside as %s, started anew, %d receipt(s) "
+                "restored",
+                self.quarantined,
+                self.restored_receipts,
+            )
+        self._start_receipt_log()
+
+    def _open(self) -> None:
+        path = self.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # The queue names the proctor's recordings and exams: for the user's eyes only.
@@ -157,11 +206,36 @@ class QueueStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except (sqlite3.Error, StateStoreError) as exc:
+            if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise _DamagedError
+        except (sqlite3.Error, StateStoreError, _DamagedError) as exc:
             self._db.close()
-            if isinstance(exc, StateStoreError):
+            if isinstance(exc, (StateStoreError, _DamagedError)):
                 raise
+            if _is_damaged(exc):
+                raise _DamagedError from exc
             raise _fail("opening the queue database", exc) from exc
+
+    def _set_aside(self) -> None:
+        """Move the damaged database (and its WAL files) aside, keeping it for a closer look."""
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                source = self.path.with_name(self.path.name + suffix)
+                if source.exists():
+                    source.replace(target.with_name(target.name + suffix))
+        except OSError as exc:
+            raise _fail("setting a damaged queue database aside", exc) from exc
+        self.quarantined = target
+
+    def _start_receipt_log(self) -> None:
+        """Start the receipt file from the database's receipts when there is none yet (upgrade)."""
+        if self._log.exists():
+            return
+        existing = self.receipts()
+        if existing:
+            self._log.append(existing)
 
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -331,28 +405,34 @@ class QueueStore:
         self._write("reconciling finished parts", body)
 
     def add_receipt(self, receipt: Receipt) -> None:
-        """Store a receipt (idempotent per upload id)."""
-        r = receipt
-        self._write(
-            "storing a receipt",
-            lambda: self._db.execute(
+        """Store a receipt (idempotent per upload id), in the database and the receipt file."""
+        self._log.append([receipt])
+        self._insert_receipts([receipt])
+
+    def _insert_receipts(self, receipts: list[Receipt]) -> None:
+        def body() -> None:
+            self._db.executemany(
                 f"INSERT OR REPLACE INTO receipts ({_RECEIPT_COLUMNS}) "
                 f"VALUES ({','.join('?' * 11)})",
-                (
-                    r.job_id,
-                    r.path,
-                    r.key,
-                    r.size,
-                    r.sha256,
-                    r.etag,
-                    r.completed_at,
-                    r.exam_id,
-                    r.kind,
-                    r.upload_id,
-                    r.signed,
-                ),
-            ),
-        )
+                [
+                    (
+                        r.job_id,
+                        r.path,
+                        r.key,
+                        r.size,
+                        r.sha256,
+                        r.etag,
+                        r.completed_at,
+                        r.exam_id,
+                        r.kind,
+                        r.upload_id,
+                        r.signed,
+                    )
+                    for r in receipts
+                ],
+            )
+
+        self._write("storing a receipt", body)
 
     def receipts(self) -> list[Receipt]:
         """Every receipt, oldest first."""

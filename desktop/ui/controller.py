@@ -370,6 +370,17 @@ class AppController(QObject):
             return
         self.queue = queue
         self.window.history_view.model.set_receipts(receipts)
+        if queue.store.quarantined is not None:
+            self.messages.notify(
+                Level.WARNING,
+                self.tr("The upload list was damaged and has been reset"),
+                self.tr(
+                    "It was kept as {path} for your IT support. %n receipt(s) restored; add "
+                    "recordings that had not finished uploading again.",
+                    "",
+                    queue.store.restored_receipts,
+                ).format(path=queue.store.quarantined),
+            )
         self._bandwidth_kib = None
         self._apply_bandwidth()
         self._process_pending_adds()

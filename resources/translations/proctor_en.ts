@@ -35,6 +35,13 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
+        <source>It was kept as {path} for your IT support. %n receipt(s) restored; add recordings that had not finished uploading again.</source>
+        <translation>
+            <numerusform>It was kept as {path} for your IT support. %n receipt restored; add recordings that had not finished uploading again.</numerusform>
+            <numerusform>It was kept as {path} for your IT support. %n receipts restored; add recordings that had not finished uploading again.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%n recording(s) from the watched folder were queued.</source>
         <translation>
             <numerusform>%n recording from the watched folder was queued.</numerusform>

@@ -118,6 +118,16 @@
         <translation>로그인</translation>
     </message>
     <message>
+        <source>The upload list was damaged and has been reset</source>
+        <translation>업로드 목록이 손상되어 초기화했습니다</translation>
+    </message>
+    <message numerus="yes">
+        <source>It was kept as {path} for your IT support. %n receipt(s) restored; add recordings that had not finished uploading again.</source>
+        <translation>
+            <numerusform>IT 지원 담당자를 위해 {path}(으)로 보관했습니다. 영수증 %n개를 복원했습니다. 업로드가 끝나지 않은 녹화 파일은 다시 추가하세요.</numerusform>
+        </translation>
+    </message>
+    <message>
         <source>Sign in to continue uploading</source>
         <translation>업로드를 계속하려면 로그인하세요</translation>
     </message>

@@ -367,3 +367,18 @@ def test_a_second_instance_touches_no_sign_in_until_it_holds_the_engine_lock(
     qtbot.waitUntil(lambda: harness.controller.queue is not None, timeout=30_000)
     assert harness.controller.services.session.is_signed_in
     remembered.close()
+
+
+def test_a_damaged_upload_list_is_reset_and_said_so(
+    harness_factory: Factory, stack: UiStack, qtbot: Any
+) -> None:
+    harness = harness_factory()
+    db = harness.paths.state_db
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"\x00garbage where the SQLite header was" * 200)
+    controller = harness.controller
+    controller.start_signed_in(stack.url, stack.username, stack.password)
+    qtbot.waitUntil(lambda: controller.queue is not None, timeout=30_000)
+    titles = [n.key[1] for n in controller.window.notices.notices()]
+    assert "The upload list was damaged and has been reset" in titles
+    assert list(db.parent.glob("queue.sqlite3.damaged-*"))

@@ -168,11 +168,15 @@ def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
         QueueStore(path)
 
 
-def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_set_aside(tmp_path: Path) -> None:
+    # More in test_store_damaged.py: receipts come back, the new database works.
     path = tmp_path / "garbage.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StateStoreError, match="opening the queue database"):
-        QueueStore(path)
+    store = QueueStore(path)
+    assert store.quarantined is not None
+    assert store.quarantined.read_bytes() == b"this is not sqlite" * 100
+    assert store.load_jobs() == []
+    store.close()
 
 
 def test_an_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
