@@ -13,6 +13,9 @@ The checks, in order:
   ``PROCTOR_UPLOADER_SERVER_URL``; reports the server address and where it came from.
 - ``tls``: trusted certificate authorities are found for both HTTPS paths: ``requests`` (the API,
   the certifi bundle) and :mod:`ssl`'s default context (the storage uploads, the system store).
+- ``receipts``: an Ed25519 signature can be made and checked through PyJWT, the way signed receipts
+  are verified (a bundle missing ``cryptography``'s compiled part would pass every other check and
+  show every receipt as not verified).
 - ``keyring``: names the keyring backend. Fails when it cannot hold secrets although this
   platform's real backend is reachable: that is what a frozen build that lost keyring's backends
   looks like (jaraco/keyring#468). ``--keyring-roundtrip`` also stores, reads back and deletes a
@@ -239,6 +242,19 @@ def check_tls() -> str:
     return f"{_api_trust()}; {_storage_trust()}"
 
 
+def check_receipts() -> str:
+    """PyJWT verifies an EdDSA signature with ``cryptography``, as signed receipts need."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    token = jwt.encode({"probe": 1}, key, algorithm="EdDSA")
+    claims = jwt.decode(token, key.public_key(), algorithms=["EdDSA"])
+    if claims != {"probe": 1}:
+        raise RuntimeError("an EdDSA signature did not round-trip")
+    return f"EdDSA via PyJWT {jwt.__version__}"
+
+
 # -- keyring -------------------------------------------------------------------------------------
 
 
@@ -392,6 +408,7 @@ def main(argv: list[str], *, gui_checks: Callable[[], GuiChecks]) -> int:
     report(run_check("data-dir", check_data_dir))
     report(run_check("config", check_config))
     report(run_check("tls", check_tls))
+    report(run_check("receipts", check_receipts))
     report(run_check("keyring", lambda: check_keyring(roundtrip=args.keyring_roundtrip)))
     _run_gui_checks(report, gui_checks)
     failed = [r.name for r in results if not r.ok]

@@ -18,6 +18,7 @@ CHECKS = (
     "data-dir",
     "config",
     "tls",
+    "receipts",
     "keyring",
     "qt",
     "resources",
@@ -34,6 +35,7 @@ def test_every_check_passes_here_and_no_keyring_means_session_only(tmp_path: Pat
     assert list(lines) == list(CHECKS)
     assert all(line.startswith("ok") for line in lines.values()), done.stdout
     assert "session-only" in lines["keyring"]
+    assert "EdDSA via PyJWT" in lines["receipts"]
     assert "'offscreen' platform" in lines["qt"]  # no display: Qt went offscreen by itself
     assert "ko" in lines["translations"]
     assert done.stdout.splitlines()[-1] == f"self-test passed: {len(CHECKS)} checks"
