@@ -109,6 +109,8 @@ def test_backend_and_test_tools_stay_out_of_the_bundle(build: Build) -> None:
         "desktop.app",
         "desktop.selftest",
         "desktop.ui.self_test_gui",
+        "desktop.trust.verify",
+        "jwt.algorithms",
         "keyring.backends.SecretService",
         "keyring.backends.Windows",
         "keyring.backends.macOS.api",
