@@ -638,8 +638,28 @@
         <translation>업로드 ID</translation>
     </message>
     <message>
+        <source>Signed receipt</source>
+        <translation>서명된 영수증</translation>
+    </message>
+    <message>
         <source>{size} ({bytes} bytes)</source>
         <translation>{size} ({bytes}바이트)</translation>
+    </message>
+    <message>
+        <source>None: the server did not sign this receipt.</source>
+        <translation>없음: 서버가 이 영수증에 서명하지 않았습니다.</translation>
+    </message>
+    <message>
+        <source>Signed; not checked yet (no trusted server keys).</source>
+        <translation>서명됨. 아직 확인하지 않음(신뢰하는 서버 키 없음).</translation>
+    </message>
+    <message>
+        <source>Verified: {reason}</source>
+        <translation>검증됨: {reason}</translation>
+    </message>
+    <message>
+        <source>NOT verified: {reason}</source>
+        <translation>검증 안 됨: {reason}</translation>
     </message>
 </context>
 <context>

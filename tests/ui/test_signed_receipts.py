@@ -77,3 +77,13 @@ def test_history_shows_signed_and_verified_and_a_changed_key_is_reported(
     _upload(controller, qtbot, second)
     qtbot.waitUntil(lambda: _receipt_cell(history, second.name) == "Signed, NOT verified")
     assert _receipt_cell(history, first.name) == "Signed, verified"
+    # The details under the table say why, in full.
+    view = controller.window.history_view
+    view.search.setText(second.name)
+    view.table.selectRow(0)
+    detail = view.details.values["signed"].text()
+    assert detail.startswith("NOT verified: signed by key "), detail
+    assert "not among the trusted keys" in detail
+    view.search.setText(first.name)
+    view.table.selectRow(0)
+    assert view.details.values["signed"].text().startswith("Verified: signature and claims hold")

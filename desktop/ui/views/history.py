@@ -347,7 +347,9 @@ class HistoryView(QWidget):
     def _on_selection_changed(self) -> None:
         self.copy_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
         selected = self.selected_receipts()
-        self.details.show_receipt(selected[0] if len(selected) == 1 else None)
+        receipt = selected[0] if len(selected) == 1 else None
+        verdict = self.model.verdict(receipt) if receipt is not None else None
+        self.details.show_receipt(receipt, verdict)
 
     @Slot()
     def _on_copy_clicked(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QWidget
 
 from desktop.engine.events import Receipt
+from desktop.trust.verify import Verdict
 from desktop.ui.text import labels
 
 # Form labels sit level with the first line of their (possibly wrapped) value.
@@ -31,7 +32,7 @@ class ReceiptDetailsWidget(QFrame):
         form.setContentsMargins(12, 8, 12, 8)
         self._names: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
-        for field in ("path", "key", "sha256", "etag", "size", "upload_id"):
+        for field in ("path", "key", "sha256", "etag", "size", "upload_id", "signed"):
             name = QLabel()
             name.setObjectName("mutedLabel")
             value = QLabel()
@@ -42,6 +43,7 @@ class ReceiptDetailsWidget(QFrame):
             self._names[field] = name
             self.values[field] = value
         self._receipt: Receipt | None = None
+        self._verdict: Verdict | None = None
         self.retranslate()
         self.hide()
 
@@ -54,10 +56,11 @@ class ReceiptDetailsWidget(QFrame):
             "etag": self.tr("ETag"),
             "size": self.tr("Size"),
             "upload_id": self.tr("Upload ID"),
+            "signed": self.tr("Signed receipt"),
         }
         for field, title in titles.items():
             self._names[field].setText(title)
-        self.show_receipt(self._receipt)
+        self.show_receipt(self._receipt, self._verdict)
 
     def changeEvent(self, event: QEvent) -> None:
         """Re-translate on a language switch."""
@@ -65,9 +68,10 @@ class ReceiptDetailsWidget(QFrame):
             self.retranslate()
         super().changeEvent(event)
 
-    def show_receipt(self, receipt: Receipt | None) -> None:
-        """Show `receipt` whole, or hide the panel for None."""
+    def show_receipt(self, receipt: Receipt | None, verdict: Verdict | None = None) -> None:
+        """Show `receipt` whole (and whether its signature holds), or hide the panel for None."""
         self._receipt = receipt
+        self._verdict = verdict
         if receipt is None:
             self.hide()
             return
@@ -81,7 +85,18 @@ class ReceiptDetailsWidget(QFrame):
             "etag": receipt.etag,
             "size": size,
             "upload_id": receipt.upload_id,
+            "signed": self._signed_text(receipt, verdict),
         }
         for field, text in texts.items():
             self.values[field].setText(text)
         self.show()
+
+    def _signed_text(self, receipt: Receipt, verdict: Verdict | None) -> str:
+        if not receipt.signed:
+            return self.tr("None: the server did not sign this receipt.")
+        if verdict is None:
+            return self.tr("Signed; not checked yet (no trusted server keys).")
+        # The reason is the verifier's own words: it names the key and the claim that differ.
+        if verdict.ok:
+            return self.tr("Verified: {reason}").format(reason=verdict.reason)
+        return self.tr("NOT verified: {reason}").format(reason=verdict.reason)
