@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.db import open_database
+from backend.db import open_configured
 from backend.deps import Services
 from backend.errors import BodySizeLimit, install_error_handlers
 from backend.log import AccessLog
@@ -16,7 +16,7 @@ from backend.receipts.issuer import ReceiptIssuer
 from backend.receipts.signing_keys import SigningKeys
 from backend.routers import auth, exams, files, health, receipts, uploads
 from backend.security import LoginThrottle, PasswordGate, TokenService, load_or_create_secret
-from backend.settings import Settings
+from backend.settings import ENV_PREFIX, Settings, SettingsError
 from backend.storage import S3Storage, Storage
 from backend.uploads import UploadService
 
@@ -32,20 +32,37 @@ def prepare_data(settings: Settings) -> None:
     Workers that each did it at once would race: the secret file could be read half-written, and
     switching a new database to WAL needs a moment alone with it.
     """
-    db = open_database(settings.db_path)
+    db = open_configured(settings)
     try:
         db.prune_tokens(time.time())
     finally:
         db.close()
-    load_or_create_secret(settings.data_dir, settings.jwt_secret)
+    jwt_secret(settings)
     SigningKeys(settings.data_dir)
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The JWT secret; on a shared database it must be configured, the same for every instance.
+
+    An instance that generated its own would reject the tokens the others issued (sign in on one
+    instance, refresh on another: 401).
+
+    Raises:
+        SettingsError: A shared database and no configured secret.
+    """
+    if settings.shared_database and not settings.jwt_secret:
+        raise SettingsError(
+            f"{ENV_PREFIX}JWT_SECRET must be set when instances share a PostgreSQL database "
+            "(the same value on each; see docs/deployment.md)"
+        )
+    return load_or_create_secret(settings.data_dir, settings.jwt_secret)
 
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
     """Open the database, load the JWT secret and wire the services."""
-    db = open_database(settings.db_path)
+    secret = jwt_secret(settings)
+    db = open_configured(settings)
     db.prune_tokens(time.time())
-    secret = load_or_create_secret(settings.data_dir, settings.jwt_secret)
     storage = storage or S3Storage(settings)
     signing_keys = SigningKeys(settings.data_dir)
     return Services(

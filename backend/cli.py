@@ -183,7 +183,7 @@ def _admin_settings(args: argparse.Namespace, *, create: bool = False) -> Settin
     was given explicitly (`user add` making the first account of a new server).
     """
     settings = _settings(args)
-    target = str(settings.db_path)
+    target = settings.database
     if "://" in target and not target.startswith("sqlite:///"):
         return settings  # a database server: nothing to create by accident here
     if Path(target.removeprefix("sqlite:///")).exists():
@@ -203,9 +203,9 @@ def _admin_settings(args: argparse.Namespace, *, create: bool = False) -> Settin
 
 
 def _open_db(args: argparse.Namespace, *, create: bool = False) -> Any:
-    from backend.db import open_database
+    from backend.db import open_configured
 
-    return open_database(_admin_settings(args, create=create).db_path)
+    return open_configured(_admin_settings(args, create=create))
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--log-level", default=None)
     dev.set_defaults(func=cmd_dev)
 
-    db_flags = ("data_dir", "db")
+    db_flags = ("data_dir", "db", "database_url")
     user = sub.add_parser("user", help="manage accounts")
     user_sub = user.add_subparsers(dest="user_cmd", required=True)
     for name, helptext in (

@@ -36,6 +36,10 @@ class Settings:
         s3_addressing_style: `path`, `virtual` or `auto` (botocore's choice).
         data_dir: Holds the database and the generated JWT secret.
         db: SQLite database path; empty means `data_dir/backend.sqlite3`.
+        database_url: `postgresql://USER[:PASSWORD]@HOST:PORT/DB` to share one PostgreSQL
+            between several instances; empty means the SQLite file (`db`). Several instances also
+            need one `jwt_secret` and one `receipt-keys.json` between them (docs/deployment.md).
+        database_pool_size: Connections each process keeps to PostgreSQL at most.
         jwt_secret: HS256 secret; empty means generate once into `data_dir/jwt-secret` (0600).
         url_ttl_seconds: Lifetime of presigned URLs.
         access_token_ttl_seconds: Lifetime of access tokens.
@@ -80,6 +84,8 @@ class Settings:
     s3_addressing_style: AddressingStyle = "path"
     data_dir: Path = field(default_factory=lambda: Path("./proctor-backend-data"))
     db: str = ""
+    database_url: str = field(default="", repr=False)
+    database_pool_size: int = 10
     jwt_secret: str = field(default="", repr=False)
     url_ttl_seconds: int = 900
     access_token_ttl_seconds: int = 900
@@ -121,6 +127,7 @@ class Settings:
             "s3_connect_timeout_seconds",
             "s3_read_timeout_seconds",
             "workers",
+            "database_pool_size",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -132,6 +139,12 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_PART_SIZE must be between 5 MiB and 5 GiB")
         if self.user_quota_bytes < 0:
             raise SettingsError(f"{ENV_PREFIX}USER_QUOTA_BYTES must be 0 (no quota) or positive")
+        if self.database_url and not self.database_url.startswith(
+            ("postgresql://", "postgres://", "sqlite:///")
+        ):
+            raise SettingsError(
+                f"{ENV_PREFIX}DATABASE_URL must start with postgresql:// (or sqlite:///)"
+            )
         if not self.bucket:
             raise SettingsError(f"{ENV_PREFIX}BUCKET must not be empty")
         if not self.receipt_issuer:
@@ -141,6 +154,16 @@ class Settings:
     def db_path(self) -> Path:
         """The SQLite file: `db` when set, else inside `data_dir`."""
         return Path(self.db) if self.db else self.data_dir / "backend.sqlite3"
+
+    @property
+    def database(self) -> str:
+        """What `backend.db.open_database` opens: the database URL, else the SQLite file."""
+        return self.database_url or str(self.db_path)
+
+    @property
+    def shared_database(self) -> bool:
+        """True for a database server that other instances may share (PostgreSQL)."""
+        return self.database.startswith(("postgresql://", "postgres://"))
 
     @property
     def presign_endpoint_url(self) -> str:

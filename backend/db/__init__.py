@@ -1,4 +1,4 @@
-"""The backend's database: one repository (`Database`) over SQLite, behind a driver seam.
+"""The backend's database: one repository (`Database`) over SQLite or PostgreSQL (driver seam).
 
 Callers get frozen records and `backend.db.errors` exceptions, never a driver's objects.
 To add a table: append a migration to `backend.db.schema.MIGRATIONS`, then add methods to the
@@ -7,7 +7,7 @@ repository module of its area (`accounts.py`, `uploads.py`, or a new mixin of `D
 
 from backend.db.errors import ConstraintError, DatabaseError, SchemaTooNewError
 from backend.db.records import AuditRecord, UploadRecord, User
-from backend.db.repository import Database, open_database
+from backend.db.repository import Database, open_configured, open_database
 
 __all__ = [
     "AuditRecord",
@@ -17,5 +17,6 @@ __all__ = [
     "SchemaTooNewError",
     "UploadRecord",
     "User",
+    "open_configured",
     "open_database",
 ]

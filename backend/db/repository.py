@@ -10,6 +10,7 @@ from backend.db.evidence import EvidenceRepository
 from backend.db.schema import migrate
 from backend.db.sqlite import SQLiteDriver
 from backend.db.uploads import UploadsRepository
+from backend.settings import Settings
 
 
 class Database(AccountsRepository, UploadsRepository, EvidenceRepository):
@@ -39,12 +40,26 @@ class Database(AccountsRepository, UploadsRepository, EvidenceRepository):
         self._driver.close()
 
 
-def open_database(target: str | Path) -> Database:
-    """The database at `target`: a SQLite file path (or `sqlite:///path`).
+def open_configured(settings: Settings) -> Database:
+    """The database `settings` name (`database_url`, else the SQLite file)."""
+    return open_database(settings.database, pool_size=settings.database_pool_size)
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def open_database(target: str | Path, *, pool_size: int = 10) -> Database:
+    """The database at `target`: a PostgreSQL URL, or a SQLite file path (or `sqlite:///path`).
+
+    `pool_size` bounds this process's connections to PostgreSQL.
 
     Raises:
         DatabaseError: It cannot be opened or migrated.
     """
     text = str(target)
+    if text.startswith(POSTGRES_SCHEMES):
+        from backend.db.postgres import PostgresDriver, redact
+
+        return Database(PostgresDriver(text, pool_size=pool_size), where=redact(text))
     path = text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
     return Database(SQLiteDriver(path), where=path)

@@ -9,7 +9,7 @@ import re
 import sys
 from datetime import UTC, datetime
 
-from backend.db import open_database
+from backend.db import open_configured
 from backend.exams import exam_report
 from backend.receipts.audit import MISMATCH, Auditor
 from backend.receipts.signing_keys import SigningKeyError, SigningKeys
@@ -43,7 +43,7 @@ def parse_since(text: str) -> float:
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     """Read every matching object back and compare it with its receipt; exit 1 on any mismatch."""
-    db = open_database(settings.db_path)
+    db = open_configured(settings)
     try:
         auditor = Auditor(
             db, S3Storage(settings), SigningKeys(settings.data_dir), rate=args.rate or None
@@ -66,7 +66,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_exams_show(settings: Settings, args: argparse.Namespace) -> int:
     """Print per proctor the uploads of one exam (as JSON with --json)."""
-    db = open_database(settings.db_path)
+    db = open_configured(settings)
     try:
         report = exam_report(db, args.exam_id)
     finally:

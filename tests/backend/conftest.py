@@ -9,6 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.fixtures import postgres  # noqa: F401 (a fixture)
+from tests.support.postgres import PostgresServer
 from tests.support.storage import (
     S3Endpoint,
     make_bucket,
@@ -63,33 +65,75 @@ def bucket(s3: S3Endpoint) -> str:
     return make_bucket(s3)
 
 
-@pytest.fixture
-def backend(s3: S3Endpoint, bucket: str, tmp_path: Path) -> Iterator[RunningBackend]:
-    """The backend in a thread against the current S3 server, with users `alice` and `bob`."""
-    with run_backend(s3, bucket=bucket, data_dir=tmp_path / "backend") as running:
-        add_test_users(running, "alice", "bob")
-        yield running
+def _database_url(request: pytest.FixtureRequest, kind: str) -> str:
+    """A fresh PostgreSQL database's URL for `postgresql`, "" (the SQLite file) for `sqlite`."""
+    if kind == "sqlite":
+        return ""
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
 
 
 @pytest.fixture
-def moto_backend(moto_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[RunningBackend]:
-    """The backend against moto only (for rules that do not depend on the storage server)."""
-    bucket = make_bucket(moto_endpoint)
-    with run_backend(moto_endpoint, bucket=bucket, data_dir=tmp_path / "backend") as running:
-        add_test_users(running, "alice", "bob")
-        yield running
-
-
-@pytest.fixture(scope="module")
-def shared_backend(
-    moto_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
+def backend(
+    request: pytest.FixtureRequest, s3: S3Endpoint, bucket: str, tmp_path: Path
 ) -> Iterator[RunningBackend]:
-    """One moto-backed backend per test module, for tests that only add state of their own.
+    """The backend in a thread against the current S3 server, with users `alice` and `bob`.
+
+    On moto it keeps its data in SQLite, on SeaweedFS in PostgreSQL: each database meets a real
+    storage server without running every test four times.
+    """
+    kind = "postgresql" if request.node.callspec.params.get("s3") == "seaweedfs" else "sqlite"
+    with run_backend(
+        s3,
+        bucket=bucket,
+        data_dir=tmp_path / "backend",
+        database_url=_database_url(request, kind),
+    ) as running:
+        add_test_users(running, "alice", "bob")
+        yield running
+
+
+_DATABASES = [
+    pytest.param("sqlite"),
+    pytest.param("postgresql", marks=pytest.mark.postgresql),
+]
+
+
+@pytest.fixture(params=_DATABASES)
+def moto_backend(
+    request: pytest.FixtureRequest, moto_endpoint: S3Endpoint, tmp_path: Path
+) -> Iterator[RunningBackend]:
+    """The backend against moto only (for rules that do not depend on the storage server), on
+    each database in turn."""
+    bucket = make_bucket(moto_endpoint)
+    with run_backend(
+        moto_endpoint,
+        bucket=bucket,
+        data_dir=tmp_path / "backend",
+        database_url=_database_url(request, request.param),
+    ) as running:
+        add_test_users(running, "alice", "bob")
+        yield running
+
+
+@pytest.fixture(scope="module", params=_DATABASES)
+def shared_backend(
+    request: pytest.FixtureRequest,
+    moto_endpoint: S3Endpoint,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningBackend]:
+    """One moto-backed backend per test module and database, for tests that only add state of
+    their own.
 
     Hashing passwords is deliberately slow (argon2), so read-mostly tests share their users.
     """
     bucket = make_bucket(moto_endpoint)
     data_dir = tmp_path_factory.mktemp("shared-backend")
-    with run_backend(moto_endpoint, bucket=bucket, data_dir=data_dir) as running:
+    with run_backend(
+        moto_endpoint,
+        bucket=bucket,
+        data_dir=data_dir,
+        database_url=_database_url(request, request.param),
+    ) as running:
         add_test_users(running, "alice", "bob")
         yield running

@@ -65,6 +65,14 @@ class Client:
         return done
 
 
+def database_flags(backend: RunningBackend) -> list[str]:
+    """The admin-command flags that reach `backend`'s database (SQLite file or PostgreSQL)."""
+    flags = ["--data-dir", str(backend.settings.data_dir)]
+    if backend.settings.database_url:
+        flags += ["--database-url", backend.settings.database_url]
+    return flags
+
+
 def error_code(resp: requests.Response) -> str:
     """The `code` of an error response, asserting the one error shape."""
     body = resp.json()

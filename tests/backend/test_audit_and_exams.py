@@ -20,7 +20,7 @@ from backend.receipts.audit import Auditor, Pacer
 from backend.receipts.signing_keys import SigningKeys
 from backend.storage import S3Storage
 from tests.backend.conftest import add_test_users
-from tests.backend.helpers import Client, error_code
+from tests.backend.helpers import Client, database_flags, error_code
 from tests.support.backend_server import RunningBackend, backend_settings
 from tests.support.storage import S3Endpoint, make_bucket, s3_client
 
@@ -58,7 +58,8 @@ def test_the_audit_finds_an_object_changed_in_storage_behind_the_backends_back(
     undeclared = _complete(alice, b"b" * 2000, "EXAM-1")
     other_exam = _complete(bob, b"c" * 1000, "EXAM-2")
     settings = backend.settings
-    flags = ["--data-dir", str(settings.data_dir), "--bucket", settings.bucket,
+    db_flags = database_flags(backend)
+    flags = [*db_flags, "--bucket", settings.bucket,
              "--s3-endpoint-url", settings.s3_endpoint_url]  # fmt: skip
 
     code, out, err = _run(["audit", "--exam", "EXAM-1", *flags], capsys)
@@ -93,7 +94,7 @@ def test_the_audit_finds_an_object_changed_in_storage_behind_the_backends_back(
     # The history is kept, the latest result is what the exam report shows.
     audits = backend.services.db.latest_audits([declared["upload_id"]])
     assert audits[declared["upload_id"]].result == "MISMATCH"
-    code, out, _ = _run(["exams", "show", "EXAM-1", "--json", *flags[:2]], capsys)
+    code, out, _ = _run(["exams", "show", "EXAM-1", "--json", *db_flags], capsys)
     report = json.loads(out)
     (proctor,) = report["proctors"]
     assert proctor["username"] == "alice"
@@ -156,9 +157,7 @@ def test_only_an_admin_sees_an_exams_uploads(
     assert carol.get("/exams/NO-SUCH-EXAM").json()["proctors"] == []
     assert carol.get("/exams/bad!id").status_code == 422
 
-    code, out, _ = _run(
-        ["exams", "show", "FINAL-9", "--data-dir", str(moto_backend.settings.data_dir)], capsys
-    )
+    code, out, _ = _run(["exams", "show", "FINAL-9", *database_flags(moto_backend)], capsys)
     assert code == 0
     assert out.splitlines()[0] == (
         "Exam FINAL-9: 1 of 2 upload(s) completed (1 in progress, 0 aborted), 1 signed, "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backend import uploads as uploads_mod
-from backend.db import open_database
+from backend.db import open_configured, open_database
 from backend.receipts.issuer import ReceiptIssuer
 from backend.receipts.signing_keys import SigningKeys
 from backend.uploads import UploadService
@@ -45,7 +45,7 @@ def test_complete_waits_for_another_worker_then_answers_busy(
     data = b"0123456789"
     upload = alice.create(len(data))
     parts = alice.put_parts(upload, data)
-    other_db = open_database(moto_backend.settings.db_path)
+    other_db = open_configured(moto_backend.settings)
     other_worker = UploadService(
         moto_backend.settings,
         other_db,

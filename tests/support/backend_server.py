@@ -50,9 +50,9 @@ def backend_settings(
     return Settings(**values)
 
 
-def add_user_to_db(db_path: Path, name: str, password: str, role: str = "user") -> None:
+def add_user_to_db(database: Path | str, name: str, password: str, role: str = "user") -> None:
     """Create an account directly in a backend's database (works while it runs: WAL)."""
-    db = open_database(db_path)
+    db = open_database(database)
     try:
         _add_user(db, name, password, role)
     finally:
@@ -247,7 +247,7 @@ class BackendProcess:
 
     def add_user(self, name: str, password: str, role: str = "user") -> None:
         """Create an account in its database (works whether or not it runs)."""
-        add_user_to_db(self.settings.db_path, name, password, role)
+        add_user_to_db(self.settings.database, name, password, role)
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of its log."""

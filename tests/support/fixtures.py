@@ -11,19 +11,40 @@ or with ``pytest_plugins = ["tests.support.fixtures"]`` in the top-level ``tests
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
 from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.postgres import PostgresServer, postgres_bin, postgres_server
 from tests.support.secret_service import clear_default_collection, private_secret_service
 from tests.support.storage import S3Endpoint, make_bucket, moto_server
 
 #: The password of every account made by the ``account`` fixture.
 ACCOUNT_PASSWORD = "correct horse battery staple"
 _account_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for the session (skipped if the server is not installed).
+
+    Its folder is outside pytest's temporary tree: that tree is private to the test user, and the
+    server runs as the `postgres` user when the tests run as root.
+    """
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL server not installed (Debian package postgresql; ./dev setup)")
+    workdir = Path(tempfile.mkdtemp(prefix="proctor-pg-"))
+    try:
+        with postgres_server(workdir) as server:
+            yield server
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
