@@ -29,18 +29,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.api.client import ApiClient
-from desktop.app import _engine_lock, _transfer_config, prefer_gui_thread
+from desktop import wiring
+from desktop.app import prefer_gui_thread
 from desktop.auth.credentials import MemoryCredentialStore
-from desktop.auth.session import AuthSession
-from desktop.config import AppConfig, AppPaths
+from desktop.config import AppConfig
 from desktop.engine.events import TERMINAL, JobState
-from desktop.engine.queue import UploadQueue
-from desktop.engine.store import QueueStore
 from desktop.file_scan import Selection
 from desktop.keepawake import KeepAwake
-from desktop.log import RecentLogBuffer, setup_logging
-from desktop.ui.bridge import EngineBridge
+from desktop.log import RecentLogBuffer
 from desktop.ui.controller import AppController, Services
 from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
 from desktop.ui.theme import apply_theme
@@ -71,35 +67,22 @@ def stall_stats(lateness: list[float]) -> dict[str, float]:
 
 
 def build_controller(server: str, bandwidth_kib: int = 0) -> AppController:
-    """The app's controller, composed as in `desktop.app._run` (OS edges aside)."""
-    paths = AppPaths.default()
+    """The app's controller, built by `desktop.wiring` as `desktop.app` builds it (OS edges aside:
+    no keyring, no tray, no keep-awake)."""
     config = AppConfig(
         server_url=server, allow_insecure_http=True, bandwidth_limit_kib=bandwidth_kib
     )
     buffer = RecentLogBuffer()
-    log_path = setup_logging(paths, verbose=False, stderr=False, buffer=buffer)
-
-    def api_factory(url: str) -> ApiClient:
-        return ApiClient(url, allow_insecure_http=True, pool_size=64)
-
-    def make_queue(session: AuthSession, config: AppConfig, listener: object) -> UploadQueue:
-        assert isinstance(listener, EngineBridge)
-        return UploadQueue(
-            api=session.api(),
-            store=QueueStore(paths.state_db),
-            config=_transfer_config(config),
-            listeners=[listener],
-        )
-
+    paths, log_path = wiring.start_logging(verbose=False, buffer=buffer)
     services = Services(
         paths=paths,
-        session=AuthSession(store=MemoryCredentialStore(), api_factory=api_factory),
-        make_queue=make_queue,
+        session=wiring.auth_session(lambda: config, MemoryCredentialStore()),
+        make_queue=wiring.queue_factory(paths),
         keep_awake=KeepAwake(reason="benchmark", inhibitors=[]),
         log_path=log_path,
         log_buffer=buffer,
         tray_available=lambda: False,
-        acquire_engine_lock=_engine_lock(paths),
+        acquire_engine_lock=wiring.engine_lock(paths),
         quit_app=lambda: None,
     )
     return AppController(config, services)

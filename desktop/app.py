@@ -16,25 +16,18 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from desktop import APP_ID, APP_NAME, __version__
-from desktop.api.client import ApiClient
+from desktop import APP_ID, APP_NAME, __version__, wiring
 from desktop.auth.credentials import CredentialStore, KeyringCredentialStore, MemoryCredentialStore
-from desktop.auth.session import AuthSession
-from desktop.config import HOME_ENV, AppConfig, AppPaths
+from desktop.config import HOME_ENV, AppConfig
 from desktop.demo_headless import display_available, run_headless_demo
-from desktop.engine.config import MIB, TransferConfig
-from desktop.engine.instance import EngineLock
-from desktop.engine.queue import UploadQueue
-from desktop.engine.store import QueueStore
 from desktop.errors import UploaderError
 from desktop.keepawake import KeepAwake
-from desktop.log import RecentLogBuffer, setup_logging
+from desktop.log import RecentLogBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -65,25 +58,6 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def _transfer_config(config: AppConfig) -> TransferConfig:
-    return TransferConfig(
-        files=config.parallel_files,
-        parts=config.parallel_files * config.parallel_parts,
-        part_size=(config.part_size_mib or 16) * MIB,
-        bandwidth_limit=config.effective_bandwidth_kib(datetime.now()) * 1024,
-        ca_bundle=config.ca_bundle or None,
-    )
-
-
-def _engine_lock(paths: AppPaths) -> Callable[[], Callable[[], None]]:
-    def acquire() -> Callable[[], None]:
-        lock = EngineLock(paths.data_dir)
-        lock.acquire()
-        return lock.release
-
-    return acquire
-
-
 #: How often (seconds) the interpreter lets another thread run; Python's default is 0.005.
 GUI_SWITCH_INTERVAL = 0.001
 
@@ -106,11 +80,8 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
     args = _parse_args(argv)
     handlers_before = list(logging.getLogger().handlers)
     try:
-        paths = AppPaths.default()
         buffer = RecentLogBuffer()
-        log_path: Path | None = setup_logging(
-            paths, verbose=args.verbose, stderr=args.verbose, buffer=buffer
-        )
+        paths, log_path = wiring.start_logging(verbose=args.verbose, buffer=buffer)
     except UploaderError as exc:
         return _fatal(exc)
     logger.info("%s %s starting (demo: %s)", APP_NAME, __version__, demo is not None)
@@ -153,38 +124,19 @@ def _run(argv: list[str], *, demo: DemoAccount | None) -> int:
 
     store: CredentialStore = MemoryCredentialStore() if demo else KeyringCredentialStore()
     controller: AppController | None = None
-
-    def api_factory(url: str) -> ApiClient:
-        current = controller.config if controller is not None else config
-        return ApiClient(
-            url,
-            allow_insecure_http=current.allow_insecure_http,
-            ca_bundle=current.ca_bundle or None,
-            pool_size=64,
-        )
-
-    session = AuthSession(store=store, api_factory=api_factory)
-
-    def make_queue(session: AuthSession, config: AppConfig, listener: object) -> UploadQueue:
-        from desktop.ui.bridge import EngineBridge
-
-        assert isinstance(listener, EngineBridge)
-        return UploadQueue(
-            api=session.api(),
-            store=QueueStore(paths.state_db),
-            config=_transfer_config(config),
-            listeners=[listener],
-        )
-
+    # The API client follows the settings of the moment (a changed CA bundle applies at once).
+    session = wiring.auth_session(
+        lambda: controller.config if controller is not None else config, store
+    )
     services = Services(
         paths=paths,
         session=session,
-        make_queue=make_queue,
+        make_queue=wiring.queue_factory(paths),
         keep_awake=KeepAwake(reason="Uploading exam recordings"),
         log_path=log_path,
         log_buffer=buffer,
         tray_available=QSystemTrayIcon.isSystemTrayAvailable,
-        acquire_engine_lock=_engine_lock(paths),
+        acquire_engine_lock=wiring.engine_lock(paths),
     )
     controller = AppController(config, services)
     instance = InstanceServer(paths.data_dir) if demo is None else None

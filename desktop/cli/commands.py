@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from desktop import wiring
 from desktop.cli.display import PlainDisplay, RichDisplay, describe
 from desktop.cli.outcome import (
     EXIT_AUTH,
@@ -32,7 +33,6 @@ from desktop.cli.outcome import (
 from desktop.config import AppConfig, AppPaths
 from desktop.engine.events import TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
-from desktop.log import setup_logging
 from desktop.recordings import kind_for
 from desktop.sizes import format_size
 
@@ -42,11 +42,10 @@ from desktop.sizes import format_size
 # check of `upload`, or the keep-awake helper before its first part is on its way.
 # tests/unit/cli/test_imports.py guards this.
 if TYPE_CHECKING:
-    from desktop.api.client import ApiClient
     from desktop.auth.session import AuthSession
     from desktop.engine.config import TransferConfig
     from desktop.engine.instance import EngineLock
-    from desktop.engine.jobs import UploadJob
+    from desktop.engine.queue import UploadQueue
     from desktop.engine.store import QueueStore
     from desktop.keepawake import KeepAwake
 
@@ -68,8 +67,7 @@ def parse_rate(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed subcommand."""
-    paths = AppPaths.default()
-    setup_logging(paths, verbose=args.verbose, stderr=args.verbose)
+    paths, _ = wiring.start_logging(verbose=args.verbose)
     handler = {
         "login": cmd_login,
         "logout": cmd_logout,
@@ -107,19 +105,9 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _session(config: AppConfig) -> AuthSession:
-    from desktop.api.client import ApiClient
     from desktop.auth.credentials import KeyringCredentialStore
-    from desktop.auth.session import AuthSession
 
-    def factory(url: str) -> ApiClient:
-        return ApiClient(
-            url,
-            allow_insecure_http=config.allow_insecure_http,
-            ca_bundle=config.ca_bundle or None,
-            pool_size=64,
-        )
-
-    return AuthSession(store=KeyringCredentialStore(), api_factory=factory)
+    return wiring.auth_session(lambda: config, KeyringCredentialStore())
 
 
 def _no_keyring_reason() -> str | None:
@@ -315,29 +303,20 @@ def collect_files(raw: list[str], *, recursive: bool, any_file: bool) -> list[Pa
 
 
 def _transfer_config(args: argparse.Namespace, config: AppConfig) -> TransferConfig:
-    from desktop.engine.config import TransferConfig
-    from desktop.engine.planner import MIB
+    from desktop.engine.config import MAX_FILES, MAX_PARTS
 
-    files = args.concurrency if args.concurrency is not None else config.parallel_files
-    parts = args.parts if args.parts is not None else config.parallel_files * config.parallel_parts
-    # The limit in force now (a schedule window may override the base limit).
-    rate = config.effective_bandwidth_kib(datetime.now()) * 1024
+    rate = None
     if args.limit_rate is not None:
         try:
             rate = parse_rate(args.limit_rate)
         except ValueError as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
-    if not 1 <= files <= 64:
-        raise CliError("--concurrency must be between 1 and 64", EXIT_USAGE)
-    if not 1 <= parts <= 256:
-        raise CliError("--parts must be between 1 and 256", EXIT_USAGE)
-    part_size = (config.part_size_mib or 16) * MIB
-    return TransferConfig(
-        files=files,
-        parts=parts,
-        part_size=part_size,
-        bandwidth_limit=rate,
-        ca_bundle=config.ca_bundle or None,
+    if args.concurrency is not None and not 1 <= args.concurrency <= MAX_FILES:
+        raise CliError(f"--concurrency must be between 1 and {MAX_FILES}", EXIT_USAGE)
+    if args.parts is not None and not 1 <= args.parts <= MAX_PARTS:
+        raise CliError(f"--parts must be between 1 and {MAX_PARTS}", EXIT_USAGE)
+    return wiring.transfer_config(
+        config, files=args.concurrency, parts=args.parts, bandwidth_limit=rate
     )
 
 
@@ -370,6 +349,8 @@ def _run_queue(
                 "--exam ID is required (the exam these recordings belong to)", EXIT_USAGE
             )
 
+    from desktop.engine.ledger import read_jobs
+
     transfer = _transfer_config(args, config)
     # The lock first: a second process must stop before it touches the sign-in (see `signed_in`).
     lock = _engine_lock(paths)
@@ -377,7 +358,7 @@ def _run_queue(
     session: AuthSession | None = None
     try:
         store = open_store(paths)
-        if files is None and all(job.terminal for job in store.load_jobs()):
+        if files is None and all(job.state in TERMINAL for job in read_jobs(store)):
             say("Nothing to resume.")
             return EXIT_OK
         session = signed_in(config, password_stdin=args.password_stdin)
@@ -408,8 +389,6 @@ def _upload(
     kind: str | None,
     paths: AppPaths,
 ) -> int:
-    from desktop.engine.queue import UploadQueue
-
     api = session.api()
     if session.access_token() is None:
         # The sign-in did not reach the server (a remembered one is kept while offline): say so
@@ -430,7 +409,7 @@ def _upload(
             raise CliError("--settle must be more than 0 and at most 3600 seconds", EXIT_USAGE)
         settle = args.settle
     display: RichDisplay | PlainDisplay = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
-    q = UploadQueue(api=api, store=store, config=transfer, listeners=[display])
+    q = wiring.open_queue(session, paths, transfer, [display], store=store)
     involved: set[str] = set()
     awake: KeepAwake | None = None
     try:
@@ -441,7 +420,7 @@ def _upload(
                 # Jobs left unfinished by an earlier run continue too, and count in the result.
                 involved.update(j.job_id for j in q.jobs() if j.state not in TERMINAL)
                 if files is not None:
-                    for f in _new_files(store, files, again=args.again):
+                    for f in _new_files(q, files, again=args.again):
                         snap = q.add(
                             f,
                             exam_id=exam,
@@ -478,31 +457,21 @@ def _upload(
             awake.close()
 
 
-def _new_files(store: QueueStore, files: list[Path], *, again: bool) -> list[Path]:
-    """The files not already queued, and (unless `again`) not already uploaded unchanged."""
-    from desktop.engine import fingerprint
+def _new_files(q: UploadQueue, files: list[Path], *, again: bool) -> list[Path]:
+    """The files the engine does not already hold (the app's rule: `UploadQueue.duplicate_of`)."""
+    from desktop.engine.ledger import Duplicate
 
-    known: dict[str, list[UploadJob]] = {}
-    for job in store.load_jobs():
-        known.setdefault(job.path, []).append(job)
     chosen = []
     for f in files:
-        jobs = known.get(str(f.resolve()), [])
-        if any(not j.terminal for j in jobs):
-            continue  # already in the queue: it resumes with the rest
-        done = [j for j in jobs if j.state is JobState.COMPLETED]
-        if done and not again:
-            try:
-                unchanged = any(fingerprint.compute(f) == j.fingerprint for j in done)
-            except UploaderError:
-                unchanged = False
-            if unchanged:
-                sys.stderr.write(
-                    f"proctor-uploader: {f} was already uploaded unchanged; skipped "
-                    "(add --again to upload it once more)\n"
-                )
-                continue
-        chosen.append(f)
+        duplicate = q.duplicate_of(f, again=again)
+        if duplicate is Duplicate.UPLOADED:
+            sys.stderr.write(
+                f"proctor-uploader: {f} was already uploaded unchanged; skipped "
+                "(add --again to upload it once more)\n"
+            )
+        elif duplicate is None:
+            chosen.append(f)
+        # Duplicate.QUEUED: already in the queue, it resumes with the rest.
     return chosen
 
 
@@ -551,24 +520,25 @@ def cmd_resume(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
     """Show every job from the state database."""
 
+    from desktop.engine.ledger import read_jobs
+
     store = open_store(paths)
     try:
-        jobs = store.load_jobs()
-        if not jobs:
-            say("The queue is empty.")
-            return EXIT_OK
-        for job in jobs:
-            stored = sum(p.size for p in store.parts(job.job_id).values())
-            if job.state is JobState.COMPLETED:
-                stored = job.size
-            pct = 100.0 * stored / job.size if job.size else 100.0 * (stored == job.size)
-            snap = job.snapshot(bytes_done=stored)
-            say(
-                f"{job.job_id[:12]}  {job.state.value:<15} {pct:5.1f}% of "
-                f"{format_size(job.size):>10}  {describe(snap)}"
-            )
+        jobs = read_jobs(store)
     finally:
         store.close()
+    if not jobs:
+        say("The queue is empty.")
+        return EXIT_OK
+    for job in jobs:
+        if job.size:
+            pct = 100.0 * job.bytes_done / job.size
+        else:
+            pct = 100.0 * (job.bytes_done == job.size)
+        say(
+            f"{job.job_id[:12]}  {job.state.value:<15} {pct:5.1f}% of "
+            f"{format_size(job.size):>10}  {describe(job)}"
+        )
     return EXIT_OK
 
 
@@ -608,15 +578,12 @@ def cmd_receipts(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
     """Cancel one job and abort its upload on the server."""
-    from desktop.engine.config import TransferConfig
-    from desktop.engine.instance import EngineLock
-    from desktop.engine.queue import UploadQueue
+    from desktop.engine.ledger import read_jobs
 
     config = AppConfig.load_layered(paths)
     store = open_store(paths)
-    lock = EngineLock(paths.data_dir)
     try:
-        matches = [j for j in store.load_jobs() if j.job_id.startswith(args.job_id.lower())]
+        matches = [j for j in read_jobs(store) if j.job_id.startswith(args.job_id.lower())]
         if not matches:
             raise CliError(
                 f"no job with id {args.job_id} (see proctor-uploader status)", EXIT_USAGE
@@ -624,25 +591,24 @@ def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
         if len(matches) > 1:
             raise CliError(f"{args.job_id} matches several jobs; give more characters", EXIT_USAGE)
         job = matches[0]
-        if job.terminal:
+        if job.state in TERMINAL:
             say(f"{job.job_id[:12]} is already {job.state.value}; nothing to cancel.")
             return EXIT_OK
+        lock = _engine_lock(paths)
         try:
-            lock.acquire()
-        except UploaderError as exc:
-            raise CliError(exc.message, EXIT_FAILED) from None
-        session = signed_in(config, password_stdin=args.password_stdin)
-        q = UploadQueue(api=session.api(), store=store, config=TransferConfig())
-        q.load()
-        q.cancel(job.job_id)
-        session.close()
-        say(
-            f"Cancelled {job.job_id[:12]} ({Path(job.path).name}); its stored parts were discarded."
-        )
-        return EXIT_OK
+            session = signed_in(config, password_stdin=args.password_stdin)
+            try:
+                q = wiring.open_queue(session, paths, wiring.transfer_config(config), store=store)
+                q.load()
+                q.cancel(job.job_id)
+            finally:
+                session.close()
+        finally:
+            lock.release()
     finally:
-        lock.release()
         store.close()
+    say(f"Cancelled {job.job_id[:12]} ({Path(job.path).name}); its stored parts were discarded.")
+    return EXIT_OK
 
 
 __all__ = ["EXIT_INTERRUPTED", "CliError", "parse_rate", "run"]

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from desktop.engine.retry import Backoff
 
 MIB = 1024 * 1024
+#: Most files uploading at once, and most parts in flight across all of them: beyond these, more
+#: connections only split the same bandwidth and cost memory and sockets.
+MAX_FILES = 64
+MAX_PARTS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,10 @@ class TransferConfig:
     follow_margin: int = 1 * MIB
 
     def __post_init__(self) -> None:
-        if not 1 <= self.files <= 64:
-            raise ValueError("files must be between 1 and 64")
-        if not 1 <= self.parts <= 256:
-            raise ValueError("parts must be between 1 and 256")
+        if not 1 <= self.files <= MAX_FILES:
+            raise ValueError(f"files must be between 1 and {MAX_FILES}")
+        if not 1 <= self.parts <= MAX_PARTS:
+            raise ValueError(f"parts must be between 1 and {MAX_PARTS}")
         if self.bandwidth_limit < 0:
             raise ValueError("bandwidth_limit must be >= 0")
         if self.follow_margin < 0:

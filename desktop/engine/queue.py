@@ -42,6 +42,7 @@ from desktop.engine.following import FollowRun
 from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
 from desktop.engine.hashing import Sha256Pass
 from desktop.engine.jobs import RUNNING, Following, UploadJob
+from desktop.engine.ledger import Duplicate, duplicate_of
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
 from desktop.engine.retry import Backoff
@@ -454,6 +455,13 @@ class UploadQueue:
             return True
 
     # -- internals used by the runner -----------------------------------------------------------
+
+    def duplicate_of(self, path: Path, *, again: bool = False) -> Duplicate | None:
+        """Whether `path` is already queued, or uploaded and unchanged (see `ledger.duplicate_of`).
+
+        Reads the file's fingerprint when it was uploaded before: call it off the GUI thread.
+        """
+        return duplicate_of(self._all_jobs(), path, again=again)
 
     def _all_jobs(self) -> list[UploadJob]:
         with self._lock:

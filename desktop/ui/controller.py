@@ -534,14 +534,11 @@ class AppController(QObject):
             return
         requests, self._pending_adds = self._pending_adds, []
         settle = self._follow_settle()
-        active_paths = {j.path for j in self.model.jobs() if j.state is not JobState.CANCELLED}
 
         def add_all() -> AddOutcome:
             total = AddOutcome()
             for request in requests:
-                outcome = add_files(
-                    queue, request.files, request.exam_id, skip=active_paths, follow_settle=settle
-                )
+                outcome = add_files(queue, request.files, request.exam_id, follow_settle=settle)
                 total.added_paths += outcome.added_paths
                 total.skipped_paths += outcome.skipped_paths
                 total.failed += outcome.failed
@@ -567,7 +564,6 @@ class AppController(QObject):
             return
         files = tuple((Path(p), guess_kind(Path(p).name) or config.watch_kind) for p in paths)
         settle = self._follow_settle()
-        active_paths = {j.path for j in self.model.jobs() if j.state is not JobState.CANCELLED}
 
         def done(outcome: AddOutcome) -> None:
             self.watch.mark_queued(outcome.added_paths + outcome.skipped_paths)
@@ -592,7 +588,6 @@ class AppController(QObject):
                 queue,
                 files,
                 config.watch_exam_id,
-                skip=active_paths,
                 follow_settle=settle,
                 probe=False,
             ),

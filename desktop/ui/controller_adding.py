@@ -26,7 +26,7 @@ class AddOutcome:
 
     Attributes:
         added_paths: Queued now.
-        skipped_paths: Already in the queue (not added twice).
+        skipped_paths: Already in the queue, or uploaded and unchanged since (not added twice).
         failed: Each file that could not be queued, with the error's (title, message).
     """
 
@@ -92,7 +92,6 @@ def add_files(
     files: Iterable[tuple[Path, str]],
     exam_id: str,
     *,
-    skip: set[str],
     follow_settle: float | None = None,
     probe: bool = True,
 ) -> AddOutcome:
@@ -102,7 +101,6 @@ def add_files(
         queue: The engine.
         files: `(path, kind)` pairs.
         exam_id: The exam they belong to.
-        skip: Absolute paths already queued (and not cancelled): they are not added twice.
         follow_settle: Follow recordings still being written (see `to_follow`) until they end,
             with this settle time; None: upload every file as it is now.
         probe: See `to_follow`.
@@ -115,13 +113,12 @@ def add_files(
         else set()
     )
     for path, kind in files:
-        absolute = str(Path(path).absolute())
-        resolved = str(Path(path).resolve())
-        if absolute in skip or resolved in skip:
-            outcome.skipped_paths.append(str(path))
-            continue
         follow = Path(path) in following
         try:
+            # The engine's rule, the CLI's too: unfinished, or uploaded and unchanged since.
+            if queue.duplicate_of(Path(path)) is not None:
+                outcome.skipped_paths.append(str(path))
+                continue
             queue.add(
                 Path(path),
                 exam_id=exam_id,
@@ -138,7 +135,6 @@ def add_files(
             outcome.failed.append((str(path), "File unreadable", str(exc)))
             continue
         outcome.added_paths.append(str(path))
-        skip.add(resolved)
     logger.info(
         "Added %d file(s); %d already queued; %d failed",
         len(outcome.added_paths),

@@ -10,23 +10,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop import wiring
 from desktop.auth.credentials import MemoryCredentialStore
-from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, AppPaths
-from desktop.engine.config import TransferConfig
-from desktop.engine.instance import EngineLock
-from desktop.engine.queue import UploadQueue
 from desktop.engine.retry import Backoff
-from desktop.engine.store import QueueStore
 from desktop.keepawake import KeepAwake
 from desktop.log import RecentLogBuffer
-from desktop.ui.bridge import EngineBridge
 from desktop.ui.controller import AppController, Services
 from tests.support.backend_server import RunningBackend, run_backend
 from tests.support.faultproxy import FaultProxy
@@ -76,19 +71,13 @@ class Harness:
     engine: dict[str, Any] = field(default_factory=dict)
 
 
-def engine_config(config: AppConfig, **overrides: Any) -> TransferConfig:
-    """A TransferConfig for tests: small parts, quick retries, the app's concurrency."""
-    values: dict[str, Any] = {
-        "files": config.parallel_files,
-        "parts": config.parallel_files * config.parallel_parts,
-        "part_size": 5 * MIB,
-        "bandwidth_limit": config.bandwidth_limit_kib * 1024,
-        "backoff": FAST,
-        "probe_cap": 0.5,
-        "timeout": 10.0,
-    }
-    values.update(overrides)
-    return TransferConfig(**values)
+#: What the UI tests change in the engine the app builds: small parts, quick retries, short waits.
+TEST_TUNING: dict[str, Any] = {
+    "part_size": 5 * MIB,
+    "backoff": FAST,
+    "probe_cap": 0.5,
+    "timeout": 10.0,
+}
 
 
 def make_harness(config: AppConfig | None = None, *, tray: bool = False, **engine: Any) -> Harness:
@@ -98,28 +87,15 @@ def make_harness(config: AppConfig | None = None, *, tray: bool = False, **engin
     store = MemoryCredentialStore()
     harness_ref: list[Harness] = []
 
-    def make_queue(session: AuthSession, config: AppConfig, bridge: EngineBridge) -> UploadQueue:
-        return UploadQueue(
-            api=session.api(),
-            store=QueueStore(paths.state_db),
-            config=engine_config(config, **harness_ref[0].engine),
-            listeners=[bridge],
-        )
-
-    def acquire_lock() -> Callable[[], None]:
-        lock = EngineLock(paths.data_dir)
-        lock.acquire()
-        return lock.release
-
     services = Services(
         paths=paths,
-        session=AuthSession(store=store),
-        make_queue=make_queue,
+        session=wiring.auth_session(lambda: harness_ref[0].controller.config, store),
+        make_queue=wiring.queue_factory(paths, lambda: {**TEST_TUNING, **harness_ref[0].engine}),
         keep_awake=KeepAwake(reason="test", inhibitors=[inhibitor]),
         log_path=paths.log_dir / "proctor-uploader.log",
         log_buffer=RecentLogBuffer(),
         tray_available=lambda: tray,
-        acquire_engine_lock=acquire_lock,
+        acquire_engine_lock=wiring.engine_lock(paths),
         quit_app=lambda: harness_ref[0].quits.append(1),
     )
     controller = AppController(config or AppConfig(), services)
