@@ -18,6 +18,9 @@ class AddRecorder:
     def __init__(self) -> None:
         self.added: list[tuple[str, bool, float]] = []
 
+    def duplicate_of(self, path: Path, *, again: bool = False) -> None:
+        return None  # nothing is queued yet
+
     def add(self, path: Path, *, exam_id: str, kind: str, follow: bool, settle: float) -> Any:
         assert exam_id == "EX-1"
         self.added.append((path.name, follow, settle))
@@ -45,9 +48,7 @@ def test_only_a_dropped_file_that_is_growing_is_followed(tmp_path: Path) -> None
     recorder.start()
     try:
         dropped = AddRecorder()
-        outcome = add_files(
-            cast(UploadQueue, dropped), files, "EX-1", skip=set(), follow_settle=10.0
-        )
+        outcome = add_files(cast(UploadQueue, dropped), files, "EX-1", follow_settle=10.0)
     finally:
         stop.set()
         recorder.join()
@@ -60,11 +61,9 @@ def test_only_a_dropped_file_that_is_growing_is_followed(tmp_path: Path) -> None
 
     # From the watched folder, every recent file is a recording a recorder is writing.
     watched = AddRecorder()
-    add_files(
-        cast(UploadQueue, watched), files, "EX-1", skip=set(), follow_settle=10.0, probe=False
-    )
+    add_files(cast(UploadQueue, watched), files, "EX-1", follow_settle=10.0, probe=False)
     assert [f for _, f, _ in watched.added] == [True, True, False]
 
     off = AddRecorder()  # following switched off in the settings
-    add_files(cast(UploadQueue, off), files, "EX-1", skip=set(), follow_settle=None)
+    add_files(cast(UploadQueue, off), files, "EX-1", follow_settle=None)
     assert [f for _, f, _ in off.added] == [False, False, False]
