@@ -31,7 +31,7 @@ from desktop.cli.outcome import (
     say,
 )
 from desktop.config import AppConfig, AppPaths
-from desktop.engine.events import TERMINAL, JobSnapshot, JobState
+from desktop.engine.events import RETRYABLE_TERMINAL, TERMINAL, JobSnapshot, JobState
 from desktop.errors import AuthError, NetworkError, UploaderError
 from desktop.recordings import kind_for
 from desktop.sizes import format_size
@@ -591,7 +591,11 @@ def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
         if len(matches) > 1:
             raise CliError(f"{args.job_id} matches several jobs; give more characters", EXIT_USAGE)
         job = matches[0]
-        if job.state in TERMINAL:
+        # A failed or changed job may still hold an upload (kept for a retry; its storage key
+        # goes with it): cancelling it discards that upload and its stored parts, and the job
+        # stays as it ended.
+        leftover = job.state in RETRYABLE_TERMINAL and job.key is not None
+        if job.state in TERMINAL and not leftover:
             say(f"{job.job_id[:12]} is already {job.state.value}; nothing to cancel.")
             return EXIT_OK
         lock = _engine_lock(paths)
@@ -607,7 +611,15 @@ def cmd_cancel(args: argparse.Namespace, paths: AppPaths) -> int:
             lock.release()
     finally:
         store.close()
-    say(f"Cancelled {job.job_id[:12]} ({Path(job.path).name}); its stored parts were discarded.")
+    if leftover:
+        say(
+            f"Discarded the stored parts of {job.job_id[:12]} ({Path(job.path).name}, "
+            f"{job.state.value})."
+        )
+    else:
+        say(
+            f"Cancelled {job.job_id[:12]} ({Path(job.path).name}); its stored parts were discarded."
+        )
     return EXIT_OK
 
 

@@ -32,6 +32,7 @@ from desktop.engine import fingerprint, planner
 from desktop.engine.config import TransferConfig
 from desktop.engine.control import ControlTasks
 from desktop.engine.events import (
+    RETRYABLE_TERMINAL,
     EngineListener,
     JobSnapshot,
     JobState,
@@ -342,8 +343,15 @@ class UploadQueue:
                 self.resume(job.job_id)
 
     def cancel(self, job_id: str) -> None:
-        """Cancel a job and abort its multipart upload on the server (best effort, retried)."""
+        """Cancel a job and abort its multipart upload on the server (best effort, retried).
+
+        A failed job keeps its upload for a retry to continue; cancelling it discards that upload
+        and its stored parts, and the job stays failed.
+        """
         job = self._job(job_id)
+        if job.state in RETRYABLE_TERMINAL:
+            self.discard_upload(job)
+            return
         with self._lock:
             if job.terminal or not job.try_transition(JobState.CANCELLED):
                 return
@@ -396,10 +404,26 @@ class UploadQueue:
         self.changed(job)
         self.schedule()
 
+    def discard_upload(self, job: UploadJob) -> None:
+        """Abort an ended job's upload on the server and forget it and its parts (if it has one).
+
+        The parts stay billed in the bucket, and the backend lists the upload as in progress,
+        until someone aborts it: nothing else would for a job that is not retried.
+        """
+        with job.lock:
+            if job.state not in RETRYABLE_TERMINAL or job.upload_id is None:
+                return
+            upload_id = job.upload_id
+            job.forget_upload()
+        with contextlib.suppress(UploaderError):
+            self.store.replace_parts(job.job_id, [])
+        self.persist(job)
+        self._abort(job, upload_id)
+
     def remove(self, job_id: str) -> None:
         """Remove a job from the queue (cancelling it first if unfinished); receipts stay."""
         job = self._job(job_id)
-        if not job.terminal:
+        if not job.terminal or job.state in RETRYABLE_TERMINAL:
             self.cancel(job_id)
         with self._lock:
             self._jobs.pop(job_id, None)
@@ -513,6 +537,10 @@ class UploadQueue:
         if error is not None:
             logger.info("job %s %s: %s", job.job_id, state.value, error.title)
         self.persist(job)
+        if state is JobState.SOURCE_CHANGED:
+            # The parts sent are of a file that is no longer there as it was: no retry can use
+            # them (a retry reads the file anew), so they are aborted now rather than left open.
+            self.discard_upload(job)
         self.changed(job)
         self.schedule()
 
