@@ -152,31 +152,45 @@ class Follower:
         growth = self._follow()
         return self._finish(growth)
 
+    def _ready(self, safe_end: int) -> list[PartRange]:
+        """Full parts behind the safe end that are not stored yet, lowest first (a few)."""
+        ready = []
+        for number in range(1, safe_end // self._part_size + 1):
+            if number in self._sent:
+                continue
+            if number > planner.MAX_PARTS:
+                raise UploaderError(
+                    f"The recording grew beyond what one upload can hold ({planner.MAX_PARTS:,} "
+                    f"parts of {self._part_size:,} bytes).",
+                    title="Recording too large",
+                    retryable=False,
+                )
+            ready.append(PartRange(number, (number - 1) * self._part_size, self._part_size))
+            if len(ready) >= self._end_parallel:
+                break
+        return ready
+
     def _follow(self) -> Growth:
         growth = self._watcher.check()
         while True:
             if self._cancelled.is_set():
                 raise CancelledError
-            # Full parts behind the safe end that are not stored yet, lowest first.
-            number = len(self._sent) + 1
-            while number in self._sent:
-                number += 1
-            while not growth.ended and number * self._part_size <= growth.safe_end:
-                if number > planner.MAX_PARTS:
-                    raise UploaderError(
-                        f"The recording grew beyond what one upload can hold ({planner.MAX_PARTS:,}"
-                        f" parts of {self._part_size:,} bytes).",
-                        title="Recording too large",
-                        retryable=False,
-                    )
-                if number not in self._sent:
-                    part = PartRange(number, (number - 1) * self._part_size, self._part_size)
-                    record = self._sink.send_part(part, cancelled=self._cancelled)
+            ready = [] if growth.ended else self._ready(growth.safe_end)
+            if len(ready) == 1:
+                record = self._sink.send_part(ready[0], cancelled=self._cancelled)
+                with self._lock:
+                    self._sent[record.number] = record
+                self._progress(growth.size)
+            elif ready:
+                # Behind the recorder (a fast writer, or back from a network cut): catch up with
+                # several parts at once.
+                for record in self._send_together(ready):
                     with self._lock:
-                        self._sent[number] = record
-                    self._progress(growth.size)
-                    growth = self._watcher.check()
-                number += 1
+                        self._sent[record.number] = record
+                self._progress(growth.size)
+            if ready:
+                growth = self._watcher.check()
+                continue
             if growth.ended:
                 logger.info(
                     "recording ended (%s) at %d bytes; %d parts sent while recording",
@@ -187,6 +201,15 @@ class Follower:
                 return growth
             growth = self._watcher.wait(self._poll, self._cancelled)
             self._progress(growth.size)
+
+    def _send_together(self, parts: list[PartRange]) -> list[PartRecord]:
+        stop = threading.Event()
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="follow-send") as pool:
+            futures = [pool.submit(self._send_pooled, part, stop) for part in parts]
+            try:
+                return [self._result(f, stop) for f in futures]
+            finally:
+                stop.set()
 
     def _finish(self, growth: Growth) -> FollowOutcome:
         size = growth.size
@@ -215,16 +238,17 @@ class Follower:
         with (
             open(self._path, "rb", buffering=0) as f,
             ThreadPoolExecutor(self._end_parallel, thread_name_prefix="follow-end") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="follow-sha256") as sha_thread,
         ):
             try:
                 for part in plan:
-                    digest = self._hash_part(f, part, sha, view)
+                    digest = self._hash_part(f, part, sha, view, sha_thread)
                     kept = self._sent.get(part.number)
                     if kept is not None and kept.size == part.length and kept.md5 == digest:
                         continue
                     (resent if kept is not None else fresh).append(part.number)
                     futures[part.number] = (
-                        pool.submit(self._send_at_end, part, stop),
+                        pool.submit(self._send_pooled, part, stop),
                         digest,
                     )
                 for number, (future, digest) in futures.items():
@@ -264,8 +288,8 @@ class Follower:
             sent_at_end=fresh,
         )
 
-    def _send_at_end(self, part: PartRange, stop: threading.Event) -> PartRecord:
-        # The pool's threads end with the follow: nothing they opened may outlive it.
+    def _send_pooled(self, part: PartRange, stop: threading.Event) -> PartRecord:
+        # Pool threads end with their batch: nothing they opened may outlive it.
         try:
             return self._sink.send_part(part, cancelled=stop)
         finally:
@@ -282,9 +306,16 @@ class Follower:
                 continue
 
     def _hash_part(
-        self, f: io.FileIO, part: PartRange, sha: hashlib._Hash, view: memoryview
+        self,
+        f: io.FileIO,
+        part: PartRange,
+        sha: hashlib._Hash,
+        view: memoryview,
+        sha_thread: ThreadPoolExecutor,
     ) -> str:
-        """Read one part once: it feeds both the file's SHA-256 and the part's checksum."""
+        """Read one part once: it feeds both the file's SHA-256 (on another thread, at the same
+        time: hashlib lets go of the GIL, so the two hashes use both cores) and the part's
+        checksum."""
         digest = self._sink.part_hash()
         left = part.length
         while left > 0:
@@ -296,8 +327,10 @@ class Follower:
                     f"The recording {self._path} became shorter after it ended.",
                     title="Recording shortened",
                 )
-            sha.update(view[:n])
-            digest.update(view[:n])
+            chunk = view[:n]
+            both = sha_thread.submit(sha.update, chunk)
+            digest.update(chunk)
+            both.result()  # the buffer is read again only once both are done with it
             left -= n
         return digest.hexdigest()
 
