@@ -27,7 +27,7 @@ from benchmarks.toolchain import ROOT, prepare
 from benchmarks.uploaders import BUILDERS, available
 
 logger = logging.getLogger("benchmarks")
-SECTIONS = ("throughput", "memory", "resume", "burst", "gui")
+SECTIONS = ("throughput", "memory", "resume", "burst", "gui", "follow")
 DEFAULT_WORKDIR = ROOT / ".tools" / "bench-work"
 
 
@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--burst-ramps", default="0,60", help="burst: arrival windows in seconds, worst first"
+    )
+    run.add_argument(
+        "--follow-rate",
+        default="40M",
+        help="follow: the recorder's steady write rate in bytes per second (size from --size)",
     )
     run.add_argument(
         "--profile",
@@ -122,7 +127,9 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
         tools.versions,
     )
     data_dir = args.workdir / "data"
-    needs_backend = "ours" in wanted or any(s in only for s in ("memory", "resume", "burst", "gui"))
+    needs_backend = "ours" in wanted or any(
+        s in only for s in ("memory", "resume", "burst", "gui", "follow")
+    )
     with running_stack(
         args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers
     ) as stack:
@@ -151,6 +158,11 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
             doc["sections"]["gui"] = sections.gui(
                 stack, data_dir, smoke=smoke, profile_dir=args.profile
             )
+        if "follow" in only:
+            # Smoke: three of the backend's 21 MiB parts in ~4 s, so some leave while recording.
+            follow_size = parse_size("64M") if smoke else size
+            follow_rate = parse_size("16M") if smoke else parse_size(args.follow_rate)
+            doc["sections"]["follow"] = sections.follow(stack, data_dir, follow_size, follow_rate)
     doc["targets"] = sections.targets(doc)
     json_path, md_path = write(doc, args.results_dir)
     print(md_path.read_text())

@@ -128,6 +128,15 @@ def markdown(doc: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    if "follow" in sections:
+        out += [
+            "## Upload while recording (a real muxer writing at a steady rate)",
+            "",
+            "```json",
+            json.dumps(sections["follow"], indent=2),
+            "```",
+            "",
+        ]
     out += ["## Versions", ""]
     out += [f"- {k}: {v}" for k, v in sorted(doc["versions"].items())]
     return "\n".join(out) + "\n"

@@ -141,6 +141,15 @@ def resume(bench: tp.Bench, stack: Stack, data_dir: Path, size: int) -> dict[str
     return measure_resume(bench, stack, data_dir, size)
 
 
+def follow(stack: Stack, data_dir: Path, size: int, rate: int) -> dict[str, Any]:
+    """A recording followed while a real muxer writes it (see benchmarks/follow.py)."""
+    if stack.backend is None:
+        return {"skipped": backend_mod.unavailable_reason() or "backend not running"}
+    from benchmarks.follow import measure as measure_follow
+
+    return measure_follow(stack, data_dir, size, rate)
+
+
 def burst(
     stack: Stack, workstations: int, ramps: tuple[float, ...], profile_dir: Path | None = None
 ) -> dict[str, Any]:
@@ -235,6 +244,22 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
         )
     else:
         out.append(_t("GUI event-loop stall, 1,000 files", "p99 < 50 ms", "—", None))
+    f = s.get("follow", {})
+    if "followed" in f:
+        fo = f["followed"]
+        out.append(
+            _t(
+                f"follow a {human(fo['recording_bytes'])} recording",
+                "<= 2 parts + rewritten ones left at stop; stop-to-receipt <= 5 s",
+                f"{fo['parts_sent_after_stop']} parts after stop "
+                f"({fo['rewritten_parts_resent']} rewritten), stop-to-receipt "
+                f"{fo['stop_to_receipt_s']:.1f} s (after the end: "
+                f"{f['uploaded_after_end']['add_to_receipt_s']:.1f} s)",
+                f["goal_met"],
+            )
+        )
+    else:
+        out.append(_t("follow a 2 GiB recording", "<= 2 parts + rewritten at stop", "—", None))
     b = s.get("burst", {})
     if "p99_ms" in b:
         ok = b["p99_ms"] < 250 and b["errors"] == 0
@@ -255,4 +280,15 @@ def _t(name: str, wanted: str, measured: str, met: bool | None) -> dict[str, Any
     return {"name": name, "wanted": wanted, "measured": measured, "met": met}
 
 
-__all__ = ["GIB", "MIB", "bench_for", "burst", "gui", "memory", "resume", "targets", "throughput"]
+__all__ = [
+    "GIB",
+    "MIB",
+    "bench_for",
+    "burst",
+    "follow",
+    "gui",
+    "memory",
+    "resume",
+    "targets",
+    "throughput",
+]

@@ -66,9 +66,16 @@ def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
     assert smoke_result["schema"] == 1
     assert smoke_result["mode"] == "smoke"
-    assert set(smoke_result["sections"]) == {"throughput", "memory", "resume", "burst", "gui"}
+    assert set(smoke_result["sections"]) == {
+        "throughput",
+        "memory",
+        "resume",
+        "burst",
+        "gui",
+        "follow",
+    }
     names = [t["name"] for t in smoke_result["targets"]]
-    assert len(names) == 6
+    assert len(names) == 7
     assert all(t["met"] in (True, False, None) for t in smoke_result["targets"])
 
 
@@ -124,3 +131,13 @@ def test_the_app_uploaded_every_file_while_its_event_loop_was_measured(
     assert gui["stall_adding"]["ticks"] > 0
     assert gui["stall_uploading"]["ticks"] > 0
     assert gui["stall"]["ticks"] == gui["stall_adding"]["ticks"] + gui["stall_uploading"]["ticks"]
+
+
+def test_a_recording_was_followed_and_stored_intact(smoke_result: dict[str, Any]) -> None:
+    follow = smoke_result["sections"]["follow"]
+    followed = follow["followed"]
+    assert followed["receipt_sha256_matches_file"]
+    assert follow["uploaded_after_end"]["receipt_sha256_matches_file"]
+    # Part of it left while it was being recorded; the rest (and the rewritten head) after.
+    assert followed["parts_sent_while_recording"] >= 1
+    assert followed["parts_sent_after_stop"] >= 1
