@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from desktop.engine.queue import UploadQueue
-from desktop.ui.controller_adding import add_files
+from desktop.ui.control.adding import add_files
 
 
 class AddRecorder:

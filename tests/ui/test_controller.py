@@ -288,7 +288,7 @@ def test_adding_files_while_signed_out_asks_to_sign_in_and_keeps_them(
     def sign_in(parent: Any, session: Any, **kwargs: Any) -> None:
         reasons.append(kwargs["reason"])
 
-    monkeypatch.setattr("desktop.ui.controller.AddFilesDialog.ask", add)
+    monkeypatch.setattr("desktop.ui.control.adding.AddFilesDialog.ask", add)
     monkeypatch.setattr(SignInDialog, "ask", sign_in)
     controller.add_paths([str(video.parent)])
     qtbot.waitUntil(lambda: bool(reasons))

@@ -1,0 +1,1 @@
+"""The parts of the app's controller, one per responsibility (see `base`)."""
