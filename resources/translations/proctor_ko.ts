@@ -1289,6 +1289,46 @@
         <translation>비밀번호와 녹화 파일을 보호하기 위해 서버 주소는 https://로 시작해야 합니다. http://는 이 컴퓨터에 있는 서버에만 허용됩니다.</translation>
     </message>
     <message>
+        <source>Recording changed</source>
+        <translation>녹화 파일이 변경됨</translation>
+    </message>
+    <message>
+        <source>The recording changed while it was being sent (did the recorder pause and start again?). Retry it once the recording has ended.</source>
+        <translation>녹화 파일을 보내는 동안 파일이 변경되었습니다(녹화 프로그램이 일시 중지했다가 다시 시작했나요?). 녹화가 끝난 뒤 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Recording gone</source>
+        <translation>녹화 파일이 없어짐</translation>
+    </message>
+    <message>
+        <source>The recording was moved or deleted while it was being sent. Check the file, then add it again.</source>
+        <translation>녹화 파일을 보내는 동안 파일이 이동되었거나 삭제되었습니다. 파일을 확인한 다음 다시 추가하세요.</translation>
+    </message>
+    <message>
+        <source>Recording replaced</source>
+        <translation>녹화 파일이 바뀜</translation>
+    </message>
+    <message>
+        <source>The recording was replaced by another file while it was being sent. Check the file, then retry it.</source>
+        <translation>녹화 파일을 보내는 동안 다른 파일로 바뀌었습니다. 파일을 확인한 다음 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Recording shortened</source>
+        <translation>녹화 파일이 짧아짐</translation>
+    </message>
+    <message>
+        <source>The recording became shorter while it was being sent. Check the file, then retry it.</source>
+        <translation>녹화 파일을 보내는 동안 파일이 짧아졌습니다. 파일을 확인한 다음 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Recording too large</source>
+        <translation>녹화 파일이 너무 큼</translation>
+    </message>
+    <message>
+        <source>The recording grew beyond what one upload can hold. Ask your IT department to raise the part size.</source>
+        <translation>녹화 파일이 한 번의 업로드로 보낼 수 있는 크기를 넘었습니다. IT 부서에 조각 크기를 늘려 달라고 요청하세요.</translation>
+    </message>
+    <message>
         <source>Insecure storage address</source>
         <translation>안전하지 않은 저장소 주소</translation>
     </message>

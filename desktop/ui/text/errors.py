@@ -161,6 +161,30 @@ _EXPLANATIONS: dict[str, str] = {
         "The server address must start with https:// so your password and recordings are "
         "protected. Plain http:// is only allowed for a server on this computer.",
     ),
+    QT_TRANSLATE_NOOP("errors", "Recording changed"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The recording changed while it was being sent (did the recorder pause and start "
+        "again?). Retry it once the recording has ended.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Recording gone"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The recording was moved or deleted while it was being sent. Check the file, then add it "
+        "again.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Recording replaced"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The recording was replaced by another file while it was being sent. Check the file, then "
+        "retry it.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Recording shortened"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The recording became shorter while it was being sent. Check the file, then retry it.",
+    ),
+    QT_TRANSLATE_NOOP("errors", "Recording too large"): QT_TRANSLATE_NOOP(
+        "errors",
+        "The recording grew beyond what one upload can hold. Ask your IT department to raise the "
+        "part size.",
+    ),
     QT_TRANSLATE_NOOP("errors", "Insecure storage address"): QT_TRANSLATE_NOOP(
         "errors",
         "The server asked for the recording to be sent unencrypted (http://) to storage on "
