@@ -356,6 +356,7 @@ def test_a_second_instance_touches_no_sign_in_until_it_holds_the_engine_lock(
         qtbot.waitUntil(lambda: bool(area.notices()), timeout=30_000)
         (notice,) = area.notices()
         assert notice.key[1] == "Already uploading elsewhere"
+        assert harness.controller.window.summary_label.text().startswith("Ready.")
         assert not harness.controller.services.session.is_signed_in
         assert harness.store.load(stack.url, stack.username) == token  # untouched
         assert remembered.refresh()  # the other process's session still works

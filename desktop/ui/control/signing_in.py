@@ -90,7 +90,7 @@ class SignInFlow(ControllerParts):
 
     def _tell_already_running(self) -> None:
         logger.info("Another instance holds the engine lock; not signing in")
-        self.window.summary_label.setText("")
+        self.window.show_summary(self.model.summary)  # no longer "Signing in…"
         notice = self.window.notices.post(
             Level.WARNING.value,
             QCoreApplication.translate("AppController", "Already uploading elsewhere"),
