@@ -65,6 +65,11 @@ PRESET_ENV = "PROCTOR_UPLOADER_PRESET"
 SERVER_URL_ENV = "PROCTOR_UPLOADER_SERVER_URL"
 
 _LANGUAGES = ("system", "en", "ko")
+#: What the settings allow for files uploading at once and parts in flight per file (the settings
+#: dialog offers exactly these). Their product stays within the engine's own bounds
+#: (`desktop.engine.config.MAX_FILES`, `MAX_PARTS`), which the CLI's options may use in full.
+PARALLEL_FILES_RANGE = (1, 16)
+PARALLEL_PARTS_RANGE = (1, 32)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -304,8 +309,8 @@ class AppConfig:
         for spec in dataclasses.fields(self):
             if spec.type == "bool" and not isinstance(getattr(self, spec.name), bool):
                 raise ConfigError(f"{spec.name} must be true or false.", key=spec.name)
-        _check_int("parallel_files", self.parallel_files, 1, 16)
-        _check_int("parallel_parts", self.parallel_parts, 1, 32)
+        _check_int("parallel_files", self.parallel_files, *PARALLEL_FILES_RANGE)
+        _check_int("parallel_parts", self.parallel_parts, *PARALLEL_PARTS_RANGE)
         _check_int("part_size_mib", self.part_size_mib, 5, 5120, zero_ok=True)
         _check_int("bandwidth_limit_kib", self.bandwidth_limit_kib, 0, 10_000_000)
         _check_int("watch_settle_seconds", self.watch_settle_seconds, 1, 3600)

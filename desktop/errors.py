@@ -284,3 +284,14 @@ class ConfigError(UploaderError):
         """Create the error for the setting ``key``."""
         super().__init__(message, title=title)
         self.key = key
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (the backend's and storage's "busy, try later"), or
+    None when absent or an HTTP date (rare from both; the caller's backoff covers it)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

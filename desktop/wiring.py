@@ -41,6 +41,15 @@ def start_logging(
     return paths, log_path
 
 
+def concurrency(config: AppConfig) -> tuple[int, int]:
+    """`(files, parts)` for the engine: files at once, and parts in flight across all of them
+    (parts per file times files, within the engine's bound)."""
+    from desktop.engine.config import MAX_PARTS
+
+    files = config.parallel_files
+    return files, min(files * config.parallel_parts, MAX_PARTS)
+
+
 def transfer_config(
     config: AppConfig,
     *,
@@ -54,7 +63,7 @@ def transfer_config(
     Args:
         config: The settings.
         files: Files uploading at once, instead of the settings' (the CLI's --concurrency).
-        parts: Parts in flight across all files, instead of files x parts per file (--parts).
+        parts: Parts in flight across all files, instead of `concurrency`'s (--parts).
         bandwidth_limit: Bytes per second, instead of the limit in force now (--limit-rate).
         tuning: Any other `TransferConfig` field (tests: small parts, quick retries).
 
@@ -66,9 +75,10 @@ def transfer_config(
     if bandwidth_limit is None:
         # The limit in force now (a schedule window may override the base limit).
         bandwidth_limit = config.effective_bandwidth_kib(datetime.now()) * 1024
+    default_files, default_parts = concurrency(config)
     values: dict[str, Any] = {
-        "files": files if files is not None else config.parallel_files,
-        "parts": parts if parts is not None else config.parallel_files * config.parallel_parts,
+        "files": files if files is not None else default_files,
+        "parts": parts if parts is not None else default_parts,
         "part_size": (config.part_size_mib or DEFAULT_PART_SIZE_MIB) * MIB,
         "bandwidth_limit": bandwidth_limit,
         "ca_bundle": config.ca_bundle or None,
@@ -154,6 +164,7 @@ def engine_lock(paths: AppPaths) -> Callable[[], Callable[[], None]]:
 __all__ = [
     "api_factory",
     "auth_session",
+    "concurrency",
     "engine_lock",
     "open_queue",
     "queue_factory",

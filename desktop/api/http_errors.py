@@ -23,6 +23,7 @@ from desktop.errors import (
     TooManyAttemptsError,
     UploaderError,
     UploadNotFoundError,
+    parse_retry_after,
 )
 
 __all__ = ["RequestContext", "convert_http_errors", "error_from_response"]
@@ -159,17 +160,6 @@ def _connection_error(text: str, where: str) -> NetworkError:
     )
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: rare from our backend, and the engine's backoff covers it
-    return max(0.0, seconds)
-
-
 def _error_body(response: requests.Response) -> tuple[str, str]:
     """The backend's ``{"error": {"code", "message"}}``, or empty strings for any other body."""
     try:
@@ -198,7 +188,7 @@ def error_from_response(response: requests.Response, *, context: str = "generic"
     ctx = RequestContext(context)
     status = response.status_code
     code, backend_message = _error_body(response)
-    retry_after = _retry_after(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     detail = f" ({backend_message})" if backend_message else ""
 
     if ctx is RequestContext.LOGIN and status == 401:

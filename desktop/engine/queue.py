@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.engine import fingerprint, planner
-from desktop.engine.config import TransferConfig
+from desktop.engine.config import MAX_FILES, MAX_PARTS, TransferConfig
 from desktop.engine.control import ControlTasks
 from desktop.engine.events import (
     RETRYABLE_TERMINAL,
@@ -432,8 +432,8 @@ class UploadQueue:
 
     def set_concurrency(self, *, files: int, parts: int) -> None:
         """Change how many files and parts are in flight, now."""
-        if not 1 <= files <= 64 or not 1 <= parts <= 256:
-            raise ValueError("files must be 1..64 and parts 1..256")
+        if not 1 <= files <= MAX_FILES or not 1 <= parts <= MAX_PARTS:
+            raise ValueError(f"files must be 1..{MAX_FILES} and parts 1..{MAX_PARTS}")
         with self._lock:
             self._files = files
         self.workers.resize(parts)

@@ -41,6 +41,7 @@ from desktop.errors import (
     UploaderError,
     UploadExpiredError,
     UploadNotFoundError,
+    parse_retry_after,
 )
 
 logger = logging.getLogger(__name__)
@@ -169,13 +170,7 @@ def _error_code(body: bytes) -> tuple[str, str]:
 
 
 def _retry_after(resp: http.client.HTTPResponse) -> float | None:
-    raw = resp.getheader("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
+    return parse_retry_after(resp.getheader("Retry-After"))
 
 
 def classify_response(status: int, body: bytes, retry_after: float | None = None) -> UploaderError:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Slot
 
+from desktop import wiring
 from desktop.config import AppConfig
 from desktop.ui.control.base import ControllerParts
 from desktop.ui.dialogs.settings import SettingsDialog
@@ -51,7 +52,7 @@ class SettingsFlow(ControllerParts):
             old.parallel_files,
             old.parallel_parts,
         ):
-            files, parts = new.parallel_files, new.parallel_files * new.parallel_parts
+            files, parts = wiring.concurrency(new)
             self.command(
                 lambda: queue.set_concurrency(files=files, parts=parts),
                 doing="changing parallel uploads",

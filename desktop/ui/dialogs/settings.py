@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.config import AppConfig, BandwidthWindow
+from desktop.config import PARALLEL_FILES_RANGE, PARALLEL_PARTS_RANGE, AppConfig, BandwidthWindow
 from desktop.errors import ConfigError
 from desktop.recordings import KINDS
 from desktop.ui.assets import icon
@@ -114,10 +114,10 @@ class SettingsDialog(QDialog):
         form = _form(self.transfer_group)
         self.files_label, self.parts_label, self.part_size_label = QLabel(), QLabel(), QLabel()
         self.files_spin = QSpinBox()
-        self.files_spin.setRange(1, 16)
+        self.files_spin.setRange(*PARALLEL_FILES_RANGE)
         self.files_spin.setValue(config.parallel_files)
         self.parts_spin = QSpinBox()
-        self.parts_spin.setRange(1, 32)
+        self.parts_spin.setRange(*PARALLEL_PARTS_RANGE)
         self.parts_spin.setValue(config.parallel_parts)
         self.part_size_combo = QComboBox()
         sizes = list(_PART_SIZES_MIB)
