@@ -49,8 +49,12 @@ def to_json(receipts: Sequence[Receipt]) -> str:
     )
 
 
-def export(receipts: Sequence[Receipt], path: Path, *, fmt: str) -> Path:
+def export(receipts: Sequence[Receipt], path: Path, *, fmt: str, bom: bool = False) -> Path:
     """Write the receipts to `path` as ``csv`` or ``json``, atomically.
+
+    The app's History export and the CLI's ``receipts --csv`` write the same file; `bom` starts it
+    with a UTF-8 byte order mark, so spreadsheet apps (which the app's users open it in) read
+    Hangul file names correctly.
 
     Raises:
         ValueError: Unknown format.
@@ -64,7 +68,8 @@ def export(receipts: Sequence[Receipt], path: Path, *, fmt: str) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".receipts-", dir=target.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            encoding = "utf-8-sig" if bom else "utf-8"
+            with os.fdopen(fd, "w", encoding=encoding, newline="") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())

@@ -143,8 +143,9 @@ def test_history_export_failure_is_reported(qtbot: Any, tmp_path: Path) -> None:
     view = HistoryView()
     qtbot.addWidget(view)
     view.model.set_receipts([_receipt(1, "anna.mp4", "BIO-101")])
+    (tmp_path / "a-file").write_text("not a folder")
     with qtbot.waitSignal(view.sig_export_failed, timeout=10_000):
-        view.export_to(tmp_path / "no-such-folder" / "x.csv")
+        view.export_to(tmp_path / "a-file" / "x.csv")
 
 
 def test_notices_stack_count_repeats_and_dismiss(qtbot: Any) -> None:

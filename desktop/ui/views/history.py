@@ -6,7 +6,6 @@ the keys pinned for that server (checked on demand, row by row, and remembered).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import logging
 import os
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.engine.events import Receipt
+from desktop.engine.receipts import export
 from desktop.trust.verify import Verdict, verify_signed
 from desktop.ui.assets import icon
 from desktop.ui.tasks import run_in_background
@@ -51,10 +51,6 @@ _Index = QModelIndex | QPersistentModelIndex
 #: The receipt of a row.
 ReceiptRole = Qt.ItemDataRole.UserRole + 1
 _SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-CSV_FIELDS = (
-    "completed_at", "path", "exam_id", "kind", "size", "key", "sha256", "etag", "upload_id",
-    "job_id",
-)  # fmt: skip
 
 
 def local_time(iso: str) -> str:
@@ -67,18 +63,13 @@ def local_time(iso: str) -> str:
 
 
 def write_csv(path: Path, receipts: list[Receipt]) -> int:
-    """Write `receipts` as CSV (UTF-8 with BOM, so spreadsheet apps open Hangul correctly).
+    """Write `receipts` as the engine's CSV export (the CLI's too), with a byte order mark so
+    spreadsheet apps open Hangul correctly.
 
     Returns:
         The number of rows written.
     """
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for receipt in receipts:
-            writer.writerow({name: getattr(receipt, name) for name in CSV_FIELDS})
-    os.replace(tmp, path)
+    export(receipts, path, fmt="csv", bom=True)
     return len(receipts)
 
 
