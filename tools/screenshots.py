@@ -27,8 +27,8 @@ from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop import wiring
 from desktop.auth.credentials import MemoryCredentialStore
-from desktop.auth.session import AuthSession
 from desktop.config import AppConfig, BandwidthWindow
 from desktop.engine.events import JobSnapshot, JobState, Receipt
 from desktop.file_scan import FoundFile, Selection
@@ -192,7 +192,7 @@ def render(out: Path, language: str) -> None:
     empty.show()
     _save(empty, out / f"empty-{language}.png")
 
-    session = AuthSession(store=MemoryCredentialStore())
+    session = wiring.auth_session(lambda: AppConfig(server_url=SERVER), MemoryCredentialStore())
     sign_in = SignInDialog(None, session, server_url=SERVER, username="proctor.kim")
     sign_in.password_edit.setText("correct horse")
     sign_in.show()
