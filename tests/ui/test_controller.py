@@ -383,3 +383,32 @@ def test_a_damaged_upload_list_is_reset_and_said_so(
     titles = [n.key[1] for n in controller.window.notices.notices()]
     assert "The upload list was damaged and has been reset" in titles
     assert list(db.parent.glob("queue.sqlite3.damaged-*"))
+
+
+def test_a_second_instance_asks_for_no_password_until_it_holds_the_lock(
+    harness_factory: Factory, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Signing in session-only forgets the remembered sign-in of that account, which a command
+    # uploading right now may be using: the form waits for the lock too.
+    asked: list[str] = []
+
+    def ask(parent: Any, session: Any, **kwargs: Any) -> None:
+        asked.append(kwargs.get("username", ""))
+        return
+
+    monkeypatch.setattr(SignInDialog, "ask", ask)
+    harness = harness_factory(AppConfig(server_url="https://uploads.example.edu", username="kim"))
+    other = EngineLock(harness.paths.data_dir)
+    other.acquire()
+    try:
+        harness.controller.start()
+        area = harness.controller.window.notices
+        qtbot.waitUntil(lambda: bool(area.notices()), timeout=30_000)
+        (notice,) = area.notices()
+        assert notice.key[1] == "Already uploading elsewhere"
+        assert asked == []
+    finally:
+        other.release()
+    assert notice.action_button is not None
+    qtbot.mouseClick(notice.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: asked == ["kim"], timeout=30_000)

@@ -27,22 +27,22 @@ class SignInFlow(ControllerParts):
 
     def _sign_in_at_start(self) -> None:
         config, session = self.config, self.services.session
-        if config.server_url and config.username and config.remember_me:
+        remembered = bool(config.server_url and config.username and config.remember_me)
+        if remembered:
             self.window.set_account("")
             self.window.summary_label.setText(
                 QCoreApplication.translate("AppController", "Signing in…")
             )
 
-            def restore() -> bool:
-                # A remembered sign-in is used by rotating its refresh token. Were a command
-                # uploading with the same sign-in, doing that here would end its session: so the
-                # engine lock comes first, and a second instance stops before touching anything.
-                self._hold_engine_lock()
-                return session.restore(config.server_url, config.username)
+        def restore() -> bool:
+            # The engine lock comes first, before any credential is touched. A remembered sign-in
+            # is used by rotating its refresh token, and signing in session-only forgets the
+            # remembered one: were a command uploading with that sign-in, either would pull it
+            # from under the command. A second instance stops here and says so.
+            self._hold_engine_lock()
+            return remembered and session.restore(config.server_url, config.username)
 
-            run_in_background(restore, self._on_restored, self._on_restore_failed, context=self)
-        else:
-            QTimer.singleShot(0, self, self.sign_in)
+        run_in_background(restore, self._on_restored, self._on_restore_failed, context=self)
 
     def _hold_engine_lock(self) -> None:
         """Take the one-engine-per-user lock unless already held (on a worker thread).
