@@ -338,14 +338,14 @@ def cmd_receipts(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Read stored objects back and compare them with their receipts."""
-    from backend.receipts.commands import cmd_audit as audit
+    from backend.evidence_commands import cmd_audit as audit
 
     return audit(_admin_settings(args), args)
 
 
 def cmd_exams(args: argparse.Namespace) -> int:
     """Show an exam's uploads per proctor."""
-    from backend.receipts.commands import cmd_exams_show
+    from backend.evidence_commands import cmd_exams_show
 
     return cmd_exams_show(_admin_settings(args), args)
 
@@ -422,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     receipts.set_defaults(func=cmd_receipts)
 
-    from backend.receipts.commands import parse_rate, parse_since
+    from backend.evidence_commands import parse_rate, parse_since
 
     storage_flags = ("bucket", "region", "s3_endpoint_url", "s3_addressing_style")
     audit = sub.add_parser(

@@ -1,4 +1,8 @@
-"""`proctor-backend audit` and `exams show`: the organisation checks its own evidence."""
+"""`proctor-backend audit` and `exams show`: the organisation checks its own evidence.
+
+Outside `backend.receipts`, which upload completion uses to sign receipts: these commands read
+uploads and exams, so inside that package they closed an import cycle.
+"""
 # ruff: noqa: T201  (a CLI talks to its user through stdout/stderr)
 
 from __future__ import annotations
