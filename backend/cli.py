@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any, get_args
 
 from backend import __version__
+from backend.checksums import INTEGRITY_CHOICES
 from backend.settings import ENV_PREFIX, AddressingStyle, Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ def _setting_help() -> dict[str, str]:
     return helps
 
 
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "s3_addressing_style": get_args(AddressingStyle),
+    "integrity": INTEGRITY_CHOICES,
+}
+
+
 def _add_settings_flags(
     parser: argparse.ArgumentParser, names: Sequence[str] | None = None
 ) -> None:
@@ -57,7 +64,7 @@ def _add_settings_flags(
             type=kind,
             default=None,
             metavar=f.name.split("_")[-1].upper(),
-            choices=get_args(AddressingStyle) if f.name == "s3_addressing_style" else None,
+            choices=_CHOICES.get(f.name),
             help=f"{helps.get(f.name, '')} (env {ENV_PREFIX}{f.name.upper()})".strip(),
         )
 

@@ -11,8 +11,10 @@ from backend.keys import EXAM_ID_PATTERN, validate_exam_id, validate_filename
 Kind = Literal["webcam", "screen", "other"]
 Status = Literal["in_progress", "completed", "aborted"]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
-# A base64 MD5 digest: 16 bytes -> 24 characters ending in "==".
-ContentMd5 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
+# A base64 checksum: CRC32C (8 characters), CRC64NVME (12) or MD5 (24); the upload's algorithm
+# decides which length is right, so the service checks it.
+Base64Checksum = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{6,43}={0,2}$")]
+ChecksumAlgorithm = Literal["CRC64NVME", "CRC32C", "MD5"]
 PartNumber = Annotated[int, Field(strict=True, ge=1, le=10000)]
 
 
@@ -132,15 +134,26 @@ class CreateUploadResponse(BaseModel):
     part_size: int
     part_count: int
     url_ttl_seconds: int
+    checksum_algorithm: ChecksumAlgorithm = Field(
+        description=(
+            "What the client computes per part and sends to sign-parts: base64 CRC64NVME or "
+            "CRC32C (required for every part), or MD5 (optional; stores without flexible "
+            "checksums)."
+        )
+    )
 
 
 class SignPartsRequest(_Body):
     """Ask for part URLs."""
 
     part_numbers: list[PartNumber] = Field(min_length=1, max_length=100)
-    checksums: dict[str, ContentMd5] | None = Field(
+    checksums: dict[str, Base64Checksum] | None = Field(
         default=None,
-        description="Optional base64 MD5 per part number ('1': '...'); storage then verifies it.",
+        description=(
+            "Base64 checksum per part number ('1': '...') in the upload's checksum_algorithm; "
+            "signed into the URL, so storage accepts only those bytes. Required for every part "
+            "of a CRC64NVME/CRC32C upload."
+        ),
     )
 
 
@@ -165,6 +178,13 @@ class StoredPartModel(BaseModel):
     part_number: int
     etag: str = Field(description="Without quotes.")
     size: int
+    checksum: str | None = Field(
+        default=None,
+        description=(
+            "The part's base64 CRC: storage's own when it lists one, else the one every URL of "
+            "this part was signed with; null when unknown (signed with several, or MD5)."
+        ),
+    )
 
 
 class ListPartsResponse(BaseModel):
@@ -178,6 +198,9 @@ class CompletePart(_Body):
 
     part_number: PartNumber
     etag: str = Field(min_length=1, max_length=128, description="Quoted or not.")
+    checksum: Base64Checksum | None = Field(
+        default=None, description="The part's base64 CRC (required for CRC uploads)."
+    )
 
 
 class CompleteRequest(_Body):
@@ -190,6 +213,10 @@ class CompleteRequest(_Body):
         strict=True,
         ge=0,
         description="The final size: required when the upload was created without one.",
+    )
+    checksum: Base64Checksum | None = Field(
+        default=None,
+        description="The whole object's base64 CRC the client combined from its parts' CRCs.",
     )
 
 
@@ -211,6 +238,17 @@ class Receipt(BaseModel):
         default=None,
         description="The signed receipt: a compact JWS (EdDSA), verifiable with the keys at "
         "/receipts/keys (docs/api.md).",
+    )
+
+    checksum_algorithm: ChecksumAlgorithm = Field(
+        default="MD5", description="What storage checked the parts against."
+    )
+    checksum: str | None = Field(
+        default=None,
+        description=(
+            "The object's full base64 CRC as storage reports it (HeadObject), equal to the one "
+            "the parts' checksums combine to; null for MD5 uploads."
+        ),
     )
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from backend.checksums import INTEGRITY_CHOICES, Integrity
+
 ENV_PREFIX = "PROCTOR_BACKEND_"
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -73,6 +75,10 @@ class Settings:
             organisation's URL).
         workers: Worker processes `serve` runs (one per CPU core is a good start); they share the
             listening socket, the database, the JWT secret and the login throttle.
+        integrity: What storage checks every part against: `crc64nvme` (default) or `crc32c`
+            (S3 flexible checksums: signed into each part URL, combined into a full-object
+            checksum that is compared at completion), or `md5` for stores without flexible
+            checksums (signed Content-MD5 per part, multipart ETag per object).
     """
 
     host: str = "127.0.0.1"
@@ -105,12 +111,18 @@ class Settings:
     log_level: str = "INFO"
     receipt_issuer: str = "proctor-backend"
     workers: int = 1
+    integrity: Integrity = "crc64nvme"
 
     def __post_init__(self) -> None:
         if self.s3_addressing_style not in get_args(AddressingStyle):
             raise SettingsError(
                 f"{ENV_PREFIX}S3_ADDRESSING_STYLE must be path, virtual or auto, "
                 f"not {self.s3_addressing_style!r}"
+            )
+        if self.integrity not in INTEGRITY_CHOICES:
+            raise SettingsError(
+                f"{ENV_PREFIX}INTEGRITY must be one of {', '.join(INTEGRITY_CHOICES)}, "
+                f"not {self.integrity!r}"
             )
         positive = (
             "url_ttl_seconds",

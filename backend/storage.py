@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from backend import checksums
 from backend.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +39,38 @@ class InvalidPartsError(StorageError):
     """Storage refused the part list of a completion (missing part, wrong ETag, part too small)."""
 
 
+class ChecksumMismatchError(StorageError):
+    """Storage computed another checksum than the one given (BadDigest): the bytes differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checksum:
+    """A checksum S3 verifies.
+
+    Attributes:
+        algorithm: `CRC64NVME`, `CRC32C` or `MD5`.
+        value: Base64 of the digest.
+    """
+
+    algorithm: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartToComplete:
+    """One part named in a completion.
+
+    Attributes:
+        part_number: 1-based part number.
+        etag: ETag storage returned for it (quotes optional).
+        checksum: Its base64 CRC when the upload has a CRC algorithm (storage checks it again).
+    """
+
+    part_number: int
+    etag: str
+    checksum: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class PresignedRequest:
     """A URL plus the headers the client must send with it.
@@ -60,12 +93,14 @@ class StoredPart:
         etag: ETag without quotes.
         size: Bytes stored.
         last_modified: Unix time storage reports for the part (0 if none).
+        checksum: The part's base64 CRC when storage lists it (AWS does; SeaweedFS does not).
     """
 
     part_number: int
     etag: str
     size: int
     last_modified: float = 0.0
+    checksum: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +110,12 @@ class ObjectInfo:
     Attributes:
         size: Content length in bytes.
         etag: ETag without quotes.
+        checksums: Full-object checksums storage reports, base64 by algorithm (only when asked).
     """
 
     size: int
     etag: str
+    checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +141,42 @@ class Storage(Protocol):
     def check(self) -> None:
         """Raise `StorageUnavailableError` or `StorageError` unless the bucket is reachable."""
 
-    def head(self, key: str) -> ObjectInfo | None:
-        """The stored object at `key`, or None."""
+    def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
+        """The stored object at `key` (with `checksums`, its full-object checksums), or None."""
 
-    def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
-        """Start a multipart upload; returns storage's upload id."""
+    def create_multipart(
+        self,
+        key: str,
+        content_type: str,
+        metadata: dict[str, str],
+        checksum_algorithm: str | None = None,
+    ) -> str:
+        """Start a multipart upload (with a full-object CRC algorithm); returns its upload id."""
 
     def read(self, key: str, chunk_size: int) -> ObjectStream | None:
         """Stream the object at `key` in chunks of at most `chunk_size`, or None if it is gone."""
 
     def presign_part(
-        self, key: str, upload_id: str, part_number: int, expires_in: int, content_md5: str | None
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        expires_in: int,
+        checksum: Checksum | None,
     ) -> PresignedRequest:
-        """A URL that accepts one part by plain HTTP PUT."""
+        """A URL that accepts one part by plain HTTP PUT (only bytes with `checksum`, if given)."""
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         """Every part storage holds for the upload (re-sent parts may appear more than once)."""
 
-    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
-        """Complete the upload from `(part_number, etag)` pairs; returns the ETag without quotes."""
+    def complete(
+        self,
+        key: str,
+        upload_id: str,
+        parts: list[PartToComplete],
+        full_object: Checksum | None = None,
+    ) -> str:
+        """Complete the upload from its parts; returns the ETag without quotes."""
 
     def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload and free its parts."""
@@ -155,6 +209,7 @@ _UNAVAILABLE_CODES = {
     "500",
 }
 _INVALID_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+_CRC_NAMES = ("CRC64NVME", "CRC32C")
 
 
 def _client_config(settings: Settings) -> Config:
@@ -222,13 +277,21 @@ class S3Storage:
         """Raise unless the bucket answers HEAD."""
         self._call("head bucket", self._client.head_bucket, Bucket=self.bucket)
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
         """The stored object at `key`, or None when there is none."""
+        extra: dict[str, Any] = {"ChecksumMode": "ENABLED"} if checksums else {}
         try:
-            resp = self._call("head object", self._client.head_object, Bucket=self.bucket, Key=key)
+            resp = self._call(
+                "head object", self._client.head_object, Bucket=self.bucket, Key=key, **extra
+            )
         except NoSuchKeyError:
             return None
-        return ObjectInfo(size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]))
+        found = {
+            name: str(resp[f"Checksum{name}"]) for name in _CRC_NAMES if resp.get(f"Checksum{name}")
+        }
+        return ObjectInfo(
+            size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]), checksums=found
+        )
 
     def read(self, key: str, chunk_size: int) -> ObjectStream | None:
         """Stream the object at `key` (GET), or None when there is none."""
@@ -251,8 +314,21 @@ class S3Storage:
             size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]), chunks=chunks()
         )
 
-    def create_multipart(self, key: str, content_type: str, metadata: dict[str, str]) -> str:
-        """Start a multipart upload; returns storage's upload id."""
+    def create_multipart(
+        self,
+        key: str,
+        content_type: str,
+        metadata: dict[str, str],
+        checksum_algorithm: str | None = None,
+    ) -> str:
+        """Start a multipart upload; returns storage's upload id.
+
+        With a CRC algorithm the upload is created FULL_OBJECT: storage then keeps (and reports
+        on HEAD) the CRC of the whole object, which the parts' CRCs predict.
+        """
+        extra: dict[str, Any] = {}
+        if checksum_algorithm is not None:
+            extra = {"ChecksumAlgorithm": checksum_algorithm, "ChecksumType": "FULL_OBJECT"}
         resp = self._call(
             "create multipart upload",
             self._client.create_multipart_upload,
@@ -260,13 +336,24 @@ class S3Storage:
             Key=key,
             ContentType=content_type,
             Metadata=metadata,
+            **extra,
         )
         return str(resp["UploadId"])
 
     def presign_part(
-        self, key: str, upload_id: str, part_number: int, expires_in: int, content_md5: str | None
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        expires_in: int,
+        checksum: Checksum | None,
     ) -> PresignedRequest:
-        """A URL for one part; with `content_md5` the header is signed and storage verifies it."""
+        """A URL for one part; with `checksum` its header is signed and storage verifies the bytes.
+
+        The checksum header is the only ``x-amz-*`` header signed (botocore signs exactly
+        ``host;x-amz-checksum-crc64nvme``), so a plain PUT carrying it works; any other
+        ``x-amz-*`` header a client added would have to be signed too, or storage answers 403.
+        """
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
@@ -274,9 +361,10 @@ class S3Storage:
             "PartNumber": part_number,
         }
         headers: dict[str, str] = {}
-        if content_md5:
-            params["ContentMD5"] = content_md5
-            headers["Content-MD5"] = content_md5
+        if checksum is not None:
+            name = "ContentMD5" if checksum.algorithm == "MD5" else f"Checksum{checksum.algorithm}"
+            params[name] = checksum.value
+            headers[checksums.header(checksum.algorithm)] = checksum.value
         url = self._signer.generate_presigned_url(
             "upload_part", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
         )
@@ -301,12 +389,17 @@ class S3Storage:
             )
             for p in resp.get("Parts", []):
                 modified = p.get("LastModified")
+                listed = next(
+                    (str(p[f"Checksum{n}"]) for n in _CRC_NAMES if p.get(f"Checksum{n}")),
+                    None,
+                )
                 parts.append(
                     StoredPart(
                         int(p["PartNumber"]),
                         strip_etag(p["ETag"]),
                         int(p["Size"]),
                         modified.timestamp() if modified is not None else 0.0,
+                        listed,
                     )
                 )
             if not resp.get("IsTruncated"):
@@ -317,17 +410,38 @@ class S3Storage:
             marker = next_marker
         return parts
 
-    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
-        """Complete the upload; returns the multipart ETag without quotes."""
+    def complete(
+        self,
+        key: str,
+        upload_id: str,
+        parts: list[PartToComplete],
+        full_object: Checksum | None = None,
+    ) -> str:
+        """Complete the upload; returns the multipart ETag without quotes.
+
+        With `full_object`, every part's CRC and the whole object's go to storage, which refuses
+        (BadDigest) a part list or an object whose bytes do not have them.
+        """
+        listed: list[dict[str, Any]] = []
+        for p in parts:
+            entry: dict[str, Any] = {"PartNumber": p.part_number, "ETag": f'"{strip_etag(p.etag)}"'}
+            if full_object is not None and p.checksum is not None:
+                entry[f"Checksum{full_object.algorithm}"] = p.checksum
+            listed.append(entry)
+        extra: dict[str, Any] = {}
+        if full_object is not None:
+            extra = {
+                f"Checksum{full_object.algorithm}": full_object.value,
+                "ChecksumType": "FULL_OBJECT",
+            }
         resp = self._call(
             "complete multipart upload",
             self._client.complete_multipart_upload,
             Bucket=self.bucket,
             Key=key,
             UploadId=upload_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": n, "ETag": f'"{strip_etag(e)}"'} for n, e in parts]
-            },
+            MultipartUpload={"Parts": listed},
+            **extra,
         )
         return strip_etag(str(resp.get("ETag", "")))
 
@@ -415,6 +529,9 @@ def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
     if code == "NoSuchBucket" or (what == "head bucket" and status == 404):
         logger.error("Storage bucket is missing (%s)", what)
         return StorageError("The storage bucket does not exist; an administrator must create it.")
+    if code in ("BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch"):
+        detail = err.get("Message") or code
+        return ChecksumMismatchError(f"Storage refused the checksums: {detail}.")
     if code in _INVALID_PART_CODES:
         return InvalidPartsError(f"Storage refused the parts: {err.get('Message') or code}.")
     if code in _UNAVAILABLE_CODES or status >= 500:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from backend import checksums
 from backend.db import Database, UploadRecord
 from backend.errors import ApiError, not_found
 from backend.keys import candidate_keys, object_key, sanitise_filename
@@ -24,8 +25,12 @@ from backend.receipts.issuer import ReceiptFacts, ReceiptIssuer, StorageChecksum
 from backend.security import Principal
 from backend.settings import Settings
 from backend.storage import (
+    Checksum,
+    ChecksumMismatchError,
     InvalidPartsError,
     NoSuchUploadError,
+    ObjectInfo,
+    PartToComplete,
     PresignedRequest,
     Storage,
     StorageError,
@@ -78,6 +83,8 @@ def storage_errors() -> Iterator[None]:
         ) from exc
     except InvalidPartsError as exc:
         raise ApiError(400, "invalid_parts", str(exc)) from exc
+    except ChecksumMismatchError as exc:
+        raise ApiError(409, "checksum_mismatch", str(exc)) from exc
     except StorageError as exc:
         raise ApiError(502, "storage_error", str(exc)) from exc
 
@@ -211,10 +218,14 @@ class UploadService:
             when=datetime.fromtimestamp(now, UTC),
         )
         key = self._reserve_key(base, user, "multipart")
+        algorithm = checksums.algorithm_for(self._settings.integrity)
         try:
             with storage_errors():
                 s3_upload_id = self._storage.create_multipart(
-                    key, content_type, {"exam-id": exam_id, "kind": kind, "owner": user.username}
+                    key,
+                    content_type,
+                    {"exam-id": exam_id, "kind": kind, "owner": user.username},
+                    algorithm if checksums.is_crc(algorithm) else None,
                 )
         except BaseException:
             # Nothing half-created: the key goes back and no record claims an upload.
@@ -241,6 +252,7 @@ class UploadService:
             aborted_at=None,
             etag=None,
             receipt=None,
+            checksum_algorithm=algorithm,
         )
         rec = self._db.insert_upload(rec, client_token=client_token)
         logger.info(
@@ -338,14 +350,19 @@ class UploadService:
             raise ApiError(422, "invalid_request", f"duplicate part numbers: {_short(dupes)}.")
 
     def sign_parts(
-        self, user: Principal, upload_id: str, numbers: list[int], checksums: dict[str, str] | None
+        self, user: Principal, upload_id: str, numbers: list[int], given: dict[str, str] | None
     ) -> tuple[list[tuple[int, PresignedRequest]], str]:
-        """Presigned URLs for `numbers` and their expiry (ISO 8601)."""
+        """Presigned URLs for `numbers` and their expiry (ISO 8601).
+
+        Each part's checksum (required with a CRC algorithm, optional with MD5) is signed into its
+        URL, so storage accepts only bytes that have it, and recorded with the part's size.
+        """
         rec = self.get(user, upload_id)
         self._require_in_progress(rec)
         self._check_part_numbers(rec, numbers)
-        md5s: dict[int, str] = {}
-        for raw, digest in (checksums or {}).items():
+        algorithm = algorithm_of(rec)
+        wanted: dict[int, str] = {}
+        for raw, value in (given or {}).items():
             # isdigit alone accepts `²`, which int() refuses (a 500 before).
             if not (raw.isascii() and raw.isdigit()) or int(raw) not in numbers:
                 raise ApiError(
@@ -353,12 +370,43 @@ class UploadService:
                     "invalid_request",
                     f"checksums: {raw!r} is not one of the requested part numbers.",
                 )
-            md5s[int(raw)] = digest
+            try:
+                checksums.decode(algorithm, value)
+            except ValueError as exc:
+                raise ApiError(
+                    422, "invalid_request", f"checksums: part {raw}: {exc} ({algorithm})."
+                ) from None
+            wanted[int(raw)] = value
+        if checksums.is_crc(algorithm):
+            missing = [n for n in numbers if n not in wanted]
+            if missing:
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    f"checksums: this upload needs the {algorithm} of every part to sign; "
+                    f"missing for part {_short(missing)}.",
+                )
+        self._db.record_signed_parts(
+            rec.upload_id,
+            [
+                (n, v, None if rec.size is None else _planned_size(rec, n))
+                for n, v in sorted(wanted.items())
+            ],
+        )
         ttl = self._settings.url_ttl_seconds
         expires_at = iso(time.time() + ttl) or ""
         with storage_errors():
             signed = [
-                (n, self._storage.presign_part(rec.key, rec.s3_upload_id, n, ttl, md5s.get(n)))
+                (
+                    n,
+                    self._storage.presign_part(
+                        rec.key,
+                        rec.s3_upload_id,
+                        n,
+                        ttl,
+                        Checksum(algorithm, wanted[n]) if n in wanted else None,
+                    ),
+                )
                 for n in numbers
             ]
         return signed, expires_at
@@ -369,24 +417,41 @@ class UploadService:
         self._require_in_progress(rec)
         try:
             with storage_errors():
-                return latest_parts(self._storage.list_parts(rec.key, rec.s3_upload_id))
+                listed = latest_parts(self._storage.list_parts(rec.key, rec.s3_upload_id))
         except ApiError as exc:
             if exc.code == "upload_not_found":
                 self._db.mark_aborted(rec.upload_id, time.time())
             raise
+        signed = self._db.signed_checksums(rec.upload_id)
+        # Storage's own listing wins where it has one (AWS lists part CRCs); otherwise a part
+        # whose URLs were all signed with one checksum can only hold bytes with that checksum. A
+        # part signed with several (the file changed between attempts) stays unknown: the client
+        # sends it again rather than guess which copy storage kept.
+        return [
+            p
+            if p.checksum is not None or len(signed.get(p.part_number, ())) != 1
+            else dataclasses.replace(p, checksum=next(iter(signed[p.part_number])))
+            for p in listed
+        ]
 
     def complete(
         self,
         user: Principal,
         upload_id: str,
-        parts: list[tuple[int, str]],
+        parts: list[PartToComplete],
         sha256: str | None,
         size: int | None = None,
+        checksum: str | None = None,
     ) -> dict[str, Any]:
         """Assemble the object after checking every part against storage; idempotent.
 
         `size` is the final size of an upload created without one (required for it); for any
         other upload it may be given and must equal the declared size.
+
+        With a CRC algorithm, every part's checksum must be one the backend signed for it; the
+        whole object's expected CRC is combined from them (and must equal `checksum` when the
+        client sends one), storage checks both, and the object's CRC that storage reports must
+        equal it before the completion is recorded.
         """
         rec = self.get(user, upload_id)
         with self._upload_lock(rec.upload_id):
@@ -395,7 +460,7 @@ class UploadService:
                 return rec.receipt
             self._require_in_progress(rec)
             rec = self._final_size(rec, size)
-            numbers = [n for n, _ in parts]
+            numbers = [p.part_number for p in parts]
             self._check_part_numbers(rec, numbers)
             missing = sorted(set(range(1, rec.part_count + 1)) - set(numbers))
             if missing:
@@ -409,18 +474,20 @@ class UploadService:
                     "sha256_mismatch",
                     "sha256 differs from the one declared when the upload was created.",
                 )
+            ordered = sorted(parts, key=lambda p: p.part_number)
+            expected = self._expected_checksum(rec, ordered, checksum)
             try:
-                etag = self._assemble(rec, sorted(parts))
+                etag, stored = self._assemble(rec, ordered, expected)
             except ApiError as exc:
                 if exc.code == "upload_not_found":
-                    recovered = self._recover_completed(rec)
+                    recovered = self._recover_completed(rec, expected)
                     if recovered is None:
                         self._db.mark_aborted(rec.upload_id, time.time())
                         raise
-                    etag = recovered
+                    etag, stored = recovered
                 else:
                     raise
-            return self._record_completion(rec, etag, sha or rec.sha256)
+            return self._record_completion(rec, etag, sha or rec.sha256, stored)
 
     def _final_size(self, rec: UploadRecord, size: int | None) -> UploadRecord:
         """`rec` with its final size and part count (an upload created without a size)."""
@@ -447,26 +514,63 @@ class UploadService:
             rec, size=size, part_count=max(1, math.ceil(size / rec.part_size))
         )
 
-    def _assemble(self, rec: UploadRecord, parts: list[tuple[int, str]]) -> str:
+    def _expected_checksum(
+        self, rec: UploadRecord, parts: list[PartToComplete], claimed: str | None
+    ) -> Checksum | None:
+        """The whole object's CRC the parts predict (None for MD5 uploads)."""
+        algorithm = algorithm_of(rec)
+        if not checksums.is_crc(algorithm):
+            return None
+        signed = self._db.signed_checksums(rec.upload_id)
+        lacking = [p.part_number for p in parts if p.checksum is None]
+        if lacking:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"parts: this upload needs each part's {algorithm}; missing for part "
+                f"{_short(lacking)}.",
+            )
+        unsigned = [p.part_number for p in parts if p.checksum not in signed.get(p.part_number, ())]
+        if unsigned:
+            raise ApiError(
+                400,
+                "invalid_parts",
+                f"part {_short(unsigned)}: no URL was signed with that checksum; upload it first.",
+            )
+        expected = checksums.combine(
+            algorithm, [(p.checksum or "", _planned_size(rec, p.part_number)) for p in parts]
+        )
+        if claimed is not None and claimed != expected:
+            raise ApiError(
+                409,
+                "checksum_mismatch",
+                f"checksum {claimed} is not the {algorithm} the parts' checksums combine to.",
+            )
+        return Checksum(algorithm, expected)
+
+    def _assemble(
+        self, rec: UploadRecord, parts: list[PartToComplete], expected: Checksum | None
+    ) -> tuple[str, str | None]:
         with storage_errors():
             listed = self._storage.list_parts(rec.key, rec.s3_upload_id)
         # (number, etag) -> size: a re-sent part may be listed once per upload of it (SeaweedFS),
         # and storage assembles the one whose ETag the completion names.
         stored = {(p.part_number, p.etag): p.size for p in listed}
         numbers = {p.part_number for p in listed}
-        absent = [n for n, _ in parts if n not in numbers]
+        named = [(p.part_number, p.etag) for p in parts]
+        absent = [n for n, _ in named if n not in numbers]
         if absent:
             raise ApiError(
                 400, "invalid_parts", f"storage has no part {_short(absent)}; upload it first."
             )
-        wrong = [n for n, e in parts if (n, strip_etag(e)) not in stored]
+        wrong = [n for n, e in named if (n, strip_etag(e)) not in stored]
         if wrong:
             raise ApiError(
                 400,
                 "invalid_parts",
                 f"ETag of part {_short(wrong)} differs from what storage holds.",
             )
-        total = sum(stored[(n, strip_etag(e))] for n, e in parts)
+        total = sum(stored[(n, strip_etag(e))] for n, e in named)
         if total != rec.size:
             raise ApiError(
                 409,
@@ -475,7 +579,7 @@ class UploadService:
             )
         # Every part holds exactly its planned share even when the total is right: a part larger
         # than the part size would give an object laid out unlike the plan the client verifies.
-        misplaced = [n for n, e in parts if stored[(n, strip_etag(e))] != _planned_size(rec, n)]
+        misplaced = [n for n, e in named if stored[(n, strip_etag(e))] != _planned_size(rec, n)]
         if misplaced:
             raise ApiError(
                 409,
@@ -484,8 +588,8 @@ class UploadService:
                 f"({rec.part_size} bytes per part, the last one the rest).",
             )
         with storage_errors():
-            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts)
-            info = self._storage.head(rec.key)
+            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
+            info = self._storage.head(rec.key, checksums=expected is not None)
         if info is None or info.size != rec.size:
             logger.error(
                 "Upload %s: stored object size %s differs from declared %d",
@@ -496,25 +600,30 @@ class UploadService:
             raise ApiError(
                 502, "storage_error", "The stored object does not have the declared size."
             )
-        return etag or info.etag
+        return etag or info.etag, _check_stored(rec, info, expected)
 
-    def _recover_completed(self, rec: UploadRecord) -> str | None:
-        """The ETag of this upload's object if an earlier completion reached storage unrecorded.
+    def _recover_completed(
+        self, rec: UploadRecord, expected: Checksum | None
+    ) -> tuple[str, str | None] | None:
+        """The ETag (and CRC) of this upload's object if an earlier completion reached storage
+        unrecorded.
 
-        Storage forgot the multipart upload; if its object is there with the declared size, a
-        completion succeeded in storage but the backend never recorded it (crash, lost connection).
+        Storage forgot the multipart upload; if its object is there with the declared size (and
+        the expected CRC), a completion succeeded in storage but the backend never recorded it
+        (crash, lost connection).
         """
         with storage_errors():
-            info = self._storage.head(rec.key)
+            info = self._storage.head(rec.key, checksums=expected is not None)
         if info is not None and info.size == rec.size and "-" in info.etag:
+            stored = _check_stored(rec, info, expected)
             logger.info(
                 "Upload %s: found its completed object; recording the completion", rec.upload_id
             )
-            return info.etag
+            return info.etag, stored
         return None
 
     def _record_completion(
-        self, rec: UploadRecord, etag: str, sha256: str | None
+        self, rec: UploadRecord, etag: str, sha256: str | None, checksum: str | None
     ) -> dict[str, Any]:
         now = time.time()
         completed_at = iso(now) or ""
@@ -524,11 +633,18 @@ class UploadService:
             "size": rec.size,
             "etag": etag,
             "sha256": sha256,
+            "checksum_algorithm": algorithm_of(rec),
+            "checksum": checksum,
             "completed_at": completed_at,
             "bucket": self._storage.bucket,
             "metadata": {"exam_id": rec.exam_id, "kind": rec.kind},
         }
-        receipt.update(self._sign_receipt(rec, etag, sha256, completed_at))
+        proof = (
+            StorageChecksum(algorithm_of(rec), checksum)
+            if checksum is not None
+            else StorageChecksum("S3-ETAG", etag)
+        )
+        receipt.update(self._sign_receipt(rec, proof, sha256, completed_at))
         self._db.mark_completed(
             rec.upload_id, etag, now, receipt, size=rec.size, part_count=rec.part_count
         )
@@ -536,7 +652,7 @@ class UploadService:
         return receipt
 
     def _sign_receipt(
-        self, rec: UploadRecord, etag: str, sha256: str | None, completed_at: str
+        self, rec: UploadRecord, proof: StorageChecksum, sha256: str | None, completed_at: str
     ) -> dict[str, str]:
         """After a verified completion: the signed receipt stating what storage holds.
 
@@ -551,8 +667,9 @@ class UploadService:
                 bucket=self._storage.bucket,
                 key=rec.key,
                 size=rec.size,
-                # The multipart ETag is what complete checks against storage's listing today.
-                checksum=StorageChecksum("S3-ETAG", etag),
+                # Storage's own checksum of the whole object, which complete compared: its
+                # full-object CRC, or (MD5 uploads) the multipart ETag.
+                checksum=proof,
                 sha256=sha256,
                 upload_id=rec.upload_id,
                 created_at=iso(rec.created_at) or "",
@@ -609,6 +726,50 @@ def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:
         if current is None or (part.last_modified, index) >= current[:2]:
             newest[part.part_number] = (part.last_modified, index, part)
     return [newest[n][2] for n in sorted(newest)]
+
+
+def algorithm_of(rec: UploadRecord) -> str:
+    """The checksum algorithm storage checks this upload's parts against."""
+    return rec.checksum_algorithm or checksums.LEGACY
+
+
+def _check_stored(rec: UploadRecord, info: ObjectInfo, expected: Checksum | None) -> str | None:
+    """The object's full CRC as storage reports it, which must be the expected one.
+
+    Raises:
+        ApiError: Storage reports none (it lacks flexible checksums: the deployment needs
+            ``--integrity md5``), or another one (the stored bytes are not the ones hashed).
+    """
+    if expected is None:
+        return None
+    stored = info.checksums.get(expected.algorithm)
+    if stored is None:
+        logger.error(
+            "Upload %s: storage reports no full-object %s; this store needs --integrity md5",
+            rec.upload_id,
+            expected.algorithm,
+        )
+        raise ApiError(
+            502,
+            "storage_error",
+            f"Storage does not report the object's {expected.algorithm}; the backend must run "
+            "with --integrity md5 for this store.",
+        )
+    if stored != expected.value:
+        logger.error(
+            "Upload %s: storage's %s %s differs from the parts' %s",
+            rec.upload_id,
+            expected.algorithm,
+            stored,
+            expected.value,
+        )
+        raise ApiError(
+            409,
+            "checksum_mismatch",
+            f"The stored object's {expected.algorithm} differs from the one its parts were "
+            "signed with.",
+        )
+    return stored
 
 
 def _planned_size(rec: UploadRecord, number: int) -> int:

@@ -53,6 +53,8 @@ class UploadRecord:
         aborted_at: Unix time or None.
         etag: Multipart ETag (no quotes) once completed.
         receipt: The receipt once completed.
+        checksum_algorithm: What storage checks the parts against (`CRC64NVME`, `CRC32C`,
+            `MD5`); None for uploads created before it was recorded (they used MD5).
     """
 
     seq: int
@@ -75,6 +77,7 @@ class UploadRecord:
     aborted_at: float | None
     etag: str | None
     receipt: dict[str, Any] | None
+    checksum_algorithm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

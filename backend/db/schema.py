@@ -149,6 +149,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "each upload's part checksum algorithm (NULL: the MD5 of earlier uploads), and every "
+        "checksum a part URL was signed with",
+        (
+            "ALTER TABLE uploads ADD COLUMN checksum_algorithm TEXT",
+            """CREATE TABLE signed_parts (
+                upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+                part_number BIGINT NOT NULL,
+                checksum TEXT NOT NULL,
+                size BIGINT,
+                signed_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (upload_id, part_number, checksum)
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

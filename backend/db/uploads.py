@@ -140,6 +140,29 @@ class UploadsRepository(RepositoryBase):
             )
         return int(row["total"]) if row else 0
 
+    def record_signed_parts(self, upload_id: str, parts: list[tuple[int, str, int | None]]) -> None:
+        """Remember `(part_number, checksum, size)` of part URLs just signed (repeats are kept
+        once; size None while the upload's size is not known), so completion and resume know
+        which bytes storage can have accepted."""
+        now = time.time()
+        with self._tx() as tx:
+            tx.many(
+                "INSERT INTO signed_parts (upload_id, part_number, checksum, size, signed_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number, checksum) DO NOTHING",
+                [(upload_id, n, checksum, size, now) for n, checksum, size in parts],
+            )
+
+    def signed_checksums(self, upload_id: str) -> dict[int, set[str]]:
+        """Every checksum a URL of each part number was signed with."""
+        with self._read() as tx:
+            rows = tx.all(
+                "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?", (upload_id,)
+            )
+        signed: dict[int, set[str]] = {}
+        for row in rows:
+            signed.setdefault(int(row["part_number"]), set()).add(str(row["checksum"]))
+        return signed
+
     def list_uploads(
         self, *, user_id: int | None, status: str | None, before_seq: int | None, limit: int
     ) -> list[UploadRecord]:

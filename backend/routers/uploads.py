@@ -25,7 +25,8 @@ from backend.models import (
     UploadInfo,
     UploadList,
 )
-from backend.uploads import iso
+from backend.storage import PartToComplete
+from backend.uploads import algorithm_of, iso
 
 router = APIRouter(tags=["uploads"])
 
@@ -63,6 +64,7 @@ def create_upload(
         part_size=rec.part_size,
         part_count=rec.part_count,
         url_ttl_seconds=services.settings.url_ttl_seconds,
+        checksum_algorithm=algorithm_of(rec),  # type: ignore[arg-type]
     )
 
 
@@ -114,7 +116,12 @@ def list_parts(upload_id: str, user: UserDep, services: ServicesDep) -> ListPart
     """The parts storage holds (S3 ListParts): what a resuming client still has to send."""
     parts = services.uploads.list_parts(user, upload_id)
     return ListPartsResponse(
-        parts=[StoredPartModel(part_number=p.part_number, etag=p.etag, size=p.size) for p in parts]
+        parts=[
+            StoredPartModel(
+                part_number=p.part_number, etag=p.etag, size=p.size, checksum=p.checksum
+            )
+            for p in parts
+        ]
     )
 
 
@@ -127,7 +134,12 @@ def complete(
 ) -> Receipt:
     """Assemble the object; completing again returns the same receipt."""
     receipt = services.uploads.complete(
-        user, upload_id, [(p.part_number, p.etag) for p in body.parts], body.sha256, body.size
+        user,
+        upload_id,
+        [PartToComplete(p.part_number, p.etag, p.checksum) for p in body.parts],
+        body.sha256,
+        body.size,
+        body.checksum,
     )
     return Receipt.model_validate(receipt)
 

@@ -9,6 +9,7 @@ import requests
 
 from tests.backend.conftest import PASSWORD
 from tests.support.backend_server import RunningBackend
+from tests.support.checksums import crc64nvme
 
 MIB = 1024 * 1024
 
@@ -52,16 +53,20 @@ class Client:
         done: list[dict[str, Any]] = []
         for start in range(1, count + 1, 100):
             numbers = list(range(start, min(count, start + 99) + 1))
-            resp = self.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": numbers})
+            sums = {str(n): crc64nvme(chunk_of(data, part_size, n)) for n in numbers}
+            resp = self.post(
+                f"/uploads/{upload['upload_id']}/parts",
+                {"part_numbers": numbers, "checksums": sums},
+            )
             assert resp.status_code == 200, resp.text
             for part in resp.json()["parts"]:
                 n = part["part_number"]
-                chunk = data[(n - 1) * part_size : n * part_size]
+                chunk = chunk_of(data, part_size, n)
                 put = requests.put(part["url"], data=chunk, headers=part["headers"], timeout=120)
                 assert put.status_code == 200, put.text
                 etag = put.headers["ETag"].strip('"')
                 assert etag == hashlib.md5(chunk).hexdigest()
-                done.append({"part_number": n, "etag": etag})
+                done.append({"part_number": n, "etag": etag, "checksum": sums[str(n)]})
         return done
 
 
@@ -71,6 +76,22 @@ def database_flags(backend: RunningBackend) -> list[str]:
     if backend.settings.database_url:
         flags += ["--database-url", backend.settings.database_url]
     return flags
+
+
+def chunk_of(data: bytes, part_size: int, number: int) -> bytes:
+    """The bytes of part `number` (1-based)."""
+    return data[(number - 1) * part_size : number * part_size]
+
+
+def sign_one(client: Client, upload_id: str, number: int, chunk: bytes) -> dict[str, Any]:
+    """Sign one part for `chunk` and return the signed part (url, headers)."""
+    resp = client.post(
+        f"/uploads/{upload_id}/parts",
+        {"part_numbers": [number], "checksums": {str(number): crc64nvme(chunk)}},
+    )
+    assert resp.status_code == 200, resp.text
+    part: dict[str, Any] = resp.json()["parts"][0]
+    return part
 
 
 def error_code(resp: requests.Response) -> str:

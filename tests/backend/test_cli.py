@@ -13,6 +13,7 @@ import requests
 from backend.cli import main
 from tests.backend.helpers import error_code
 from tests.support.backend_server import BackendProcess
+from tests.support.checksums import crc64nvme
 from tests.support.storage import S3Endpoint, make_bucket, s3_client
 
 PASSWORD = "a long enough password"
@@ -149,20 +150,22 @@ def test_serve_subprocess_restarts_on_the_same_port_keeping_users_tokens_and_upl
             headers=auth,
             timeout=30,
         ).json()
-        url = requests.post(
+        part = requests.post(
             proc.api + f"/uploads/{created['upload_id']}/parts",
-            json={"part_numbers": [1]},
+            json={"part_numbers": [1], "checksums": {"1": crc64nvme(b"hi")}},
             headers=auth,
             timeout=30,
-        ).json()["parts"][0]["url"]
-        etag = requests.put(url, data=b"hi", timeout=30).headers["ETag"]
+        ).json()["parts"][0]
+        etag = requests.put(part["url"], data=b"hi", headers=part["headers"], timeout=30).headers[
+            "ETag"
+        ]
 
         proc.restart()
         assert proc.returncode is None
         # Same port, same secret file, same database: the old access token still works.
         receipt = requests.post(
             proc.api + f"/uploads/{created['upload_id']}/complete",
-            json={"parts": [{"part_number": 1, "etag": etag}]},
+            json={"parts": [{"part_number": 1, "etag": etag, "checksum": crc64nvme(b"hi")}]},
             headers=auth,
             timeout=30,
         )

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.checksums import crc64nvme
+
 READY = "PROCTOR_BACKEND_READY "
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +71,7 @@ def test_dev_prints_one_ready_line_serves_uploads_and_stops_cleanly(
         ).json()
         part = requests.post(
             api + f"/uploads/{created['upload_id']}/parts",
-            json={"part_numbers": [1]},
+            json={"part_numbers": [1], "checksums": {"1": crc64nvme(b"abc")}},
             headers=auth,
             timeout=30,
         ).json()["parts"][0]
@@ -77,7 +79,11 @@ def test_dev_prints_one_ready_line_serves_uploads_and_stops_cleanly(
         assert put.status_code == 200
         receipt = requests.post(
             api + f"/uploads/{created['upload_id']}/complete",
-            json={"parts": [{"part_number": 1, "etag": put.headers["ETag"]}]},
+            json={
+                "parts": [
+                    {"part_number": 1, "etag": put.headers["ETag"], "checksum": crc64nvme(b"abc")}
+                ]
+            },
             headers=auth,
             timeout=30,
         ).json()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,8 +17,9 @@ import requests
 
 from backend.uploads import plan_parts
 from tests.backend.conftest import add_test_users
-from tests.backend.helpers import MIB, Client, error_code, multipart_etag
+from tests.backend.helpers import MIB, Client, error_code, multipart_etag, sign_one
 from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.checksums import crc32c, crc64nvme
 from tests.support.storage import S3Endpoint, make_bucket, s3_client
 
 
@@ -188,17 +192,21 @@ def test_wrong_etag_missing_part_and_wrong_size_are_refused_before_completing(
     uid = upload["upload_id"]
     parts = alice.put_parts(upload, data)
 
-    wrong = [parts[0], {"part_number": 2, "etag": "0" * 32}, parts[2]]
+    wrong = [parts[0], {**parts[1], "etag": "0" * 32}, parts[2]]
     resp = alice.post(f"/uploads/{uid}/complete", {"parts": wrong})
     assert resp.status_code == 400
     assert error_code(resp) == "invalid_parts"
     assert "part 2" in resp.json()["error"]["message"]
 
     # Part 3 re-sent with other bytes of a different length: the total no longer matches.
-    url = alice.post(f"/uploads/{uid}/parts", {"part_numbers": [3]}).json()["parts"][0]["url"]
-    short = requests.put(url, data=b"short", timeout=30)
+    signed = sign_one(alice, uid, 3, b"short")
+    short = requests.put(signed["url"], data=b"short", headers=signed["headers"], timeout=30)
     assert short.status_code == 200
-    parts[2] = {"part_number": 3, "etag": short.headers["ETag"].strip('"')}
+    parts[2] = {
+        "part_number": 3,
+        "etag": short.headers["ETag"].strip('"'),
+        "checksum": signed["headers"]["x-amz-checksum-crc64nvme"],
+    }
     resp = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
     assert resp.status_code == 409
     assert error_code(resp) == "size_mismatch"
@@ -212,6 +220,9 @@ def test_wrong_etag_missing_part_and_wrong_size_are_refused_before_completing(
         (p["part_number"], p["etag"]) for p in parts[:2]
     ]
     assert [p["part_number"] for p in listed] == [1, 2, 3]
+    # Parts 1 and 2 were signed with one checksum each, so that is what storage holds; part 3 was
+    # signed with two (the short bytes, then the right ones), so which copy it holds is unknown.
+    assert [p["checksum"] for p in listed] == [parts[0]["checksum"], parts[1]["checksum"], None]
     # SeaweedFS keeps every upload of a re-sent part and stamps LastModified in whole seconds, so
     # when both copies of part 3 land in the same second the listing cannot tell which is newer.
     # Clients therefore verify listed parts against the file (the engine does) and completion
@@ -231,6 +242,21 @@ def test_part_not_uploaded_yet_is_invalid_parts(backend: RunningBackend) -> None
     resp = alice.post(
         f"/uploads/{upload['upload_id']}/complete",
         {"parts": [{"part_number": 1, "etag": "d41d8cd98f00b204e9800998ecf8427e"}]},
+    )
+    assert resp.status_code == 422  # a CRC upload names each part's checksum
+    assert "CRC64NVME" in resp.json()["error"]["message"]
+    checksum = crc64nvme(b"0123456789")
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/complete",
+        {"parts": [{"part_number": 1, "etag": "0" * 32, "checksum": checksum}]},
+    )
+    assert resp.status_code == 400
+    assert error_code(resp) == "invalid_parts"
+    assert "no URL was signed" in resp.json()["error"]["message"]
+    sign_one(alice, upload["upload_id"], 1, b"0123456789")
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/complete",
+        {"parts": [{"part_number": 1, "etag": "0" * 32, "checksum": checksum}]},
     )
     assert resp.status_code == 400
     assert error_code(resp) == "invalid_parts"
@@ -256,33 +282,142 @@ def test_sha256_declared_twice_must_agree(shared_backend: RunningBackend) -> Non
 
 
 @pytest.fixture
-def seaweed_alice(seaweedfs_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Client]:
-    """alice on a backend over SeaweedFS, which (unlike moto) checks signatures and Content-MD5."""
-    bucket = make_bucket(seaweedfs_endpoint)
-    with run_backend(seaweedfs_endpoint, bucket=bucket, data_dir=tmp_path / "b") as running:
-        add_test_users(running, "alice")
-        yield Client(running, "alice")
+def seaweed_backend(seaweedfs_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Any]:
+    """``start(**settings)`` -> alice on a backend over SeaweedFS, which (unlike moto) checks
+    signatures and checksums."""
+    with ExitStack() as stack:
+        started = itertools.count()
+
+        def start(**settings: Any) -> tuple[Client, str]:
+            bucket = make_bucket(seaweedfs_endpoint)
+            data_dir = tmp_path / f"b{next(started)}"
+            running = stack.enter_context(
+                run_backend(seaweedfs_endpoint, bucket=bucket, data_dir=data_dir, **settings)
+            )
+            add_test_users(running, "alice")
+            return Client(running, "alice"), bucket
+
+        yield start
+
+
+@pytest.fixture
+def seaweed_alice(seaweed_backend: Any) -> Client:
+    """alice on a SeaweedFS-backed backend with the default integrity (CRC64NVME)."""
+    client: Client = seaweed_backend()[0]
+    return client
 
 
 @pytest.mark.integration
 @pytest.mark.seaweedfs
 def test_seaweedfs_refuses_a_forged_signature(seaweed_alice: Client) -> None:
     upload = seaweed_alice.create(3)
-    signed = seaweed_alice.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1]})
-    url = signed.json()["parts"][0]["url"]
+    signed = sign_one(seaweed_alice, upload["upload_id"], 1, b"abc")
+    url = signed["url"]
     sig = parse_qs(urlsplit(url).query)["X-Amz-Signature"][0]
     forged = url.replace(sig, ("0" if sig[0] != "0" else "1") + sig[1:])
-    assert requests.put(forged, data=b"abc", timeout=30).status_code == 403
-    assert requests.put(url, data=b"abc", timeout=30).status_code == 200
+    headers = signed["headers"]
+    assert requests.put(forged, data=b"abc", headers=headers, timeout=30).status_code == 403
+    assert requests.put(url, data=b"abc", headers=headers, timeout=30).status_code == 200
 
 
 @pytest.mark.integration
 @pytest.mark.seaweedfs
-def test_checksum_bound_url_refuses_other_bytes(seaweed_alice: Client) -> None:
-    data = b"exactly these bytes"
+def test_crc_bound_url_refuses_a_flipped_bit_and_any_other_header(seaweed_alice: Client) -> None:
+    data = os.urandom(64 * 1024)
     upload = seaweed_alice.create(len(data))
+    uid = upload["upload_id"]
+    assert upload["checksum_algorithm"] == "CRC64NVME"
+    crc = crc64nvme(data)
+    signed = sign_one(seaweed_alice, uid, 1, data)
+    assert signed["headers"] == {"x-amz-checksum-crc64nvme": crc}
+    query = parse_qs(urlsplit(signed["url"]).query)
+    assert query["X-Amz-SignedHeaders"] == ["host;x-amz-checksum-crc64nvme"]
+    flipped = bytearray(data)
+    flipped[40_000] ^= 0x10
+    bad = requests.put(signed["url"], data=bytes(flipped), headers=signed["headers"], timeout=30)
+    assert bad.status_code == 400, bad.text
+    assert "BadDigest" in bad.text
+    assert seaweed_alice.get(f"/uploads/{uid}/parts").json()["parts"] == []
+    unsent = requests.put(signed["url"], data=data, timeout=30)  # the signed header left out
+    assert unsent.status_code == 403, unsent.text
+    other = {"x-amz-checksum-crc64nvme": crc64nvme(bytes(flipped))}
+    lying = requests.put(signed["url"], data=bytes(flipped), headers=other, timeout=30)
+    assert lying.status_code == 403, lying.text
+    good = requests.put(signed["url"], data=data, headers=signed["headers"], timeout=30)
+    assert good.status_code == 200, good.text
+    listed = seaweed_alice.get(f"/uploads/{uid}/parts").json()["parts"]
+    # SeaweedFS lists no part checksums: the one reported is the one the backend signed.
+    assert [(p["part_number"], p["checksum"]) for p in listed] == [(1, crc)]
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_completion_compares_the_full_object_crc_storage_reports(
+    seaweed_backend: Any, seaweedfs_endpoint: S3Endpoint
+) -> None:
+    seaweed_alice, bucket = seaweed_backend()
+    data = os.urandom(11 * MIB)
+    upload = seaweed_alice.create(len(data), part_size=5 * MIB)
+    uid = upload["upload_id"]
+    parts = seaweed_alice.put_parts(upload, data)
+    whole = crc64nvme(data)
+    # A client claiming another whole-object CRC than its parts combine to is refused.
+    resp = seaweed_alice.post(
+        f"/uploads/{uid}/complete", {"parts": parts, "checksum": crc64nvme(b"other")}
+    )
+    assert resp.status_code == 409, resp.text
+    assert error_code(resp) == "checksum_mismatch"
+    # A part checksum that was never signed is refused before storage is asked.
+    forged = [parts[0], {**parts[1], "checksum": crc64nvme(b"x")}, parts[2]]
+    resp = seaweed_alice.post(f"/uploads/{uid}/complete", {"parts": forged})
+    assert resp.status_code == 400, resp.text
+    assert error_code(resp) == "invalid_parts"
+    receipt = seaweed_alice.post(f"/uploads/{uid}/complete", {"parts": parts, "checksum": whole})
+    assert receipt.status_code == 200, receipt.text
+    body = receipt.json()
+    assert (body["checksum_algorithm"], body["checksum"]) == ("CRC64NVME", whole)
+    head = s3_client(seaweedfs_endpoint).head_object(
+        Bucket=bucket, Key=body["key"], ChecksumMode="ENABLED"
+    )
+    assert head["ChecksumCRC64NVME"] == whole
+    assert head["ChecksumType"] == "FULL_OBJECT"
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_crc32c_deployment_signs_and_checks_crc32c(seaweed_backend: Any) -> None:
+    alice: Client = seaweed_backend(integrity="crc32c")[0]
+    data = b"exactly these bytes"
+    upload = alice.create(len(data))
+    assert upload["checksum_algorithm"] == "CRC32C"
+    crc = crc32c(data)
+    resp = alice.post(
+        f"/uploads/{upload['upload_id']}/parts",
+        {"part_numbers": [1], "checksums": {"1": crc64nvme(data)}},  # the wrong algorithm
+    )
+    assert resp.status_code == 422, resp.text
+    signed = alice.post(
+        f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1], "checksums": {"1": crc}}
+    ).json()["parts"][0]
+    assert signed["headers"] == {"x-amz-checksum-crc32c": crc}
+    bad = requests.put(signed["url"], data=b"exactly those bytes", headers=signed["headers"])
+    assert bad.status_code == 400, bad.text
+    good = requests.put(signed["url"], data=data, headers=signed["headers"], timeout=30)
+    assert good.status_code == 200, good.text
+    part = {"part_number": 1, "etag": good.headers["ETag"].strip('"'), "checksum": crc}
+    receipt = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": [part]}).json()
+    assert (receipt["checksum_algorithm"], receipt["checksum"]) == ("CRC32C", crc)
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_md5_fallback_signs_content_md5_and_proves_the_etag(seaweed_backend: Any) -> None:
+    alice: Client = seaweed_backend(integrity="md5")[0]
+    data = b"exactly these bytes"
+    upload = alice.create(len(data))
+    assert upload["checksum_algorithm"] == "MD5"
     md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
-    signed = seaweed_alice.post(
+    signed = alice.post(
         f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1], "checksums": {"1": md5}}
     ).json()["parts"][0]
     assert signed["headers"] == {"Content-MD5": md5}
@@ -290,27 +425,34 @@ def test_checksum_bound_url_refuses_other_bytes(seaweed_alice: Client) -> None:
     bad = requests.put(signed["url"], data=b"other bytes entirely", headers=signed["headers"])
     # SeaweedFS answers 400 BadDigest, or at times 500: either way the bytes must not be kept.
     assert bad.status_code >= 400, bad.text
-    listed = seaweed_alice.get(f"/uploads/{upload['upload_id']}/parts").json()["parts"]
+    listed = alice.get(f"/uploads/{upload['upload_id']}/parts").json()["parts"]
     assert listed == []
     unsent = requests.put(signed["url"], data=data, timeout=30)  # the signed header left out
     assert unsent.status_code == 403, unsent.text
     good = requests.put(signed["url"], data=data, headers=signed["headers"], timeout=30)
     assert good.status_code == 200, good.text
-    assert good.headers["ETag"].strip('"') == hashlib.md5(data).hexdigest()
+    etag = good.headers["ETag"].strip('"')
+    assert etag == hashlib.md5(data).hexdigest()
+    receipt = alice.post(
+        f"/uploads/{upload['upload_id']}/complete",
+        {"parts": [{"part_number": 1, "etag": etag}]},
+    ).json()
+    assert receipt["etag"] == multipart_etag(data, len(data))
+    assert (receipt["checksum_algorithm"], receipt["checksum"]) == ("MD5", None)
 
 
 def test_urls_carry_the_configured_lifetime(shared_backend: RunningBackend) -> None:
     alice = Client(shared_backend, "alice")
     upload = alice.create(3)
     assert upload["url_ttl_seconds"] == 900
-    resp = alice.post(f"/uploads/{upload['upload_id']}/parts", {"part_numbers": [1]}).json()
-    query = parse_qs(urlsplit(resp["parts"][0]["url"]).query)
+    signed = sign_one(alice, upload["upload_id"], 1, b"abc")
+    query = parse_qs(urlsplit(signed["url"]).query)
     assert query["X-Amz-Expires"] == ["900"]
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
-    # Plain HTTP clients must not need checksum headers the SDK would otherwise demand.
-    assert "x-amz-checksum-crc32" not in resp["parts"][0]["url"].lower()
-    assert "x-amz-sdk-checksum-algorithm" not in resp["parts"][0]["url"].lower()
-    assert resp["expires_at"].endswith("Z")
+    # Plain HTTP clients send exactly one x-amz-* header, the signed part checksum; nothing the
+    # SDK would otherwise add (a CRC32 of an empty body, x-amz-sdk-checksum-algorithm) is signed.
+    assert query["X-Amz-SignedHeaders"] == ["host;x-amz-checksum-crc64nvme"]
+    assert "x-amz-sdk-checksum-algorithm" not in signed["url"].lower()
 
 
 def test_listing_pages_with_a_cursor_and_filters_by_status(

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from tests.support.backend_server import RunningBackend
+from tests.support.checksums import crc64nvme
 from tests.support.storage import S3Endpoint, s3_client
 
 PASSWORD = "correct horse battery"
@@ -54,6 +55,8 @@ class ApiUser:
         self.refresh: str = tokens["refresh_token"]
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.access}"
+        # Each part's CRC64NVME as signed, by (upload id, part number), for complete.
+        self.checksums: dict[tuple[str, int], str] = {}
 
     def call(self, method: str, path: str, body: Any = None) -> requests.Response:
         """One API call; `body` is sent as JSON when not None."""
@@ -76,8 +79,14 @@ class ApiUser:
 
     def put_part(self, upload_id: str, number: int, data: bytes) -> str:
         """Sign part `number`, PUT `data` to storage, return the ETag (unquoted)."""
-        signed = self.call("POST", f"/uploads/{upload_id}/parts", {"part_numbers": [number]})
+        checksum = crc64nvme(data)
+        signed = self.call(
+            "POST",
+            f"/uploads/{upload_id}/parts",
+            {"part_numbers": [number], "checksums": {str(number): checksum}},
+        )
         assert signed.status_code == 200, signed.text
+        self.checksums[(upload_id, number)] = checksum
         part = signed.json()["parts"][0]
         put = requests.put(part["url"], data=data, headers=part["headers"], timeout=120)
         assert put.status_code == 200, put.text
@@ -90,7 +99,12 @@ class ApiUser:
         return self.call(
             "POST",
             f"/uploads/{upload_id}/complete",
-            {"parts": [{"part_number": n, "etag": e} for n, e in parts]},
+            {
+                "parts": [
+                    {"part_number": n, "etag": e, "checksum": self.checksums.get((upload_id, n))}
+                    for n, e in parts
+                ]
+            },
         )
 
 
