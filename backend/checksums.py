@@ -72,3 +72,21 @@ def combine(algorithm: str, parts: list[tuple[str, int]]) -> str:
         crc = int.from_bytes(decode(algorithm, value), "big")
         total = crc if index == 0 else join(total, crc, length)
     return base64.b64encode(total.to_bytes(size, "big")).decode()
+
+
+class Running:
+    """A CRC of bytes read in chunks (e.g. an object read back from storage), base64 at the end."""
+
+    def __init__(self, algorithm: str) -> None:
+        """Start a `CRC64NVME` or `CRC32C`."""
+        self._algorithm = algorithm
+        self._fn = crt.crc64nvme if algorithm == "CRC64NVME" else crt.crc32c
+        self._crc = 0
+
+    def update(self, data: bytes) -> None:
+        """Add the next bytes."""
+        self._crc = self._fn(data, self._crc)
+
+    def value(self) -> str:
+        """The base64 CRC of everything added."""
+        return base64.b64encode(self._crc.to_bytes(_DIGEST_BYTES[self._algorithm], "big")).decode()

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rounds", type=int, default=3)
     run.add_argument("--only", default=",".join(SECTIONS), help=f"sections: {','.join(SECTIONS)}")
     run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
+    run.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve S3 over HTTPS (self-signed certificate, the same CA given to every tool)",
+    )
     run.add_argument("--memory-sizes", default="2G,20G", help="sparse file sizes for memory runs")
     run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
     run.add_argument(
@@ -121,9 +126,11 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     rounds = 1 if smoke else args.rounds
     complete = set(only) == set(SECTIONS) and set(wanted) == set(BUILDERS) and args.size is None
     mode = "smoke" if smoke else ("full" if complete else "partial")
+    if args.tls and "sink" in wanted:
+        wanted = [t for t in wanted if t != "sink"]  # the discard sink speaks plain HTTP only
     doc = new_document(
         mode,
-        {"size": size, "rounds": rounds, "only": only, "tools": wanted},
+        {"size": size, "rounds": rounds, "only": only, "tools": wanted, "tls": args.tls},
         tools.versions,
     )
     data_dir = args.workdir / "data"
@@ -131,7 +138,7 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
         s in only for s in ("memory", "resume", "burst", "gui", "follow")
     )
     with running_stack(
-        args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers
+        args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers, tls=args.tls
     ) as stack:
         bench = sections.bench_for(stack, tools)
         doc["servers"] = sections.describe_stack(stack)

@@ -79,6 +79,8 @@ def backend_env(data_dir: Path, endpoint: S3Endpoint, bucket: str, port: int) ->
             "PYTHONPATH": str(ROOT),
         }
     )
+    if endpoint.ca_file:
+        env["AWS_CA_BUNDLE"] = endpoint.ca_file  # the backend's own storage calls over HTTPS
     return env
 
 

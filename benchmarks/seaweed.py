@@ -38,6 +38,8 @@ class S3Endpoint:
         region: Signing region.
         master_url: SeaweedFS master (vacuum), or "" when unknown.
         pid: Process id of the server (CPU accounting), 0 when unknown.
+        ca_file: PEM of the CA that signed the server's certificate, when `url` is https (every
+            tool is given this same file).
     """
 
     url: str
@@ -46,6 +48,7 @@ class S3Endpoint:
     region: str = REGION
     master_url: str = ""
     pid: int = 0
+    ca_file: str = ""
 
 
 def s3_client(endpoint: S3Endpoint, *, pool: int = 10) -> object:
@@ -53,6 +56,7 @@ def s3_client(endpoint: S3Endpoint, *, pool: int = 10) -> object:
     return boto3.client(
         "s3",
         endpoint_url=endpoint.url,
+        verify=endpoint.ca_file or None,
         aws_access_key_id=endpoint.access_key,
         aws_secret_access_key=endpoint.secret_key,
         region_name=endpoint.region,
@@ -76,9 +80,55 @@ def weed_binary() -> str:
     return found
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files in `folder` (the
+    certificate is its own CA: give it to every client as the CA bundle)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "s3-cert.pem", folder / "s3-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
 @contextlib.contextmanager
-def seaweedfs(workdir: Path) -> Iterator[S3Endpoint]:
-    """Start SeaweedFS (master, volume, filer, S3) in `workdir`; stop it when the block ends."""
+def seaweedfs(workdir: Path, *, tls: bool = False) -> Iterator[S3Endpoint]:
+    """Start SeaweedFS (master, volume, filer, S3) in `workdir`; stop it when the block ends.
+
+    With `tls`, S3 is also served over HTTPS with a self-signed certificate, and the endpoint is
+    the HTTPS one (real storage is HTTPS: TLS changes what sending costs).
+    """
     data = workdir / "seaweedfs"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -108,14 +158,21 @@ def seaweedfs(workdir: Path) -> Iterator[S3Endpoint]:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
     ]
+    https = free_port() if tls else 0
+    ca_file = ""
+    if tls:
+        cert, key = self_signed(data)
+        argv += [f"-s3.port.https={https}", f"-s3.cert.file={cert}", f"-s3.key.file={key}"]
+        ca_file = str(cert)
     with background(argv, log_path=workdir / "seaweedfs.log") as proc:
-        wait_for_port(s3, 60, proc)
+        wait_for_port(https or s3, 60, proc)
         endpoint = S3Endpoint(
-            url=f"http://127.0.0.1:{s3}",
+            url=f"https://127.0.0.1:{https}" if tls else f"http://127.0.0.1:{s3}",
             access_key=ACCESS_KEY,
             secret_key=SECRET_KEY,
             master_url=f"http://127.0.0.1:{master}",
             pid=proc.pid,
+            ca_file=ca_file,
         )
         _wait_s3_ready(endpoint)
         yield endpoint

@@ -196,7 +196,7 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
         measured = f"{ratio:.2f}x"
         floor = s.get("throughput", {}).get("integrity_floor", {}).get("required_cpu_s_per_gib")
         if floor:
-            measured += f" (the required MD5 + SHA-256 alone: {floor / s5cmd:.2f}x)"
+            measured += f" (the required read, SHA-256 and CRCs alone: {floor / s5cmd:.2f}x)"
         out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", measured, ratio <= 0.5))
     else:
         out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", "—", None))

@@ -48,7 +48,9 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1) -> Iterator[Stack]:
+def running_stack(
+    workdir: Path, *, with_backend: bool = True, workers: int = 1, tls: bool = False
+) -> Iterator[Stack]:
     """Start SeaweedFS, the sink and (if possible) the backend; stop all of them afterwards.
 
     `workdir` is emptied first: our CLI's home (its queue history), the backend's database and the
@@ -57,7 +59,7 @@ def running_stack(workdir: Path, *, with_backend: bool = True, workers: int = 1)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        endpoint = stack.enter_context(seaweedfs(workdir))
+        endpoint = stack.enter_context(seaweedfs(workdir, tls=tls))
         client: Any = s3_client(endpoint)
         client.create_bucket(Bucket=BUCKET)
         sink_port = free_port()

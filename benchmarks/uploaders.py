@@ -3,8 +3,9 @@
 Every tool gets the same file, the same SeaweedFS, its own concurrency and part size (found by
 `benchmarks sweep`), and keeps its default integrity checks on, because that is how people run it:
 
-- ours: MD5 of every part while it is sent, compared with the returned ETag (the engine's default;
-  `content_md5` mode sends Content-MD5 instead), and a whole-file SHA-256 for the receipt.
+- ours: one sequential read computing the whole-file SHA-256 (the receipt's) and every part's
+  CRC64NVME, signed into the part's URL so storage checks every byte; the full-object CRC compared
+  at completion.
 - aws s3 cp / boto3: botocore's default CRC32 of every part (botocore >= 1.36), and (plain HTTP)
   a signed SHA-256 payload hash.
 - rclone: MD5 of the whole file before the upload (stored as metadata), Content-MD5 on every part.
@@ -100,7 +101,7 @@ def _base_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def _aws_env(target: Target) -> dict[str, str]:
-    return {
+    env = {
         "AWS_ACCESS_KEY_ID": target.endpoint.access_key,
         "AWS_SECRET_ACCESS_KEY": target.endpoint.secret_key,
         "AWS_DEFAULT_REGION": target.endpoint.region,
@@ -108,6 +109,9 @@ def _aws_env(target: Target) -> dict[str, str]:
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+    if target.endpoint.ca_file:
+        env["AWS_CA_BUNDLE"] = target.endpoint.ca_file  # botocore's way to trust one CA
+    return env
 
 
 def ours(tools: Toolchain, target: Target, s: Settings) -> Invocation:
@@ -117,7 +121,7 @@ def ours(tools: Toolchain, target: Target, s: Settings) -> Invocation:
     `part_size_mib` setting of its settings file, which the backend honours as a hint.
     """
     assert target.cli_home is not None, "our CLI needs a signed-in home"
-    _set_part_size(target.cli_home, s.part_mib)
+    _set_part_size(target.cli_home, s.part_mib, target.endpoint.ca_file)
     argv = [tools.python, "-m", "desktop", "upload", str(target.path), "--exam", target.exam_id]
     argv += ["--kind", "other", "--concurrency", "1", "--parts", str(s.concurrency), "--any-file"]
     argv.append("--again")  # every round uploads the same file; the CLI skips re-uploads otherwise
@@ -130,15 +134,15 @@ def ours(tools: Toolchain, target: Target, s: Settings) -> Invocation:
     return Invocation(argv, env, stdin)
 
 
-def _set_part_size(home: Path, part_mib: int) -> None:
+def _set_part_size(home: Path, part_mib: int, ca_file: str) -> None:
     import dataclasses
 
     from desktop.config import AppConfig
 
     path = home / "config" / "config.toml"
     config = AppConfig.load(path)
-    if config.part_size_mib != part_mib:
-        dataclasses.replace(config, part_size_mib=part_mib).save(path)
+    if (config.part_size_mib, config.ca_bundle) != (part_mib, ca_file):
+        dataclasses.replace(config, part_size_mib=part_mib, ca_bundle=ca_file).save(path)
 
 
 def aws_cli(tools: Toolchain, target: Target, s: Settings) -> Invocation:
@@ -190,6 +194,8 @@ def rclone(tools: Toolchain, target: Target, s: Settings) -> Invocation:
             "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
         }
     )
+    if ep.ca_file:
+        env["RCLONE_CA_CERT"] = ep.ca_file
     argv = [tools.rclone, "copyto", str(target.path), f"bench:{target.bucket}/{target.key}"]
     # Multipart uploads of one file run as rclone's multi-thread copy: the streams flag and the
     # backend's upload concurrency both bound the parts in flight, so set both.
@@ -204,6 +210,8 @@ def s5cmd(tools: Toolchain, target: Target, s: Settings) -> Invocation:
     """`s5cmd cp` with its concurrency and part size flags."""
     assert tools.s5cmd is not None
     env = _base_env(_aws_env(target))
+    if target.endpoint.ca_file:
+        env["SSL_CERT_FILE"] = target.endpoint.ca_file  # Go's TLS stack reads the CA from here
     argv = [tools.s5cmd, "--endpoint-url", target.endpoint.url, "cp"]
     argv += ["--concurrency", str(s.concurrency), "--part-size", str(s.part_mib)]
     argv += [str(target.path), f"s3://{target.bucket}/{target.key}"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import jwt
 
+from backend import checksums
 from backend.db import AuditRecord, Database, UploadRecord
 from backend.receipts.issuer import ALGORITHM
 from backend.receipts.signing_keys import SigningKeys
@@ -124,9 +125,15 @@ class Auditor:
                 rec.upload_id, now, MISMATCH, None, None, "the object is gone from storage"
             )
         digest = hashlib.sha256()
+        checksum = expected.get("checksum") or {}
+        algorithm = str(checksum.get("algorithm", ""))
+        # A CRC receipt names storage's full-object CRC: the bytes read back must still have it.
+        crc = checksums.Running(algorithm) if checksums.is_crc(algorithm) else None
         size = 0
         for chunk in stream.chunks:
             digest.update(chunk)
+            if crc is not None:
+                crc.update(chunk)
             size += len(chunk)
             self._pacer.took(len(chunk))
         sha = digest.hexdigest()
@@ -137,8 +144,12 @@ class Auditor:
         reference = expected.get("sha256")
         if reference and sha != reference:
             differences.append(f"SHA-256 {sha[:16]}… differs from the receipt's {reference[:16]}…")
-        checksum = expected.get("checksum") or {}
-        if checksum.get("algorithm") == "S3-ETAG" and stream.etag != checksum.get("value"):
+        if crc is not None and crc.value() != checksum.get("value"):
+            differences.append(
+                f"the {algorithm} of the bytes read is {crc.value()}, the receipt's "
+                f"{checksum.get('value')}"
+            )
+        if algorithm == "S3-ETAG" and stream.etag != checksum.get("value"):
             differences.append(
                 f"storage's ETag is {stream.etag}, the receipt's {checksum['value']}"
             )

@@ -264,8 +264,9 @@ class ApiClient:
         Args:
             upload_id: The backend's upload id.
             part_numbers: 1-based part numbers.
-            checksums: Optional base64 MD5 per part number; storage then checks each part's bytes
-                against it, and the signed part's ``headers`` carry the ``Content-MD5`` to send.
+            checksums: Base64 checksum per part number in the upload's algorithm (required for
+                CRC64NVME/CRC32C uploads); storage then accepts only bytes that have it, and the
+                signed part's ``headers`` carry the one header to send with them.
 
         Raises:
             UploadNotFoundError: The upload no longer exists.
@@ -309,24 +310,37 @@ class ApiClient:
         *,
         sha256: str | None = None,
         size: int | None = None,
+        checksums: Mapping[int, str] | None = None,
+        checksum: str | None = None,
     ) -> UploadReceipt:
         """Complete the upload from ``(part_number, etag)`` pairs; idempotent on the backend.
 
         Args:
             upload_id: The backend's upload id.
-            parts: Every part's number and ETag.
+            parts: ``(part_number, etag)`` of every part.
             sha256: The file's SHA-256 (hex), recorded in the receipt.
             size: The final size of an upload created without one (a followed recording).
+            checksums: Base64 checksum per part number (required for CRC uploads).
+            checksum: The whole object's base64 CRC combined from the parts' CRCs.
 
         Raises:
             UploadNotFoundError: The upload no longer exists.
-            BackendError: Storage refused the parts (e.g. a wrong ETag) or the size check failed.
+            BackendError: Storage refused the parts (e.g. a wrong ETag), the size check failed, or
+                the checksums differ (``checksum_mismatch``).
         """
-        body: dict[str, Any] = {"parts": [{"part_number": n, "etag": etag} for n, etag in parts]}
+        listed: list[dict[str, Any]] = []
+        for n, etag in parts:
+            entry: dict[str, Any] = {"part_number": n, "etag": etag}
+            if checksums and n in checksums:
+                entry["checksum"] = checksums[n]
+            listed.append(entry)
+        body: dict[str, Any] = {"parts": listed}
         if sha256 is not None:
             body["sha256"] = sha256
         if size is not None:
             body["size"] = size
+        if checksum is not None:
+            body["checksum"] = checksum
         response = self._request(
             "POST",
             f"/uploads/{_segment(upload_id)}/complete",

@@ -138,6 +138,8 @@ class CreatedUpload:
         part_size: Bytes per part; every part but the last has exactly this size.
         part_count: Number of parts (0 or 1 for an empty file, as the backend decides).
         url_ttl_seconds: How long a signed part URL stays valid.
+        checksum_algorithm: The part checksum to compute and have signed: ``CRC64NVME``,
+            ``CRC32C`` or ``MD5`` (a backend that does not say uses MD5).
     """
 
     upload_id: str
@@ -145,6 +147,7 @@ class CreatedUpload:
     part_size: int
     part_count: int
     url_ttl_seconds: int
+    checksum_algorithm: str = "MD5"
 
     @classmethod
     def from_json(cls, data: object) -> CreatedUpload:
@@ -157,6 +160,7 @@ class CreatedUpload:
             part_size=_int(obj, "part_size", what, minimum=1),
             part_count=_int(obj, "part_count", what),
             url_ttl_seconds=_int(obj, "url_ttl_seconds", what),
+            checksum_algorithm=_opt_str(obj, "checksum_algorithm", what) or "MD5",
         )
 
 
@@ -222,11 +226,14 @@ class RemotePart:
         part_number: 1-based part number.
         etag: The part's ETag without surrounding quotes (the MD5 of the part for plain uploads).
         size: Bytes stored for this part.
+        checksum: The base64 checksum the part holds, when known (storage lists it, or every URL
+            of the part was signed with it); None otherwise.
     """
 
     part_number: int
     etag: str
     size: int
+    checksum: str | None = None
 
     @classmethod
     def from_json(cls, data: object) -> RemotePart:
@@ -237,6 +244,7 @@ class RemotePart:
             part_number=_int(obj, "part_number", what, minimum=1),
             etag=_str(obj, "etag", what).strip('"'),
             size=_int(obj, "size", what),
+            checksum=_opt_str(obj, "checksum", what),
         )
 
 
@@ -253,6 +261,8 @@ class UploadReceipt:
         completed_at: ISO 8601 UTC time of completion.
         receipt_id: Id of the signed receipt, when the server signs receipts.
         signed: The signed receipt (a compact JWS), when the server signs receipts.
+        checksum_algorithm: What storage checked the parts against (``MD5`` when not said).
+        checksum: The object's full base64 CRC as storage reports it (None for MD5 uploads).
     """
 
     upload_id: str
@@ -263,6 +273,8 @@ class UploadReceipt:
     completed_at: str
     receipt_id: str | None = None
     signed: str | None = None
+    checksum_algorithm: str = "MD5"
+    checksum: str | None = None
 
     @classmethod
     def from_json(cls, data: object) -> UploadReceipt:
@@ -278,6 +290,8 @@ class UploadReceipt:
             completed_at=_str(obj, "completed_at", what),
             receipt_id=_opt_str(obj, "receipt_id", what),
             signed=_opt_str(obj, "signed", what),
+            checksum_algorithm=_opt_str(obj, "checksum_algorithm", what) or "MD5",
+            checksum=_opt_str(obj, "checksum", what),
         )
 
 

@@ -18,8 +18,8 @@ class TransferConfig:
     """Settings of one :class:`desktop.engine.queue.UploadQueue`.
 
     Memory does NOT grow with ``parts x part_size``: each part in flight streams from disk through
-    one 512 KiB buffer (see ``transfer.py``), so large parts are cheap and only cut request
-    overhead.
+    one 512 KiB buffer (see ``transfer.py``), and each active file's reader hashes through one
+    1 MiB buffer (``reader.py``), so large parts are cheap and only cut request overhead.
 
     Attributes:
         files: Files uploading at once (M).
@@ -35,8 +35,6 @@ class TransferConfig:
         backoff: Retry waits (cap ~60 s).
         probe_cap: Longest wait between network probes while offline, seconds.
         ca_bundle: PEM bundle to verify storage TLS against; None = system store.
-        content_md5: Hash each part before sending it and send ``Content-MD5`` (storage checks the
-            bytes itself) instead of hashing while streaming; same CPU, later first byte per part.
         follow_margin: Bytes a followed recording keeps back from its end while it grows (a
             writer may still be filling them).
     """
@@ -51,7 +49,6 @@ class TransferConfig:
     backoff: Backoff = field(default_factory=Backoff)
     probe_cap: float = 30.0
     ca_bundle: str | None = None
-    content_md5: bool = False
     follow_margin: int = 1 * MIB
 
     def __post_init__(self) -> None:

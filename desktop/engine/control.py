@@ -1,8 +1,9 @@
 """Control threads: each job's backend steps, from a priority queue in which completion comes first.
 
-Prepare (fingerprint check, create or reconcile with the server), complete (hash, re-check,
-complete, verify, receipt) and abort run here, on two threads apart from the part workers, so
-finished files are completed promptly even while every worker is busy sending.
+Prepare (fingerprint check, create or reconcile with the server), complete (wait for the reader's
+SHA-256, re-check, complete with every part's checksum, compare storage's checksum of the whole
+object with the one computed here, receipt) and abort run here, on two threads apart from the part
+workers, so finished files are completed promptly even while every worker is busy sending.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from desktop import platforms
-from desktop.api.models import RemotePart
-from desktop.engine import fingerprint, planner
+from desktop.api.models import RemotePart, UploadReceipt
+from desktop.engine import checksums, fingerprint, planner
 from desktop.engine.events import JobState, Receipt
-from desktop.engine.hashing import MAX_START_DELAY
 from desktop.engine.jobs import UploadJob
+from desktop.engine.reader import hash_range
 from desktop.engine.retry import call_with_retry
-from desktop.engine.runs import JobRun, multipart_etag, reconcile
+from desktop.engine.runs import JobRun, reconcile
 from desktop.engine.store import PartRecord
-from desktop.engine.transfer import CancelledError, IntegrityError, md5_range
+from desktop.engine.transfer import CancelledError, IntegrityError
 from desktop.errors import (
     AuthError,
     BackendError,
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: The longest checking parts stored but never recorded waits for the first part to start sending.
+_ADOPT_DELAY = 1.0
 
 RESTARTED = UploaderError(
     "The server no longer had this upload (it may have been cleaned up), so the file is being "
@@ -190,6 +194,7 @@ class ControlTasks:
                 job.upload_id = created.upload_id
                 job.key = created.key
                 job.part_size = created.part_size
+                job.checksum_algorithm = created.checksum_algorithm
             q.store.replace_parts(job.job_id, [])
             q.store.save_job(job)
             logger.info(
@@ -224,8 +229,9 @@ class ControlTasks:
             )
         if not q.current_run(run):
             return
-        q.start_hasher(run)
+        run.algorithm = job.checksum_algorithm or checksums.MD5
         run.start_parts(held=[rp.part_number for rp in unknown])
+        q.start_reader(run)
         q.progress(run)
         with q.wake:
             q.wake.notify_all()
@@ -238,28 +244,33 @@ class ControlTasks:
 
     def _adopt(self, run: JobRun, unknown: list[RemotePart]) -> None:
         """Keep parts storage holds that we never committed (a crash right after sending) when
-        their ETag equals the MD5 of the same range of the file; send the others again."""
+        the checksum they hold (storage's listing, or the one the backend signed all their URLs
+        with) equals the checksum of the same range of the file, or, on MD5 uploads, when their
+        ETag equals its MD5; send the others again. A part re-sent with other bytes, or whose
+        checksum is unknown, is never trusted."""
         q = self._q
         # Not needed for the first byte: let the missing parts start first (bounded wait).
-        deadline = time.monotonic() + MAX_START_DELAY
+        deadline = time.monotonic() + _ADOPT_DELAY
         while not run.sending.wait(0.05):
             if run.cancel.is_set() or time.monotonic() >= deadline:
                 break
-        buf = bytearray(512 * 1024)
         adopted = 0
-        with open(run.job.path, "rb", buffering=0) as f:
-            for rp in unknown:
-                part = run.plan[rp.part_number - 1]
-                digest = md5_range(f, part.offset, part.length, buf, run.cancel).hex()
-                if digest != rp.etag.lower() or not q.current_run(run):
-                    run.part_returned(part.number)
-                    continue
-                record = PartRecord(part.number, part.length, rp.etag, digest)
-                q.store.record_part(run.job.job_id, record)
-                run.part_finished(record)
-                adopted += 1
-                if run.meter.add(part.length):
-                    q.progress(run)
+        for rp in unknown:
+            part = run.plan[rp.part_number - 1]
+            if run.algorithm == checksums.MD5:
+                held = rp.etag.lower()
+            else:
+                held = checksums.from_base64(rp.checksum) if rp.checksum else ""
+            digest = hash_range(run.job.path, part, run.algorithm, run.cancel) if held else ""
+            if not held or digest != held or not q.current_run(run):
+                run.part_returned(part.number)
+                continue
+            record = PartRecord(part.number, part.length, rp.etag, digest)
+            q.store.record_part(run.job.job_id, record)
+            run.part_finished(record)
+            adopted += 1
+            if run.meter.add(part.length):
+                q.progress(run)
         logger.info("job %s: %d parts recovered from storage", run.job.job_id, adopted)
 
     def _complete(self, run: JobRun) -> None:
@@ -268,34 +279,18 @@ class ControlTasks:
         if not job.try_transition(JobState.VERIFYING):
             return
         q.changed(job)
-        assert run.hasher is not None
+        assert run.reader is not None
         assert job.upload_id is not None
-        sha256 = run.hasher.result(run.cancel)
+        # The reader has checked every part against the checksum it was sent with; its SHA-256
+        # is therefore the SHA-256 of exactly the bytes storage accepted.
+        sha256 = run.reader.result(run.cancel)
         if sha256 is None:
             return
         # A mixed file is never completed: the file must still be exactly what was queued.
         self._call(run, lambda: fingerprint.verify(job.path, job.fingerprint))
-        records = list(run.done.values())
-        local_etag = multipart_etag(records)
+        records = run.records()
         upload_id = job.upload_id
-        receipt = self._call(
-            run, lambda: q.api.complete(upload_id, run.parts_for_complete(), sha256=sha256)
-        )
-        if receipt.size != job.size or receipt.etag.lower() != local_etag.lower():
-            # The stored object is not trusted: a retry must start a new upload, not re-complete
-            # this one from the same parts.
-            with job.lock:
-                job.forget_upload()
-            q.store.replace_parts(job.job_id, [])
-            q.store.save_job(job)
-            raise IntegrityError(
-                f"Storage reports {receipt.size:,} bytes with checksum {receipt.etag}, but the "
-                "file "
-                f"has {job.size:,} bytes with checksum {local_etag}. The upload is not trusted; "
-                "retry it.",
-                title="Verification failed",
-                retryable=False,
-            )
+        receipt = self.complete_verified(run, upload_id, records, sha256, job.size)
         final = Receipt(
             job_id=job.job_id,
             path=job.path,
@@ -318,6 +313,75 @@ class ControlTasks:
         q.finish(job, JobState.COMPLETED, None)
         with contextlib.suppress(StateStoreError):
             q.store.replace_parts(job.job_id, [])
+
+    def complete_verified(
+        self,
+        run: JobRun,
+        upload_id: str,
+        records: list[PartRecord],
+        sha256: str,
+        size: int,
+        *,
+        declare_size: bool = False,
+    ) -> UploadReceipt:
+        """Complete the upload from its parts and prove the object is the one hashed here.
+
+        With a CRC, every part's CRC and the whole object's (combined from them) go with the
+        completion; storage checks them again, and the CRC it reports for the object must equal
+        the one computed here. With MD5, the multipart ETag must equal the one computed here.
+
+        Raises:
+            IntegrityError: Storage's object is not the one hashed here ("Verification failed";
+                the upload is forgotten, so a retry starts a new one).
+        """
+        q = self._q
+        named = [(r.number, r.etag) for r in records]
+        crc = checksums.is_crc(run.algorithm)
+        if crc:
+            proof = checksums.to_base64(
+                checksums.combine(run.algorithm, [(r.checksum, r.size) for r in records])
+            )
+            parts = {r.number: checksums.to_base64(r.checksum) for r in records}
+        else:
+            proof = checksums.multipart_etag([r.checksum for r in records])
+            parts = {}
+        try:
+            receipt = self._call(
+                run,
+                lambda: q.api.complete(
+                    upload_id,
+                    named,
+                    sha256=sha256,
+                    size=size if declare_size else None,
+                    checksums=parts or None,
+                    checksum=proof if crc else None,
+                ),
+            )
+        except BackendError as exc:
+            if exc.code != "checksum_mismatch":
+                raise
+            self._distrust(run, size, proof, "another")
+        stored = (receipt.checksum or "") if crc else receipt.etag
+        if receipt.size != size or stored.lower() != proof.lower():
+            self._distrust(run, receipt.size, proof, stored)
+        return receipt
+
+    def _distrust(self, run: JobRun, size: int, proof: str, stored: str) -> NoReturn:
+        """Storage's object is not the one hashed here: never say "verified"."""
+        job = run.job
+        # The stored object is not trusted: a retry must start a new upload, not re-complete this
+        # one from the same parts.
+        with job.lock:
+            job.forget_upload()
+        self._q.store.replace_parts(job.job_id, [])
+        self._q.store.save_job(job)
+        raise IntegrityError(
+            f"Storage reports {size:,} bytes with checksum {stored or 'none'}, but the "
+            f"file has {job.size:,} bytes with checksum {proof}. The upload is not trusted; retry "
+            "it.",
+            title="Verification failed",
+            retryable=False,
+        )
 
     def abort_now(self, job: UploadJob, upload_id: str) -> None:
         """Abort on the calling thread (a queue that was only loaded, e.g. the CLI's cancel)."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from desktop.engine import planner
+from desktop.engine.checksums import PartHasher
 from desktop.engine.growth import Growth, GrowthWatcher
 from desktop.engine.planner import PartRange
 from desktop.engine.store import PartRecord
@@ -42,28 +43,23 @@ logger = logging.getLogger(__name__)
 _READ = 1024 * 1024
 
 
-class PartHash(Protocol):
-    """The running checksum a sink records for each part (``PartRecord.md5``)."""
-
-    def update(self, data: bytes | memoryview, /) -> None:
-        """Add bytes."""
-
-    def hexdigest(self) -> str:
-        """The checksum so far, hex."""
-
-
 class FollowSink(Protocol):
     """Where parts go: it signs, sends (retrying what can be retried) and records them."""
 
-    def send_part(self, part: PartRange, *, cancelled: threading.Event) -> PartRecord:
+    def send_part(
+        self, part: PartRange, *, cancelled: threading.Event, checksum: str | None = None
+    ) -> PartRecord:
         """Send bytes ``[part.offset, part.end)`` of the file as `part.number` and record it.
+
+        With `checksum` (hex, the end pass's) the part is signed with it, so storage refuses
+        other bytes; without, the sink hashes the part itself first.
 
         Raises:
             CancelledError: `cancelled` was set.
             UploaderError: The part cannot be stored.
         """
 
-    def part_hash(self) -> PartHash:
+    def part_hash(self) -> PartHasher:
         """A fresh checksum of the kind ``send_part`` records."""
 
     def release_thread(self) -> None:
@@ -244,16 +240,16 @@ class Follower:
                 for part in plan:
                     digest = self._hash_part(f, part, sha, view, sha_thread)
                     kept = self._sent.get(part.number)
-                    if kept is not None and kept.size == part.length and kept.md5 == digest:
+                    if kept is not None and kept.size == part.length and kept.checksum == digest:
                         continue
                     (resent if kept is not None else fresh).append(part.number)
                     futures[part.number] = (
-                        pool.submit(self._send_pooled, part, stop),
+                        pool.submit(self._send_pooled, part, stop, digest),
                         digest,
                     )
                 for number, (future, digest) in futures.items():
                     record = self._result(future, stop)
-                    if record.md5 != digest:
+                    if record.checksum != digest:
                         raise DataChangedError(
                             f"The recording {self._path} changed after it ended.",
                             title="Recording changed",
@@ -288,10 +284,12 @@ class Follower:
             sent_at_end=fresh,
         )
 
-    def _send_pooled(self, part: PartRange, stop: threading.Event) -> PartRecord:
+    def _send_pooled(
+        self, part: PartRange, stop: threading.Event, digest: str | None = None
+    ) -> PartRecord:
         # Pool threads end with their batch: nothing they opened may outlive it.
         try:
-            return self._sink.send_part(part, cancelled=stop)
+            return self._sink.send_part(part, cancelled=stop, checksum=digest)
         finally:
             self._sink.release_thread()
 

@@ -4,7 +4,8 @@
 Each follow job runs on a thread of its own while its recording lasts (hours), so it never holds a
 part worker or a control thread; a recorder writes a few Mbit/s, which one connection carries with
 room to spare. Follow jobs are not counted in the ``files`` limit for the same reason. Parts are
-signed one at a time, as they become complete, and every stored part is committed to the queue
+signed one at a time with their checksum, as they become complete, and every stored part is
+committed to the queue
 database before the next one starts: a crash or a kill costs at most the part in flight, and the
 next start follows the same file on (``GrowthWatcher`` refuses another file at that path).
 
@@ -15,25 +16,27 @@ when the job is queued again a new run reconciles with storage and goes on follo
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.engine import fingerprint
+from desktop.engine import checksums, fingerprint
+from desktop.engine.checksums import PartHasher
 from desktop.engine.control import content_type
 from desktop.engine.events import JobState, Receipt
-from desktop.engine.follow import Follower, PartHash
+from desktop.engine.follow import Follower
 from desktop.engine.growth import GrowthWatcher
 from desktop.engine.planner import PartRange
-from desktop.engine.runs import JobRun, multipart_etag
+from desktop.engine.reader import hash_range
+from desktop.engine.runs import JobRun, reconcile
 from desktop.engine.store import PartRecord
 from desktop.engine.transfer import CancelledError, IntegrityError
 from desktop.errors import (
     AuthError,
     BackendError,
+    DataChangedError,
     NetworkError,
     StateStoreError,
     UploaderError,
@@ -53,17 +56,22 @@ class _QueueSink:
         self._q = q
         self._run = run
 
-    def part_hash(self) -> PartHash:
-        # What storage's ETag of a part is, and what the queue records as the part's checksum.
-        return hashlib.md5()
+    def part_hash(self) -> PartHasher:
+        # The checksum storage verifies for this upload, which the queue records for the part.
+        return checksums.hasher(self._run.algorithm)
 
     def release_thread(self) -> None:
         self._q.sender.close_thread_connections()
 
-    def send_part(self, part: PartRange, *, cancelled: threading.Event) -> PartRecord:
+    def send_part(
+        self, part: PartRange, *, cancelled: threading.Event, checksum: str | None = None
+    ) -> PartRecord:
         q, run = self._q, self._run
         job = run.job
         attempt = strikes = 0
+        # Signed into the URL, so storage stores exactly the bytes hashed (by the end pass, or
+        # here, for a part sent while the recording grows) or refuses them.
+        signed_with = checksum or hash_range(job.path, part, run.algorithm, cancelled)
         while True:
             if cancelled.is_set() or run.cancel.is_set():
                 raise CancelledError
@@ -71,7 +79,8 @@ class _QueueSink:
             if upload_id is None:
                 raise CancelledError  # the run was ended and its upload forgotten
             try:
-                signed = q.api.sign_parts(upload_id, [part.number]).parts[0]
+                wire = {part.number: checksums.to_base64(signed_with)}
+                signed = q.api.sign_parts(upload_id, [part.number], checksums=wire).parts[0]
                 result = q.sender.put_part(
                     url=signed.url,
                     headers=signed.headers,
@@ -80,8 +89,9 @@ class _QueueSink:
                     length=part.length,
                     cancelled=cancelled,
                     progress=_ignore,
+                    expect_etag=signed_with if run.algorithm == checksums.MD5 else None,
                 )
-                record = PartRecord(part.number, part.length, result.etag, result.md5)
+                record = PartRecord(part.number, part.length, result.etag, signed_with)
                 if not q.current_run(run):
                     raise CancelledError
                 q.store.record_part(job.job_id, record)
@@ -101,6 +111,12 @@ class _QueueSink:
                         raise
                     continue  # a fresh URL is signed on the next attempt
                 elif isinstance(exc, IntegrityError):
+                    if hash_range(job.path, part, run.algorithm, cancelled) != signed_with:
+                        raise DataChangedError(
+                            f"The recording {job.path} changed under part {part.number} while it "
+                            "was being sent.",
+                            title="Recording changed",
+                        ) from None
                     strikes += 1
                     if strikes >= q.config.max_part_failures:
                         raise
@@ -172,12 +188,15 @@ class FollowRun:
                 job.upload_id = created.upload_id
                 job.key = created.key
                 job.part_size = created.part_size
+                job.checksum_algorithm = created.checksum_algorithm
+            run.algorithm = created.checksum_algorithm
             q.store.replace_parts(job.job_id, [])
             q.store.save_job(job)
             logger.info("job %s: following, part size %d", job.job_id, created.part_size)
             q.changed(job)
             return {}
         upload_id = job.upload_id
+        run.algorithm = job.checksum_algorithm or checksums.MD5
         local = q.store.parts(job.job_id)
         try:
             remote = q.control.call(run, lambda: q.api.list_parts(upload_id))
@@ -186,8 +205,10 @@ class FollowRun:
                 raise
             # Completed before its answer was lost: completing again returns the receipt.
             return local
-        held = {(p.part_number, p.etag.lower(), p.size) for p in remote}
-        agreed = {n: r for n, r in local.items() if (n, r.etag.lower(), r.size) in held}
+        # Reconciled like any resumed job: same number, size and ETag, and the checksum the
+        # backend knows the part holds (a part re-sent with other bytes is not trusted).
+        plan = [PartRange(n, (n - 1) * (job.part_size or 0), r.size) for n, r in local.items()]
+        agreed, _ = reconcile(plan, local, remote)
         q.store.replace_parts(job.job_id, list(agreed.values()))
         logger.info("job %s: following again with %d parts stored", job.job_id, len(agreed))
         return agreed
@@ -222,24 +243,9 @@ class FollowRun:
         q.changed(job)
         upload_id = job.upload_id
         assert upload_id is not None
-        pairs = [(p.number, p.etag) for p in outcome.parts]
-        answer = q.control.call(
-            run,
-            lambda: q.api.complete(upload_id, pairs, sha256=outcome.sha256, size=outcome.size),
+        answer = q.control.complete_verified(
+            run, upload_id, outcome.parts, outcome.sha256, outcome.size, declare_size=True
         )
-        local_etag = multipart_etag(outcome.parts)
-        if answer.size != outcome.size or answer.etag.lower() != local_etag.lower():
-            with job.lock:
-                job.forget_upload()
-            q.store.replace_parts(job.job_id, [])
-            q.store.save_job(job)
-            raise IntegrityError(
-                f"Storage reports {answer.size:,} bytes with checksum {answer.etag}, but the "
-                f"recording has {outcome.size:,} bytes with checksum {local_etag}. The upload "
-                "is not trusted; retry it.",
-                title="Verification failed",
-                retryable=False,
-            )
         receipt = Receipt(
             job_id=job.job_id,
             path=job.path,

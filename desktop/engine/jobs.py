@@ -89,6 +89,9 @@ class UploadJob:
         part_size: Bytes per part, once created.
         follow: Set while the job follows a recording still being written (its size then grows
             until it ends; the fingerprint is the file's when it was queued).
+        checksum_algorithm: The part checksum storage verifies for this upload (``CRC64NVME``,
+            ``CRC32C`` or ``MD5``), as the backend said when creating it; None before that (and
+            for uploads of earlier versions, which used MD5).
         lock: Guards every field above.
     """
 
@@ -107,6 +110,7 @@ class UploadJob:
     upload_id: str | None = None
     part_size: int | None = None
     follow: Following | None = None
+    checksum_algorithm: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
@@ -162,6 +166,7 @@ class UploadJob:
             self.upload_id = None
             self.key = None
             self.part_size = None
+            self.checksum_algorithm = None
 
     def snapshot(
         self, *, bytes_done: int = 0, speed_bps: float = 0.0, eta: float | None = None

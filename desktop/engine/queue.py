@@ -7,8 +7,11 @@ Threads and budgets:
 * Two control threads run backend work (prepare: fingerprint, create or reconcile; complete; abort)
   from a priority queue in which completion comes first, so an exam-end burst of finished files is
   never stuck behind new parts.
-* Part URLs are signed lazily by the worker that needs one, in small batches, and dropped on every
-  failure so each retry uses a fresh URL (a URL signed long ago may have expired).
+* One sequential reader per active file hashes it (SHA-256 for the receipt, each part's checksum
+  for storage) a few parts ahead of the senders.
+* Part URLs are signed lazily by the worker that needs one, in small batches of parts already
+  hashed, each with its checksum, and dropped on every failure so each retry uses a fresh URL
+  (a URL signed long ago may have expired).
 
 Failure policy (see ``retry.py``): transport errors make the queue probe ``GET /health``; when the
 server is unreachable every active job waits in ``waiting_network`` and resumes by itself. An
@@ -41,11 +44,11 @@ from desktop.engine.events import (
 )
 from desktop.engine.following import FollowRun
 from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
-from desktop.engine.hashing import Sha256Pass
 from desktop.engine.jobs import RUNNING, Following, UploadJob
 from desktop.engine.ledger import Duplicate, duplicate_of
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
+from desktop.engine.reader import SequentialReader
 from desktop.engine.retry import Backoff
 from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore
@@ -95,10 +98,7 @@ class UploadQueue:
         self._closed = False
         self.bucket = TokenBucket(config.bandwidth_limit)
         self.sender = PartSender(
-            bucket=self.bucket,
-            timeout=config.timeout,
-            ca_bundle=config.ca_bundle or None,
-            content_md5=config.content_md5,
+            bucket=self.bucket, timeout=config.timeout, ca_bundle=config.ca_bundle or None
         )
         self.watcher = NetworkWatcher(
             self.api.health, self._back_online, backoff=Backoff(base=0.5, cap=config.probe_cap)
@@ -207,9 +207,7 @@ class UploadQueue:
             runs = list(self._runs.values())
             self._runs.clear()
             for run in runs:
-                run.cancel.set()
-                if run.hasher is not None:
-                    run.hasher.stop()
+                run.end()
             for run in runs:
                 job = run.job
                 if pause and job.try_transition(JobState.PAUSED):
@@ -227,8 +225,8 @@ class UploadQueue:
         for follow in follows:
             follow.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         for run in runs:
-            if run.hasher is not None:
-                run.hasher.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if run.reader is not None:
+                run.reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     @property
     def closed(self) -> bool:
@@ -512,10 +510,8 @@ class UploadQueue:
             if run is not None:
                 with run.lock:
                     self._committed[job.job_id] = sum(r.size for r in run.done.values())
-                run.cancel.set()
+                run.end()
                 run.meter.idle()
-                if run.hasher is not None:
-                    run.hasher.stop()
             self._wake.notify_all()
 
     def suspend(self, job: UploadJob, state: JobState, error: UploaderError | None) -> None:
@@ -680,13 +676,32 @@ class UploadQueue:
             runs = list(self._runs.values())
         return sorted(runs, key=lambda r: (-r.job.priority, r.job.created_at))
 
-    def start_hasher(self, run: JobRun) -> None:
-        """Begin the whole-file SHA-256 pass of a run."""
-        run.hasher = Sha256Pass(
+    def start_reader(self, run: JobRun) -> None:
+        """Begin the run's sequential pass: SHA-256 and every part's checksum, a few parts ahead
+        of the senders (twice the parts in flight: enough that senders never wait for it, few
+        enough that what it read is still in the page cache when they send it)."""
+        lookahead = 2 * self.config.parts + 2
+
+        def hashed(number: int, checksum: str) -> bool:
+            agreed = run.hashed(number, checksum)
+            with self._wake:
+                self._wake.notify_all()  # a worker may be waiting for this part's checksum
+            return agreed
+
+        def failed(error: UploaderError) -> None:
+            if self.current_run(run):
+                logger.info("job %s: reading the file failed: %s", run.job.job_id, error.title)
+                self.finish(run.job, JobState.SOURCE_CHANGED, error)
+
+        run.reader = SequentialReader(
             run.job.path,
             run.job.size,
-            name=f"sha256-{run.job.job_id[:8]}",
-            start_after=run.sending,
+            run.plan,
+            run.algorithm,
+            turn=lambda number: run.reader_turn(number, lookahead),
+            on_part=hashed,
+            on_error=failed,
+            name=f"reader-{run.job.job_id[:8]}",
         )
 
     @property

@@ -1,5 +1,5 @@
-"""One activation of a job: which parts are missing, in flight or done, and the URLs signed for
-them.
+"""One activation of a job: which parts are missing, in flight or done, each part's checksum, and
+the URLs signed with them.
 
 A :class:`JobRun` lives from the moment the queue admits a job until the job completes, fails or is
 suspended; resuming creates a new run that reconciles with the server again. Stale workers of an
@@ -9,7 +9,6 @@ set.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import threading
 import time
@@ -17,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from desktop.api.models import RemotePart, SignedPart
+from desktop.engine import checksums
 from desktop.engine.events import ProgressMeter
-from desktop.engine.hashing import Sha256Pass
 from desktop.engine.jobs import UploadJob
 from desktop.engine.planner import PartRange
+from desktop.engine.reader import SequentialReader
 from desktop.engine.store import PartRecord
 
 
@@ -49,11 +49,15 @@ class JobRun:
             refusing (or that keeps arriving damaged) still does.
         cancel: Set when the run ends; workers stop at their next chunk.
         sending: Set once the run's first part bytes are on their way (or a part ended, or there
-            is nothing to send): work that is not needed for the first byte (the whole-file
-            SHA-256 pass, checking parts stored but never recorded) waits for it, so it does
-            not compete with the first part for the CPU (issue 6).
+            is nothing to send): checking parts stored but never recorded waits for it, so it
+            does not compete with the first part for the CPU.
         meter: Progress, speed and ETA.
-        hasher: The whole-file SHA-256 pass.
+        algorithm: The part checksum storage verifies (``CRC64NVME``, ``CRC32C`` or ``MD5``).
+        checksums: Hex checksum of each part not yet done, as hashed (by the reader, or by a
+            sender that got there first): the URL is signed with it, so storage stores exactly
+            those bytes or none.
+        reader: The sequential pass that hashes the file (SHA-256 and part checksums).
+        reader_next: The part the reader hashes now (or next).
         completing: True once the completion task was queued.
     """
 
@@ -68,11 +72,19 @@ class JobRun:
     strikes: dict[int, int] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
     sending: threading.Event = field(default_factory=threading.Event)
-    hasher: Sha256Pass | None = None
+    algorithm: str = checksums.MD5
+    checksums: dict[int, str] = field(default_factory=dict)
+    reader: SequentialReader | None = None
+    reader_next: int = 1
     completing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     sign_lock: threading.Lock = field(default_factory=threading.Lock)
     urls: dict[int, _Url] = field(default_factory=dict)
+    moved: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Notified when parts finish or the run ends: the reader waits on it for its turn.
+        self.moved = threading.Condition(self.lock)
 
     def start_parts(self, held: list[int] | None = None) -> None:
         """Queue every part not yet done (except `held` ones, being checked) and reset the
@@ -93,8 +105,10 @@ class JobRun:
         with self.lock:
             return len(self.done) == len(self.plan)
 
-    def ready_part(self, now: float) -> PartRange | None:
-        """Pop the lowest-numbered part whose backoff has passed, or None."""
+    def ready_part(self, now: float, near: int) -> PartRange | None:
+        """Pop the lowest-numbered part whose backoff has passed and whose checksum is known, or
+        which the reader reaches only after re-reading more than `near` parts already stored
+        (on resume: its sender hashes it itself rather than wait); None if there is none."""
         with self.lock:
             if self.cancel.is_set():
                 return None
@@ -102,7 +116,9 @@ class JobRun:
             found = None
             while self.pending:
                 number = heapq.heappop(self.pending)
-                if self.not_before.get(number, 0.0) <= now:
+                if self.not_before.get(number, 0.0) <= now and (
+                    number in self.checksums or self._stored_before(number) > near
+                ):
                     found = number
                     break
                 held.append(number)
@@ -113,10 +129,15 @@ class JobRun:
             self.in_flight[found] = 0
             return self.plan[found - 1]
 
-    def next_wakeup(self) -> float | None:
-        """The earliest monotonic time a backed-off part becomes ready, None if none waits."""
+    def _stored_before(self, number: int) -> int:
+        """Parts already stored that the reader still has to re-read before `number`."""
+        return sum(1 for n in range(self.reader_next, number) if n in self.done)
+
+    def next_wakeup(self, now: float) -> float | None:
+        """The earliest monotonic time a backed-off part becomes ready, None if none waits (parts
+        waiting for the reader are woken when it hashes them)."""
         with self.lock:
-            times = [self.not_before.get(n, 0.0) for n in self.pending]
+            times = [t for n in self.pending if (t := self.not_before.get(n, 0.0)) > now]
             return min(times) if times else None
 
     def part_finished(self, record: PartRecord) -> None:
@@ -127,7 +148,9 @@ class JobRun:
             self.not_before.pop(record.number, None)
             self.failures.pop(record.number, None)
             self.strikes.pop(record.number, None)
+            self.checksums.pop(record.number, None)
             self.done[record.number] = record
+            self.moved.notify_all()
 
     def part_returned(
         self, number: int, *, delay: float = 0.0, failed: bool = False, strike: bool = False
@@ -148,6 +171,43 @@ class JobRun:
                 heapq.heappush(self.pending, number)
             return (self.strikes if strike else self.failures).get(number, 0)
 
+    def reader_turn(self, number: int, lookahead: int) -> bool:
+        """Block until the reader may hash part `number`: at most `lookahead` parts beyond the
+        lowest part not yet stored, so what it hashed is still in the page cache when a sender
+        reads it again. False once the run has ended."""
+        with self.moved:
+            self.reader_next = number
+            while not self.cancel.is_set():
+                waiting = [*self.pending, *self.in_flight]
+                if not waiting or number <= min(waiting) + lookahead:
+                    return True
+                self.moved.wait(0.2)
+            return False
+
+    def end(self) -> None:
+        """Stop the run: workers stop at their next chunk, the reader at its next wait."""
+        self.cancel.set()
+        with self.moved:
+            self.moved.notify_all()
+        if self.reader is not None:
+            self.reader.stop()
+
+    def hashed(self, number: int, checksum: str) -> bool:
+        """Record a part's checksum as hashed from the file; False when the part was already
+        hashed (and perhaps sent or stored) with another one: the file changed between reads."""
+        with self.lock:
+            record = self.done.get(number)
+            known = record.checksum if record is not None else self.checksums.get(number)
+            if known is None:
+                self.checksums[number] = checksum
+                return True
+            return known == checksum
+
+    def checksum_of(self, number: int) -> str | None:
+        """The hex checksum part `number` is signed with, once hashed."""
+        with self.lock:
+            return self.checksums.get(number)
+
     def take_url(self, number: int, now: float) -> _Url | None:
         """A still-fresh signed URL for the part, or None."""
         with self.lock:
@@ -156,16 +216,18 @@ class JobRun:
                 return url
             return None
 
-    def numbers_to_sign(self, number: int, batch: int, now: float) -> list[int]:
-        """`number` plus the next pending parts lacking a fresh URL, at most `batch` in all."""
+    def numbers_to_sign(self, number: int, batch: int, now: float) -> dict[int, str]:
+        """`number` plus the next pending parts already hashed and lacking a fresh URL, at most
+        `batch` in all, with their base64 checksums."""
         with self.lock:
-            chosen = [number]
+            chosen = {number: checksums.to_base64(self.checksums[number])}
             for n in sorted(self.pending):
                 if len(chosen) >= batch:
                     break
                 cached = self.urls.get(n)
-                if n != number and (cached is None or cached.valid_until <= now):
-                    chosen.append(n)
+                known = self.checksums.get(n)
+                if known is not None and (cached is None or cached.valid_until <= now):
+                    chosen[n] = checksums.to_base64(known)
             return chosen
 
     def store_urls(self, parts: list[SignedPart], expires_at: str, now: float) -> None:
@@ -175,10 +237,10 @@ class JobRun:
             for p in parts:
                 self.urls[p.part_number] = _Url(p.url, dict(p.headers), now + 0.75 * lifetime)
 
-    def parts_for_complete(self) -> list[tuple[int, str]]:
-        """``(number, etag)`` of every part, in order."""
+    def records(self) -> list[PartRecord]:
+        """Every stored part, in order."""
         with self.lock:
-            return [(n, self.done[n].etag) for n in sorted(self.done)]
+            return [self.done[n] for n in sorted(self.done)]
 
 
 def _seconds_until(iso: str) -> float:
@@ -191,14 +253,6 @@ def _seconds_until(iso: str) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
-def multipart_etag(records: list[PartRecord]) -> str:
-    """The ETag S3 gives a multipart object: MD5 of the parts' binary MD5s, then ``-<count>``."""
-    digest = hashlib.md5()
-    for record in sorted(records, key=lambda r: r.number):
-        digest.update(bytes.fromhex(record.md5))
-    return f"{digest.hexdigest()}-{len(records)}"
-
-
 def reconcile(
     plan: list[PartRange],
     local: dict[int, PartRecord],
@@ -207,9 +261,10 @@ def reconcile(
     """Match locally recorded parts with what storage holds.
 
     Returns:
-        The parts both sides agree on (same number, size and ETag), and the remote parts we have no
-        matching record of (sent before a crash but not yet committed): the caller may verify those
-        against the file instead of sending them again.
+        The parts both sides agree on (same number, size and ETag, and the same checksum when the
+        backend knows which one the part holds), and the remote parts we have no matching record
+        of (sent before a crash but not yet committed, or re-sent since): the caller may verify
+        those against the file instead of sending them again.
     """
     by_number = {p.number: p for p in plan}
     agreed: dict[int, PartRecord] = {}
@@ -219,7 +274,12 @@ def reconcile(
         if want is None or rp.size != want.length:
             continue
         mine = local.get(rp.part_number)
-        if mine is not None and mine.etag.lower() == rp.etag.lower() and mine.size == rp.size:
+        if (
+            mine is not None
+            and mine.etag.lower() == rp.etag.lower()
+            and mine.size == rp.size
+            and (rp.checksum is None or checksums.from_base64(rp.checksum) == mine.checksum)
+        ):
             agreed[rp.part_number] = mine
         else:
             unknown.append(rp)

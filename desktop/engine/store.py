@@ -1,9 +1,9 @@
 """The queue's state on disk: SQLite in WAL mode, a schema version and ordered migrations,
 so a queue survives crashes and app updates.
 
-What is stored: jobs (path, fingerprint, metadata, state, upload id, key, part size), finished parts
-(number, size, ETag, MD5) and receipts. What is never stored: URLs and tokens — presigned URLs
-expire and are secrets.
+What is stored: jobs (path, fingerprint, metadata, state, upload id, key, part size, checksum
+algorithm), finished parts (number, size, ETag, checksum) and receipts. What is never stored: URLs
+and tokens — presigned URLs expire and are secrets.
 
 Every write commits before it returns, with ``synchronous=FULL``, so a part counts as done only once
 its row is on disk: a crash at any instant costs at most the parts in flight. Any SQLite or OS
@@ -36,19 +36,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class PartRecord:
-    """A part that storage has acknowledged and whose ETag matched its MD5.
+    """A part that storage has acknowledged.
 
     Attributes:
         number: 1-based part number.
         size: Bytes.
         etag: ETag storage returned, without quotes.
-        md5: Hex MD5 computed locally from the bytes sent.
+        checksum: Hex checksum (the job's algorithm) of the bytes hashed, which the part's URL was
+            signed with, so storage holds exactly those bytes.
     """
 
     number: int
     size: int
     etag: str
-    md5: str
+    checksum: str
 
 
 _V1 = """
@@ -107,13 +108,20 @@ CREATE TABLE follows (
 );
 """
 
+# Parts are checked by the checksum storage verifies (CRC64NVME by default); jobs of earlier
+# versions keep the MD5 they were sent with (a NULL algorithm means MD5).
+_V5 = """
+ALTER TABLE parts RENAME COLUMN md5 TO checksum;
+ALTER TABLE jobs ADD COLUMN checksum_algorithm TEXT;
+"""
+
 #: Ordered migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JOB_COLUMNS = (
     "job_id, path, size, mtime_ns, sample, exam_id, kind, priority, created_at, state, "
-    "error_title, error_message, key, upload_id, part_size"
+    "error_title, error_message, key, upload_id, part_size, checksum_algorithm"
 )
 _JOB_UPDATES = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _JOB_COLUMNS.split(",")[1:])
 _RECEIPT_COLUMNS = (
@@ -305,7 +313,7 @@ class QueueStore:
             values = (
                 job.job_id, job.path, job.size, fp.mtime_ns, fp.sample, job.exam_id, job.kind,
                 job.priority, job.created_at, (state or job.state).value, job.error_title,
-                job.error_message, job.key, job.upload_id, job.part_size,
+                job.error_message, job.key, job.upload_id, job.part_size, job.checksum_algorithm,
             )  # fmt: skip
             follow = job.follow
 
@@ -313,7 +321,7 @@ class QueueStore:
             # An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and that delete
             # cascades to the job's parts (foreign keys are on), wiping every recorded part.
             self._db.execute(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 15)}) "
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * len(values))}) "
                 f"ON CONFLICT(job_id) DO UPDATE SET {_JOB_UPDATES}",
                 values,
             )
@@ -358,6 +366,7 @@ class QueueStore:
                     upload_id=None if r[13] is None else str(r[13]),
                     part_size=None if r[14] is None else int(r[14]),
                     follow=follows.get(str(r[0])),
+                    checksum_algorithm=None if r[15] is None else str(r[15]),
                 )
             )
         return jobs
@@ -374,9 +383,9 @@ class QueueStore:
         self._write(
             "recording a finished part",
             lambda: self._db.execute(
-                "INSERT OR REPLACE INTO parts (job_id, number, size, etag, md5) "
+                "INSERT OR REPLACE INTO parts (job_id, number, size, etag, checksum) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (job_id, part.number, part.size, part.etag, part.md5),
+                (job_id, part.number, part.size, part.etag, part.checksum),
             ),
         )
 
@@ -384,11 +393,13 @@ class QueueStore:
         """The recorded parts of a job by number."""
         rows = self._read(
             "loading finished parts",
-            "SELECT number, size, etag, md5 FROM parts WHERE job_id = ? ORDER BY number",
+            "SELECT number, size, etag, checksum FROM parts WHERE job_id = ? ORDER BY number",
             (job_id,),
         )
         return {
-            int(r[0]): PartRecord(number=int(r[0]), size=int(r[1]), etag=str(r[2]), md5=str(r[3]))
+            int(r[0]): PartRecord(
+                number=int(r[0]), size=int(r[1]), etag=str(r[2]), checksum=str(r[3])
+            )
             for r in rows
         }
 
@@ -398,8 +409,8 @@ class QueueStore:
         def body() -> None:
             self._db.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
             self._db.executemany(
-                "INSERT INTO parts (job_id, number, size, etag, md5) VALUES (?, ?, ?, ?, ?)",
-                [(job_id, p.number, p.size, p.etag, p.md5) for p in parts],
+                "INSERT INTO parts (job_id, number, size, etag, checksum) VALUES (?, ?, ?, ?, ?)",
+                [(job_id, p.number, p.size, p.etag, p.checksum) for p in parts],
             )
 
         self._write("reconciling finished parts", body)

@@ -1,24 +1,20 @@
-"""PUT one part to a presigned URL: hash it, then stream it from disk, never holding it in memory.
+"""PUT one part to a presigned URL, streaming it from disk, never holding it in memory.
 
-How a part travels (measured choices; see docs/performance.md):
+The part was hashed before (by the run's sequential reader, or by the sender just before), and its
+URL is signed with that checksum: the one header the backend returned (``x-amz-checksum-crc64nvme``,
+or ``Content-MD5`` on stores without flexible checksums) goes with the bytes, so storage itself
+refuses (400 BadDigest) any byte that differs from what was hashed, and nothing is hashed here.
+The body is read with ``pread`` into one reusable 512 KiB buffer per worker thread and sent with
+``sendall``, in chunks, so progress, the shared bandwidth limit and cancellation act between chunks
+(``sendfile`` gains nothing on loopback and, over TLS, falls back to a slower copy than this one).
 
-1. The part's MD5 is computed first, reading the range through one small reusable buffer. Knowing it
-   before sending lets us send ``Content-MD5``, so storage itself refuses bytes that do not match
-   what we read (AWS, SeaweedFS and moto all check it, and it needs no signature change), and the
-   returned ETag is compared with it as a second check.
-2. The body goes from the page cache to the socket with ``socket.sendfile`` (no copy through Python)
-   in chunks, so progress, the shared bandwidth limit and cancellation act between chunks. TLS
-   sockets cannot use the kernel's sendfile; there the same buffer is reused for plain ``sendall``.
-
-Memory per part in flight is one buffer (512 KiB), whatever the part size. Connections are kept
-alive per worker thread. Every failure leaves here as an :class:`UploaderError` that says whether a
-retry can help.
+Memory per part in flight is one buffer, whatever the part size. Connections are kept alive per
+worker thread. Every failure leaves here as an :class:`UploaderError` that says whether a retry can
+help.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.client
 import io
 import logging
@@ -79,7 +75,8 @@ class StorageError(UploaderError):
 
 
 class IntegrityError(UploaderError):
-    """The bytes storage received do not match what was read from disk (ETag or Content-MD5)."""
+    """The bytes storage received do not match the checksum the part was signed with (BadDigest,
+    or an ETag/checksum answer that differs): damaged on the way, or the file changed."""
 
     default_title = "Integrity check failed"
     default_message = "A part arrived damaged and is sent again."
@@ -96,12 +93,10 @@ class PartResult:
 
     Attributes:
         etag: ETag without quotes.
-        md5: Hex MD5 of the bytes read and sent.
         size: Bytes sent.
     """
 
     etag: str
-    md5: str
     size: int
 
 
@@ -121,34 +116,6 @@ def read_at(file: io.FileIO, view: memoryview, offset: int) -> int:
 
 
 _HAS_PREADV = hasattr(os, "preadv")
-
-
-def md5_range(
-    file: io.FileIO,
-    offset: int,
-    length: int,
-    buf: bytearray,
-    cancelled: threading.Event | None = None,
-) -> bytes:
-    """MD5 of `length` bytes at `offset`, read through `buf`.
-
-    Raises:
-        DataChangedError: The file ended early (it was truncated).
-        CancelledError: `cancelled` was set.
-    """
-    digest = hashlib.md5()
-    view = memoryview(buf)
-    pos = offset
-    end = offset + length
-    while pos < end:
-        if cancelled is not None and cancelled.is_set():
-            raise CancelledError
-        n = read_at(file, view[: min(len(buf), end - pos)], pos)
-        if n <= 0:
-            raise DataChangedError("The file became shorter while it was being uploaded.")
-        digest.update(view[:n])
-        pos += n
-    return digest.digest()
 
 
 def _error_code(body: bytes) -> tuple[str, str]:
@@ -232,8 +199,6 @@ class PartSender:
         timeout: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
         ca_bundle: str | None = None,
-        use_sendfile: bool = True,
-        content_md5: bool = False,
     ) -> None:
         """Create a sender sharing `bucket` across all its threads.
 
@@ -244,18 +209,12 @@ class PartSender:
                 system's CA store (or `ca_bundle`), loaded on the first https connection, not
                 here: reading the CA store costs ~20 ms of CPU that plain-http storage never needs.
             ca_bundle: A CA bundle file for the default context.
-            use_sendfile: Let the kernel copy file to socket (Content-MD5 mode, plain HTTP).
-            content_md5: Hash each part before sending it, to send ``Content-MD5`` (storage then
-                refuses mismatching bytes itself). Off by default: hashing while streaming costs
-                the same CPU and starts the bytes flowing at once (see docs/engine.md).
         """
         self.bucket = bucket
         self.timeout = timeout
         self._ssl_context = ssl_context
         self._ca_bundle = ca_bundle
         self._ssl_lock = threading.Lock()
-        self._use_sendfile = use_sendfile and hasattr(os, "sendfile")
-        self._content_md5 = content_md5
         self._local = threading.local()
 
     @property
@@ -332,26 +291,26 @@ class PartSender:
         length: int,
         cancelled: threading.Event,
         progress: Callable[[int], None],
+        expect_etag: str | None = None,
     ) -> PartResult:
         """Upload bytes ``[offset, offset+length)`` of `path` to the presigned `url`.
 
         Args:
             url: Presigned PUT URL (a secret: never logged).
-            headers: Headers the backend said the PUT must carry.
+            headers: Headers the backend said the PUT must carry (the signed checksum).
             path: Source file.
             offset: First byte of the part.
             length: Bytes in the part.
             cancelled: Checked between chunks; when set the part stops with :class:`CancelledError`.
             progress: Called with the bytes just sent (negative to rewind after a failure).
+            expect_etag: The ETag storage must answer (the part's MD5, on MD5 uploads).
 
         Raises:
             CancelledError: `cancelled` was set.
             UploaderError: The part was not stored; ``retryable`` says whether to try again.
         """
-        buf = self._buffer()
         file = sourcefile.open_for_reading(path)
         try:
-            digest = md5_range(file, offset, length, buf, cancelled) if self._content_md5 else None
             split = urllib.parse.urlsplit(url)
             ep = self._endpoint(split)
             target = url if (ep.proxy and ep.scheme == "http") else _path_and_query(split)
@@ -359,7 +318,15 @@ class PartSender:
                 conn, reused = self._connection(ep)
                 try:
                     return self._put_once(
-                        conn, target, headers, file, offset, length, digest, cancelled, progress
+                        conn,
+                        target,
+                        headers,
+                        file,
+                        offset,
+                        length,
+                        cancelled,
+                        progress,
+                        expect_etag,
                     )
                 except _StaleConnectionError as exc:
                     self._drop(ep)
@@ -383,27 +350,21 @@ class PartSender:
         file: io.FileIO,
         offset: int,
         length: int,
-        digest: bytes | None,
         cancelled: threading.Event,
         progress: Callable[[int], None],
+        expect_etag: str | None,
     ) -> PartResult:
-        streamed = hashlib.md5()
         sent = 0
         started = time.monotonic()
         try:
             conn.putrequest("PUT", target, skip_accept_encoding=True)
-            lowered = {k.lower() for k in headers}
             for name, value in headers.items():
                 conn.putheader(name, value)
-            if digest is not None and "content-md5" not in lowered:
-                conn.putheader("Content-MD5", base64.b64encode(digest).decode())
             conn.putheader("Content-Length", str(length))
             conn.endheaders()
             sock = conn.sock
             assert sock is not None
-            sent = self._send_body(
-                sock, file, offset, length, cancelled, progress, None if digest else streamed
-            )
+            sent = self._send_body(sock, file, offset, length, cancelled, progress)
             resp = conn.getresponse()
             body = resp.read()
         except CancelledError:
@@ -428,9 +389,8 @@ class PartSender:
             progress(-sent)
             conn.close()
             raise classify_response(resp.status, body, _retry_after(resp))
-        md5_hex = (digest or streamed.digest()).hex()
         etag = (resp.getheader("ETag") or "").strip().strip('"')
-        if etag.lower() != md5_hex:
+        if not etag or not _answer_matches(resp, headers, etag, expect_etag):
             progress(-sent)
             raise IntegrityError(
                 "Storage acknowledged a part with a checksum that does not match the file; "
@@ -442,7 +402,7 @@ class PartSender:
             time.monotonic() - started,
             offset,
         )
-        return PartResult(etag=etag, md5=md5_hex, size=length)
+        return PartResult(etag=etag, size=length)
 
     def _send_body(
         self,
@@ -452,12 +412,10 @@ class PartSender:
         length: int,
         cancelled: threading.Event,
         progress: Callable[[int], None],
-        digest: hashlib._Hash | None,
     ) -> int:
-        """Send the body in chunks; with `digest`, hash every byte on its way out (one read)."""
+        """Send the body in chunks read through the thread's buffer."""
         limited = self.bucket.rate > 0
         chunk = min(self.bucket.burst, SEND_CHUNK) if limited else SEND_CHUNK
-        use_sendfile = digest is None and self._use_sendfile and not isinstance(sock, ssl.SSLSocket)
         buf = self._buffer()
         view = memoryview(buf)
         sent = 0
@@ -467,23 +425,14 @@ class PartSender:
             n = min(chunk, length - sent)
             if not self.bucket.acquire(n, cancelled):
                 raise CancelledError
-            if use_sendfile:
-                done = sock.sendfile(file, offset + sent, n)
-                if done != n:
+            done = 0
+            while done < n:
+                want = min(len(buf), n - done)
+                got = read_at(file, view[:want], offset + sent + done)
+                if got <= 0:
                     raise DataChangedError("The file became shorter while it was being uploaded.")
-            else:
-                done = 0
-                while done < n:
-                    want = min(len(buf), n - done)
-                    got = read_at(file, view[:want], offset + sent + done)
-                    if got <= 0:
-                        raise DataChangedError(
-                            "The file became shorter while it was being uploaded."
-                        )
-                    if digest is not None:
-                        digest.update(view[:got])
-                    sock.sendall(view[:got])
-                    done += got
+                sock.sendall(view[:got])
+                done += got
             sent += n
             progress(n)
         return sent
@@ -503,6 +452,24 @@ class PartSender:
             return resp, resp.read(64 * 1024)
         except (OSError, http.client.HTTPException):
             return None
+
+
+def _answer_matches(
+    resp: http.client.HTTPResponse,
+    headers: Mapping[str, str],
+    etag: str,
+    expect_etag: str | None,
+) -> bool:
+    """Whether storage's answer names the checksum the part was signed with (a second check:
+    storage already refused other bytes). Servers that do not echo the checksum pass."""
+    if expect_etag is not None and etag.lower() != expect_etag.lower():
+        return False
+    for name, value in headers.items():
+        if name.lower().startswith("x-amz-checksum-"):
+            echoed = resp.getheader(name)
+            if echoed is not None and echoed.strip() != value:
+                return False
+    return True
 
 
 class _StaleConnectionError(Exception):

@@ -1,9 +1,10 @@
 """Part workers: N threads sharing one global budget of parts in flight, resized live.
 
-A worker takes the lowest-numbered ready part of the highest-priority active run, signs its URL
-lazily (a few parts per call, a fresh URL for every retry), sends it, commits it, and reports. Every
-exception becomes job state here, so the proctor sees it on the row; nothing escapes a thread, and
-errors of a run that already ended never touch its job.
+A worker takes the lowest-numbered ready part of the highest-priority active run (one whose checksum
+the reader has computed, or one far beyond the reader, which the worker hashes itself), signs its
+URL with that checksum lazily (with the next parts already hashed, a fresh URL for every retry),
+sends it, commits it, and reports. Every exception becomes job state here, so the proctor sees it
+on the row; nothing escapes a thread, and errors of a run that already ended never touch its job.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from desktop.engine import fingerprint
+from desktop.engine import checksums
 from desktop.engine.control import RESTARTED
 from desktop.engine.events import JobState
 from desktop.engine.planner import PartRange
+from desktop.engine.reader import hash_range
 from desktop.engine.runs import JobRun
 from desktop.engine.store import PartRecord
 from desktop.engine.transfer import CancelledError, IntegrityError, StorageError
@@ -102,10 +104,10 @@ class PartWorkers:
                 for run in q.runs():
                     if run.completing or not run.plan:
                         continue
-                    part = run.ready_part(now)
+                    part = run.ready_part(now, near=q.config.parts)
                     if part is not None:
                         return run, part
-                    nxt = run.next_wakeup()
+                    nxt = run.next_wakeup(now)
                     if nxt is not None:
                         wakeups.append(nxt)
                 wait = min(wakeups) - now if wakeups else 1.0
@@ -144,11 +146,11 @@ class PartWorkers:
             cached = run.take_url(number, now)
             if cached is None:
                 batch = min(q.config.sign_batch, max(2, 2 * q.config.parts))
-                numbers = run.numbers_to_sign(number, batch, now)
+                wanted = run.numbers_to_sign(number, batch, now)
                 upload_id = run.job.upload_id
                 if upload_id is None or run.cancel.is_set():
                     raise CancelledError  # the run was ended and its upload forgotten
-                signed = q.api.sign_parts(upload_id, numbers)
+                signed = q.api.sign_parts(upload_id, list(wanted), checksums=wanted)
                 run.store_urls(signed.parts, signed.expires_at, time.monotonic())
                 cached = run.take_url(number, time.monotonic() - 1e9)
             if cached is None:
@@ -167,6 +169,7 @@ class PartWorkers:
 
         started = time.monotonic()
         try:
+            checksum = self._checksum(run, part)
             url, headers = self._url(run, part.number)
             result = q.sender.put_part(
                 url=url,
@@ -176,8 +179,9 @@ class PartWorkers:
                 length=part.length,
                 cancelled=run.cancel,
                 progress=progress,
+                expect_etag=checksum if run.algorithm == checksums.MD5 else None,
             )
-            record = PartRecord(part.number, part.length, result.etag, result.md5)
+            record = PartRecord(part.number, part.length, result.etag, checksum)
             if not q.current_run(run):
                 return
             q.store.record_part(job.job_id, record)
@@ -206,6 +210,18 @@ class PartWorkers:
             q.control.submit_complete(run)
         with q.wake:
             q.wake.notify_all()
+
+    @staticmethod
+    def _checksum(run: JobRun, part: PartRange) -> str:
+        """The part's checksum: the reader's, or (far ahead of the reader, e.g. the missing parts
+        on resume) hashed here; the reader checks it against its own when it gets there."""
+        known = run.checksum_of(part.number)
+        if known is not None:
+            return known
+        computed = hash_range(run.job.path, part, run.algorithm, run.cancel)
+        if not run.hashed(part.number, computed):
+            raise _changed(run, part)
+        return computed
 
     def _handle(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
         q = self._q
@@ -250,6 +266,10 @@ class PartWorkers:
                 and (exc.status >= 500 or exc.status in (408, 429) or exc.code == "SlowDown")
             )
         )
+        if isinstance(exc, IntegrityError) and self._source_changed(run, part):
+            run.part_returned(part.number)
+            q.finish(job, JobState.SOURCE_CHANGED, _changed(run, part))
+            return
         attempts = run.failures.get(part.number, 0) + 1
         delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
         run.part_returned(part.number, delay=delay, failed=True)
@@ -263,12 +283,6 @@ class PartWorkers:
             delay,
         )
         if not transient and count >= q.config.max_part_failures:
-            if isinstance(exc, IntegrityError):
-                try:
-                    fingerprint.verify(job.path, job.fingerprint)
-                except DataChangedError as changed:
-                    q.finish(job, JobState.SOURCE_CHANGED, changed)
-                    return
             q.finish(job, JobState.FAILED, exc)
             return
         if attempts >= 2:
@@ -276,3 +290,24 @@ class PartWorkers:
             q.changed(job)
         if network:
             q.network_suspect()
+
+    @staticmethod
+    def _source_changed(run: JobRun, part: PartRange) -> bool:
+        """After a refusal (BadDigest): whether the part's bytes on disk now differ from the
+        checksum its URL was signed with (the file changed), rather than damage on the way."""
+        signed = run.checksum_of(part.number)
+        try:
+            now = hash_range(run.job.path, part, run.algorithm, run.cancel)
+        except DataChangedError:
+            return True
+        except CancelledError:
+            return False
+        return signed is not None and now != signed
+
+
+def _changed(run: JobRun, part: PartRange) -> DataChangedError:
+    return DataChangedError(
+        f"The recording {run.job.path} changed while it was being uploaded (part {part.number} "
+        "no longer has the bytes that were hashed), so storage refused it and nothing was "
+        "completed. If the new version is the one to keep, retry the upload to send it whole."
+    )

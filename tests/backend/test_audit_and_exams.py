@@ -82,7 +82,7 @@ def test_the_audit_finds_an_object_changed_in_storage_behind_the_backends_back(
     assert lines[0].startswith(f"MISMATCH  {declared['upload_id']}")
     assert "differs from the receipt's" in lines[0]
     assert lines[1].startswith(f"MISMATCH  {undeclared['upload_id']}")
-    assert "storage's ETag is" in lines[1]
+    assert "the CRC64NVME of the bytes read is" in lines[1]
     assert lines[-1] == "2 object(s) read: 0 audited, 2 MISMATCH."
 
     # Bob's exam was never touched, and nothing completed after tomorrow is read.

@@ -17,6 +17,7 @@ from backend.cli import main
 from backend.receipts.signing_keys import KEYS_FILE, SigningKeys
 from tests.backend.helpers import Client
 from tests.support.backend_server import RunningBackend
+from tests.support.checksums import crc64nvme
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +65,7 @@ def test_receipt_verifies_with_the_published_key_alone(shared_backend: RunningBa
         "bucket": shared_backend.settings.bucket,
         "key": receipt["key"],
         "size": len(data),
-        "checksum": {"algorithm": "S3-ETAG", "value": receipt["etag"]},
+        "checksum": {"algorithm": "CRC64NVME", "value": crc64nvme(data)},
         "sha256": sha,
         "upload_id": receipt["upload_id"],
         "created_at": claims["created_at"],

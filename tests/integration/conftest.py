@@ -182,6 +182,14 @@ class Stack:
             digest.update(chunk)
         return digest.hexdigest()
 
+    def object_crc64nvme(self, key: str) -> str | None:
+        """The full-object CRC64NVME storage reports for `key` (HeadObject, ChecksumMode)."""
+        head = s3_client(self.endpoint).head_object(
+            Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
+        )
+        value = head.get("ChecksumCRC64NVME")
+        return None if value is None else str(value)
+
     def object_keys(self) -> list[str]:
         """Every object key in the bucket."""
         resp = s3_client(self.endpoint).list_objects_v2(Bucket=self.bucket)
@@ -251,7 +259,7 @@ def build_stack(endpoint: S3Endpoint, tmp: Path, **backend_overrides: Any) -> It
         yield s
 
 
-_ENGINE_THREADS = ("part-", "control-", "sha256-", "network-watch", "follow-")
+_ENGINE_THREADS = ("part-", "control-", "reader-", "network-watch", "follow-")
 
 
 @pytest.fixture(autouse=True)

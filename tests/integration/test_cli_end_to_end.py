@@ -81,9 +81,13 @@ def stored_sha(stack: Stack, tmp_path: Path) -> str:
     return stack.object_sha256(receipt["key"])
 
 
+@pytest.mark.parametrize(
+    "storage", ["moto", pytest.param("seaweedfs", marks=pytest.mark.seaweedfs)]
+)
 def test_sigkill_mid_upload_then_resume_resends_at_most_the_parts_in_flight(
-    stack: Stack, tmp_path: Path
+    make_stack: Callable[..., Stack], tmp_path: Path, storage: str
 ) -> None:
+    stack = make_stack(storage)
     login(stack)
     path = tmp_path / "webcam.mp4"
     size = 40 * MIB

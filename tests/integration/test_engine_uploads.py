@@ -11,7 +11,9 @@ import pytest
 
 from desktop.engine.events import JobState
 from desktop.engine.planner import MIB
+from tests.backend.helpers import multipart_etag
 from tests.integration.conftest import Stack, file_sha256, write_file
+from tests.support.checksums import crc64nvme
 
 pytestmark = pytest.mark.integration
 
@@ -41,11 +43,13 @@ def test_every_size_arrives_byte_identical(
     jobs = {Path(j.path).stem: j for j in q.jobs()}
     assert {n: j.state for n, j in jobs.items()} == dict.fromkeys(SIZES, JobState.COMPLETED)
     receipts = {Path(r.path).stem: r for r in q.receipts()}
-    for name, (_, sha) in files.items():
+    for name, (path, sha) in files.items():
         r = receipts[name]
         assert r.size == SIZES[name]
         assert r.sha256 == sha
         assert stack.object_sha256(r.key) == sha, name
+        # Storage keeps the whole object's CRC64NVME, the one the engine combined from its parts.
+        assert stack.object_crc64nvme(r.key) == crc64nvme(path.read_bytes()), name
         assert r.key.startswith("recordings/webcam/")
         assert r.exam_id == "EXAM-1"
         parts = max(1, -(-SIZES[name] // (5 * MIB)))
@@ -143,16 +147,19 @@ def test_bandwidth_limit_slows_uploads_by_the_expected_ratio(stack: Stack, tmp_p
 @pytest.mark.parametrize(
     "storage", ["moto", pytest.param("seaweedfs", marks=pytest.mark.seaweedfs)]
 )
-def test_content_md5_mode_is_accepted_through_presigned_urls(
+def test_md5_fallback_deployment_signs_content_md5_and_proves_the_etag(
     make_stack: Callable[..., Stack], tmp_path: Path, storage: str
 ) -> None:
-    """The optional hash-first mode sends Content-MD5 with presigned PUTs; both servers take it
-    (SeaweedFS checks signatures, so an unsigned header that broke them would show here)."""
-    stack = make_stack(storage)
-    q, _ = stack.queue(content_md5=True)
+    """A backend run with --integrity md5 (stores without flexible checksums) gets parts signed
+    with Content-MD5 and a receipt proven by the multipart ETag; SeaweedFS checks the signature,
+    so an unsigned header would show here."""
+    stack = make_stack(storage, integrity="md5")
+    q, _ = stack.queue()
     path = tmp_path / "r.mp4"
     sha = write_file(path, 11 * MIB)
     q.add(path, exam_id="E", kind="other")
     assert q.wait_idle(60)
     (receipt,) = q.receipts()
     assert stack.object_sha256(receipt.key) == sha
+    assert receipt.etag == multipart_etag(path.read_bytes(), 5 * MIB)
+    assert stack.object_crc64nvme(receipt.key) is None  # no CRC was asked of storage

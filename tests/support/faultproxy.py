@@ -416,6 +416,8 @@ class _Connection:
             if proxy._closing.wait(action.seconds):
                 return False
             return self._forward(head, raw, pending, budget=None)
+        if action.kind is ActionKind.FLIP:
+            return self._forward(head, raw, pending, budget=None, flip_at=action.n_bytes)
         return self._forward(head, raw, pending, budget=action.n_bytes)
 
     def close(self) -> None:
@@ -442,7 +444,15 @@ class _Connection:
         )
         return keep
 
-    def _forward(self, head: Head, raw: bytes, pending: _Pending, *, budget: int | None) -> bool:
+    def _forward(
+        self,
+        head: Head,
+        raw: bytes,
+        pending: _Pending,
+        *,
+        budget: int | None,
+        flip_at: int | None = None,
+    ) -> bool:
         try:
             up, up_reader = self._upstream()
         except OSError:
@@ -461,6 +471,10 @@ class _Connection:
                 pending.bytes_received += len(segment)
                 if budget is not None and sent + len(segment) >= budget:
                     segment = segment[: budget - sent]
+                if flip_at is not None and sent <= flip_at < sent + len(segment):
+                    damaged = bytearray(segment)
+                    damaged[flip_at - sent] ^= 0xFF
+                    segment = bytes(damaged)
                 up.sendall(segment)
                 sent += len(segment)
                 pending.bytes_forwarded = sent

@@ -22,16 +22,19 @@ class ActionKind(enum.StrEnum):
     DELAY = "delay"
     STALL = "stall"
     RESPOND = "respond"
+    FLIP = "flip"
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One fault; build it with :func:`reset_after`, :func:`delay`, :func:`stall`, :func:`respond`.
+    """One fault; build it with :func:`reset_after`, :func:`delay`, :func:`stall`, :func:`respond`,
+    :func:`flip_byte`.
 
     Attributes:
         kind: Which fault.
         seconds: Pause for ``DELAY`` and ``STALL``.
-        n_bytes: For ``RESET``: request-body bytes forwarded before the connection is aborted.
+        n_bytes: For ``RESET``: request-body bytes forwarded before the connection is aborted; for
+            ``FLIP``: the offset in the request body of the byte whose bits are inverted.
         n_bytes_max: For ``RESET``: when set, each firing draws the cut point uniformly from
             ``[n_bytes, n_bytes_max]`` with the rule's seeded RNG.
         status: For ``RESPOND``: the HTTP status sent instead of forwarding.
@@ -57,6 +60,14 @@ def reset_after(n_bytes: int, up_to: int | None = None) -> Action:
     if n_bytes < 0 or (up_to is not None and up_to < n_bytes):
         raise ValueError(f"bad reset range {n_bytes}..{up_to}")
     return Action(ActionKind.RESET, n_bytes=n_bytes, n_bytes_max=up_to)
+
+
+def flip_byte(at: int) -> Action:
+    """Forward the whole request, with the body byte at offset ``at`` inverted (damage on the
+    wire that TCP's checksum missed, or a faulty middlebox)."""
+    if at < 0:
+        raise ValueError(f"bad offset {at}")
+    return Action(ActionKind.FLIP, n_bytes=at)
 
 
 def delay(seconds: float) -> Action:

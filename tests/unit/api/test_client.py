@@ -3,7 +3,6 @@ front of it, canned servers for odd answers, and a self-signed HTTPS server."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import socket
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from desktop.api.client import ApiClient
+from desktop.api.models import UploadReceipt
 from desktop.errors import (
     AuthError,
     BackendError,
@@ -24,6 +24,7 @@ from desktop.errors import (
     UploadNotFoundError,
 )
 from tests.support.backend_server import RunningBackend
+from tests.support.checksums import crc64nvme
 from tests.support.faultproxy import FaultProxy
 from tests.support.faultrules import Rule, internal_error, reset_after, respond, slow_down, stall
 from tests.unit.api.servers import Answer, CannedServer
@@ -218,7 +219,9 @@ def test_full_upload_flow(
         assert created.part_count == 1
         assert created.key.startswith("recordings/webcam/")
         assert f"/exam-42/{account[0]}/cam" in created.key
-        signed = client.sign_parts(created.upload_id, [1])
+        assert created.checksum_algorithm == "CRC64NVME"
+        crc = crc64nvme(data)
+        signed = client.sign_parts(created.upload_id, [1], checksums={1: crc})
         assert [p.part_number for p in signed.parts] == [1]
         part = signed.parts[0]
         put = requests.put(part.url, data=data, headers=part.headers, timeout=30)
@@ -227,9 +230,16 @@ def test_full_upload_flow(
         assert etag == hashlib.md5(data).hexdigest()
 
         remote = client.list_parts(created.upload_id)
-        assert [(p.part_number, p.etag, p.size) for p in remote] == [(1, etag, len(data))]
+        assert [(p.part_number, p.etag, p.size, p.checksum) for p in remote] == [
+            (1, etag, len(data), crc)
+        ]
 
-        receipt = client.complete(created.upload_id, [(1, etag)], sha256=sha)
+        def complete() -> UploadReceipt:
+            return client.complete(
+                created.upload_id, [(1, etag)], sha256=sha, checksums={1: crc}, checksum=crc
+            )
+
+        receipt = complete()
         assert (receipt.upload_id, receipt.key, receipt.size) == (
             created.upload_id,
             created.key,
@@ -237,7 +247,8 @@ def test_full_upload_flow(
         )
         assert receipt.sha256 == sha
         assert receipt.etag.endswith("-1")
-        assert client.complete(created.upload_id, [(1, etag)], sha256=sha) == receipt  # idempotent
+        assert (receipt.checksum_algorithm, receipt.checksum) == ("CRC64NVME", crc)
+        assert complete() == receipt  # idempotent
 
         page = client.list_uploads(status="completed")
         assert [u.upload_id for u in page.items] == [created.upload_id]
@@ -259,10 +270,14 @@ def test_sign_parts_splits_batches_over_the_server_limit(
             part_size=5 * 1024 * 1024,
         )
         assert created.part_count == 150
-        signed = client.sign_parts(created.upload_id, range(1, 151))
+        sums = {n: crc64nvme(n.to_bytes(2, "big")) for n in range(1, 151)}
+        signed = client.sign_parts(created.upload_id, range(1, 151), checksums=sums)
         assert [p.part_number for p in signed.parts] == list(range(1, 151))
         assert all("X-Amz-Signature" in p.url for p in signed.parts)
         assert all(p.url not in repr(p) for p in signed.parts)
+        assert all(
+            p.headers == {"x-amz-checksum-crc64nvme": sums[p.part_number]} for p in signed.parts
+        )
         client.abort(created.upload_id)
 
 
@@ -573,14 +588,14 @@ def test_checksums_are_bound_into_the_signature(
     api_backend: RunningBackend, account: tuple[str, str]
 ) -> None:
     data = b"x" * 1000
-    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    crc = crc64nvme(data)
     with signed_in(api_backend, account) as client:
         created = client.create_upload(
             filename="c.mp4", size=len(data), content_type="video/mp4", metadata=META
         )
-        signed = client.sign_parts(created.upload_id, [1], checksums={1: md5})
+        signed = client.sign_parts(created.upload_id, [1], checksums={1: crc})
         part = signed.parts[0]
-        assert part.headers.get("Content-MD5") == md5
+        assert part.headers == {"x-amz-checksum-crc64nvme": crc}
         put = requests.put(part.url, data=data, headers=part.headers, timeout=30)
         assert put.status_code == 200
         client.abort(created.upload_id)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine.follow import Follower, PartHash
+from desktop.engine.checksums import PartHasher
+from desktop.engine.follow import Follower
 from desktop.engine.growth import GrowthWatcher
 from desktop.engine.planner import PartRange
 from desktop.engine.store import PartRecord
@@ -31,13 +32,15 @@ class MemorySink:
         self.lock = threading.Lock()
         self.on_send: list[object] = []
 
-    def part_hash(self) -> PartHash:
+    def part_hash(self) -> PartHasher:
         return hashlib.md5()
 
     def release_thread(self) -> None:
         pass
 
-    def send_part(self, part: PartRange, *, cancelled: threading.Event) -> PartRecord:
+    def send_part(
+        self, part: PartRange, *, cancelled: threading.Event, checksum: str | None = None
+    ) -> PartRecord:
         if cancelled.is_set():
             raise CancelledError
         with self.path.open("rb") as f:
@@ -45,6 +48,10 @@ class MemorySink:
             data = f.read(part.length)
         assert len(data) == part.length
         digest = hashlib.md5(data).hexdigest()
+        if checksum is not None and checksum != digest:
+            # Storage refuses bytes other than the ones the URL was signed for (BadDigest), and
+            # the queue's sink, finding the file's bytes changed, says so.
+            raise DataChangedError(f"part {part.number} changed under the signed checksum")
         with self.lock:
             self.stored[part.number] = data
             self.sends.append(part.number)
@@ -134,12 +141,14 @@ def test_a_file_changed_after_it_ended_never_completes(tmp_path: Path) -> None:
     path.write_bytes(os.urandom(3 * PART + 100))
 
     class ChangingSink(MemorySink):
-        def send_part(self, part: PartRange, *, cancelled: threading.Event) -> PartRecord:
+        def send_part(
+            self, part: PartRange, *, cancelled: threading.Event, checksum: str | None = None
+        ) -> PartRecord:
             if part.number == 4:  # the tail, sent after the end: edited after it was hashed
                 with self.path.open("r+b") as f:
                     f.seek(part.offset)
                     f.write(b"edited")
-            return super().send_part(part, cancelled=cancelled)
+            return super().send_part(part, cancelled=cancelled, checksum=checksum)
 
     with (
         GrowthWatcher(str(path), settle=0.2, margin=0, poll=0.02) as watcher,

@@ -1,10 +1,9 @@
-"""Smaller engine pieces: progress smoothing, retry waits, S3 error mapping, reconcile, receipts,
-the SHA-256 pass and the engine lock."""
+"""Smaller engine pieces: progress smoothing, retry waits, S3 error mapping, reconcile, receipts
+and the engine lock."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -15,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from desktop.api.models import RemotePart
+from desktop.engine import checksums
 from desktop.engine.events import ProgressMeter, Receipt
-from desktop.engine.hashing import Sha256Pass
 from desktop.engine.instance import AlreadyRunningError, EngineLock
 from desktop.engine.planner import plan
 from desktop.engine.receipts import export, to_csv, to_json
 from desktop.engine.retry import Backoff, call_with_retry
-from desktop.engine.runs import multipart_etag, reconcile
+from desktop.engine.runs import reconcile
 from desktop.engine.store import PartRecord
 from desktop.engine.transfer import IntegrityError, StorageError, classify_response, redact_url
 from desktop.errors import (
@@ -133,14 +132,6 @@ def test_redact_url_drops_the_query() -> None:
     assert redact_url(url) == "https://s3.example/b/k"
 
 
-def test_multipart_etag_matches_the_s3_rule() -> None:
-    chunks = [b"a" * 10, b"b" * 3]
-    md5s = [hashlib.md5(c).hexdigest() for c in chunks]
-    records = [PartRecord(2, 3, md5s[1], md5s[1]), PartRecord(1, 10, md5s[0], md5s[0])]
-    expected = hashlib.md5(b"".join(bytes.fromhex(m) for m in md5s)).hexdigest() + "-2"
-    assert multipart_etag(records) == expected
-
-
 def test_reconcile_keeps_agreed_parts_and_reports_unknown_ones() -> None:
     parts = plan(12, 5)
     local = {1: PartRecord(1, 5, "e1", "e1"), 2: PartRecord(2, 5, "e2", "e2")}
@@ -154,6 +145,21 @@ def test_reconcile_keeps_agreed_parts_and_reports_unknown_ones() -> None:
     agreed, unknown = reconcile(parts, local, remote)
     assert list(agreed) == [1]
     assert [(u.part_number, u.etag) for u in unknown] == [(2, "zz"), (3, "e3")]
+
+
+def test_reconcile_trusts_no_part_whose_known_checksum_differs() -> None:
+    """Same number and ETag are not enough when the backend knows the part holds other bytes
+    (e.g. re-sent after the record was written): such a part is checked again, never agreed."""
+    parts = plan(10, 5)
+    crc = "00112233aabbccdd"
+    local = {1: PartRecord(1, 5, "e1", crc), 2: PartRecord(2, 5, "e2", crc)}
+    remote = [
+        RemotePart(1, "e1", 5, checksum=checksums.to_base64(crc)),  # the same checksum: agreed
+        RemotePart(2, "e2", 5, checksum=checksums.to_base64("ffffffffffffffff")),
+    ]
+    agreed, unknown = reconcile(parts, local, remote)
+    assert list(agreed) == [1]
+    assert [u.part_number for u in unknown] == [2]
 
 
 def _receipt(path: str = "/r/a.mp4") -> Receipt:
@@ -182,29 +188,6 @@ def test_receipts_export_to_an_unwritable_place_is_clear(tmp_path: Path) -> None
         export([_receipt()], blocker / "r.csv", fmt="csv")
 
 
-def test_sha256_pass(tmp_path: Path) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 5)
-    f = tmp_path / "a"
-    f.write_bytes(data)
-    assert Sha256Pass(str(f), len(data)).result() == hashlib.sha256(data).hexdigest()
-    with pytest.raises(DataChangedError, match="shorter"):
-        Sha256Pass(str(f), len(data) + 1).result()
-    with pytest.raises(DataChangedError, match="grew"):
-        Sha256Pass(str(f), len(data) - 1).result()
-    with pytest.raises(DataChangedError, match="no longer exists"):
-        Sha256Pass(str(tmp_path / "missing"), 1).result()
-    big = tmp_path / "sparse"
-    with big.open("wb") as fh:
-        fh.truncate(4 * 1024**3)  # sparse: hashing it takes seconds, creating it none
-    slow = Sha256Pass(str(big), 4 * 1024**3)
-    cancelled = threading.Event()
-    cancelled.set()
-    assert slow.result(cancelled) is None  # the caller stopped waiting
-    slow.stop()
-    with pytest.raises(DataChangedError, match="stopped"):
-        slow.result()
-
-
 def test_engine_lock_is_exclusive_and_released(tmp_path: Path) -> None:
     first = EngineLock(tmp_path)
     first.acquire()
@@ -214,25 +197,3 @@ def test_engine_lock_is_exclusive_and_released(tmp_path: Path) -> None:
     first.release()
     with EngineLock(tmp_path):
         assert (tmp_path / "engine.lock").read_text() == str(os.getpid())
-
-
-def test_sha256_pass_waits_for_its_start_signal(tmp_path: Path) -> None:
-    data = b"recording" * 1000
-    f = tmp_path / "a.bin"
-    f.write_bytes(data)
-    gate = threading.Event()
-    waiting = Sha256Pass(str(f), len(data), start_after=gate, max_delay=3600)
-    waiting.join(0.05)
-    assert not waiting.began.is_set()
-    gate.set()
-    assert waiting.result() == hashlib.sha256(data).hexdigest()
-    assert waiting.began.is_set()
-    # Never set: it begins by itself after max_delay, and still hashes the whole file.
-    assert Sha256Pass(str(f), len(data), start_after=threading.Event(), max_delay=0).result() == (
-        hashlib.sha256(data).hexdigest()
-    )
-    # Stopped while waiting: it ends without reading, as an error.
-    stopped = Sha256Pass(str(f), len(data), start_after=threading.Event(), max_delay=3600)
-    stopped.stop()
-    with pytest.raises(DataChangedError):
-        stopped.result()

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine import fingerprint, sourcefile
-from desktop.engine.hashing import Sha256Pass
+from desktop.engine import checksums, fingerprint, sourcefile
+from desktop.engine.planner import plan
+from desktop.engine.reader import SequentialReader
 from desktop.errors import DataChangedError, FileInUseError
 
 
@@ -83,8 +84,22 @@ def test_a_held_file_is_busy_and_retryable(
     assert not isinstance(caught.value, DataChangedError)  # never "the file changed"
 
 
+def _reader(recording: Path) -> SequentialReader:
+    size = recording.stat().st_size
+    return SequentialReader(
+        str(recording),
+        size,
+        plan(size, 64 * 1024),
+        checksums.CRC64NVME,
+        turn=lambda _n: True,
+        on_part=lambda _n, _c: True,
+        on_error=lambda _e: None,
+        name="reader-test",
+    )
+
+
 def test_hashing_waits_for_the_recorder_to_let_go(recording: Path, hold: RecorderHold) -> None:
-    hasher = Sha256Pass(str(recording), recording.stat().st_size)
+    hasher = _reader(recording)
     deadline = time.monotonic() + 10
     while hold.refused < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -94,7 +109,7 @@ def test_hashing_waits_for_the_recorder_to_let_go(recording: Path, hold: Recorde
 
 
 def test_hashing_a_held_file_can_still_be_stopped(recording: Path, hold: RecorderHold) -> None:
-    hasher = Sha256Pass(str(recording), recording.stat().st_size)
+    hasher = _reader(recording)
     deadline = time.monotonic() + 10
     while hold.refused < 1 and time.monotonic() < deadline:
         time.sleep(0.01)

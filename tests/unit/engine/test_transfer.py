@@ -1,9 +1,9 @@
-"""PartSender against small real HTTP and HTTPS servers on 127.0.0.1: plain and TLS bodies,
-Content-MD5, ETag checks, early answers, stale kept-alive connections and cancellation."""
+"""PartSender against small real HTTP and HTTPS servers on 127.0.0.1: plain and TLS bodies, the
+one signed checksum header, ETag and checksum answers, early answers, stale kept-alive connections
+and cancellation."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.server
 import os
@@ -20,6 +20,7 @@ import pytest
 from desktop.engine.ratelimit import TokenBucket
 from desktop.engine.transfer import CancelledError, IntegrityError, PartSender
 from desktop.errors import DataChangedError, NetworkError, UploadExpiredError
+from tests.support.checksums import crc64nvme
 
 
 @dataclass
@@ -27,11 +28,12 @@ class Behaviour:
     """What the test server does with the next PUTs."""
 
     etag_override: str | None = None
+    checksum_echo: str | None = None
     early_403: bool = False
     close_after_response: bool = False
     answer_delay: float = 0.0
     bodies: list[bytes] = field(default_factory=list)
-    md5_headers: list[str | None] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
 
 def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
@@ -57,11 +59,13 @@ def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
             length = int(self.headers["Content-Length"])
             data = self.rfile.read(length)
             behaviour.bodies.append(data)
-            behaviour.md5_headers.append(self.headers.get("Content-MD5"))
+            behaviour.headers.append({k.lower(): v for k, v in self.headers.items()})
             time.sleep(behaviour.answer_delay)
             etag = behaviour.etag_override or hashlib.md5(data).hexdigest()
             self.send_response(200)
             self.send_header("ETag", f'"{etag}"')
+            if behaviour.checksum_echo is not None:
+                self.send_header("x-amz-checksum-crc64nvme", behaviour.checksum_echo)
             self.send_header("Content-Length", "0")
             if behaviour.close_after_response:
                 self.send_header("Connection", "close")
@@ -162,38 +166,47 @@ def part_file(tmp_path: Path) -> tuple[Path, bytes]:
     return path, data
 
 
-def _put(sender: PartSender, url: str, path: Path, offset: int, length: int) -> list[int]:
+def _put(
+    sender: PartSender,
+    url: str,
+    path: Path,
+    offset: int,
+    length: int,
+    *,
+    headers: dict[str, str] | None = None,
+    expect_etag: str | None = None,
+) -> list[int]:
     moved: list[int] = []
     result = sender.put_part(
         url=url,
-        headers={"x-amz-meta-test": "1"},
+        headers=headers or {"x-amz-meta-test": "1"},
         path=str(path),
         offset=offset,
         length=length,
         cancelled=threading.Event(),
         progress=moved.append,
+        expect_etag=expect_etag,
     )
     assert result.size == length
     return moved
 
 
-@pytest.mark.parametrize(
-    ("content_md5", "use_sendfile"), [(False, True), (True, True), (True, False)]
-)
-def test_plain_http_sends_the_exact_range(
-    part_file: tuple[Path, bytes], content_md5: bool, use_sendfile: bool
+def test_plain_http_sends_the_exact_range_with_only_the_signed_header(
+    part_file: tuple[Path, bytes],
 ) -> None:
     path, data = part_file
     behaviour = Behaviour()
-    sender = PartSender(bucket=TokenBucket(0), use_sendfile=use_sendfile, content_md5=content_md5)
-    with serve(behaviour) as url:
-        moved = _put(sender, url, path, 1000, 2 * 1024 * 1024)
-        _put(sender, url, path, 0, 0)  # an empty part (the only part of an empty file)
+    sender = PartSender(bucket=TokenBucket(0))
     expected = data[1000 : 1000 + 2 * 1024 * 1024]
+    signed = {"x-amz-checksum-crc64nvme": crc64nvme(expected)}
+    with serve(behaviour) as url:
+        moved = _put(sender, url, path, 1000, 2 * 1024 * 1024, headers=signed)
+        _put(sender, url, path, 0, 0)  # an empty part (the only part of an empty file)
     assert behaviour.bodies == [expected, b""]
-    # Hashing first lets storage check the bytes itself; streaming checks the ETag only.
-    md5_header = base64.b64encode(hashlib.md5(expected).digest()).decode()
-    assert behaviour.md5_headers[0] == (md5_header if content_md5 else None)
+    # Every x-amz-* header on a presigned request must be signed: only the one given goes out.
+    sent = {k: v for k, v in behaviour.headers[0].items() if k.startswith("x-amz-")}
+    assert sent == signed
+    assert "content-md5" not in behaviour.headers[0]
     assert sum(moved) == len(expected)
 
 
@@ -223,15 +236,28 @@ def test_tls_verification_is_on(
 def test_wrong_etag_is_an_integrity_error_and_rewinds_progress(
     part_file: tuple[Path, bytes],
 ) -> None:
-    path, _ = part_file
+    path, data = part_file
     sender = PartSender(bucket=TokenBucket(0))
     moved: list[int] = []
+    md5 = hashlib.md5(data[:4096]).hexdigest()
     with serve(Behaviour(etag_override="0" * 32)) as url, pytest.raises(IntegrityError):
         sender.put_part(
             url=url, headers={}, path=str(path), offset=0, length=4096,
-            cancelled=threading.Event(), progress=moved.append,
+            cancelled=threading.Event(), progress=moved.append, expect_etag=md5,
         )  # fmt: skip
     assert sum(moved) == 0
+    with serve(Behaviour()) as url:  # the right ETag (an MD5 upload) is accepted
+        _put(sender, url, path, 0, 4096, expect_etag=md5)
+
+
+def test_a_different_checksum_answer_is_an_integrity_error(part_file: tuple[Path, bytes]) -> None:
+    path, data = part_file
+    sender = PartSender(bucket=TokenBucket(0))
+    signed = {"x-amz-checksum-crc64nvme": crc64nvme(data[:4096])}
+    with serve(Behaviour(checksum_echo=crc64nvme(b"other"))) as url, pytest.raises(IntegrityError):
+        _put(sender, url, path, 0, 4096, headers=signed)
+    with serve(Behaviour(checksum_echo=signed["x-amz-checksum-crc64nvme"])) as url:
+        _put(sender, url, path, 0, 4096, headers=signed)
 
 
 def test_an_early_403_is_read_even_when_the_body_is_refused(
@@ -289,7 +315,7 @@ def test_systems_without_preadv_read_by_seeking(
     monkeypatch.setattr(transfer, "_HAS_PREADV", False)
     path, data = part_file
     behaviour = Behaviour()
-    sender = PartSender(bucket=TokenBucket(0), use_sendfile=False)
+    sender = PartSender(bucket=TokenBucket(0))
     with serve(behaviour) as url:
         _put(sender, url, path, 123, 1024 * 1024 + 5)
     assert behaviour.bodies == [data[123 : 123 + 1024 * 1024 + 5]]
