@@ -3,9 +3,9 @@ and worded the same way.
 
 - `MessageCenter.error(err)` logs, then posts a non-modal notice (the main window shows it in its
   notice area, the tray as a notification when the window is hidden).
-- `ConfirmDialog.ask` and `CrashDialog.ask` are the only modal messages (sign-in and keyring
-  errors are shown inside the sign-in dialog); they are classmethods so tests monkeypatch them
-  instead of clicking real modal loops.
+- `ConfirmDialog.ask` and `CrashDialog.ask` (in `desktop.ui.dialogs`) are the only modal
+  messages (sign-in and keyring errors are shown inside the sign-in dialog); they are classmethods
+  so tests monkeypatch them instead of clicking real modal loops.
 - `install_excepthooks()` routes uncaught exceptions, from the GUI thread or any worker thread, to
   the crash dialog with the log path, instead of the app vanishing.
 """
@@ -21,24 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from desktop.errors import UploaderError
 from desktop.log import redact
-from desktop.ui.assets import icon
+from desktop.ui.dialogs.crash import CrashDialog
 from desktop.ui.text.errors import error_text
 
 logger = logging.getLogger(__name__)
@@ -80,112 +67,6 @@ class MessageCenter(QObject):
         """Show an already translated notice (and log it at INFO)."""
         logger.info("Notice (%s): %s %s", level.value, title, message)
         self.sig_notice_posted.emit(level.value, title, message)
-
-
-def _parent_window(parent: QWidget | None) -> QWidget | None:
-    return parent if parent is not None else QApplication.activeWindow()
-
-
-class ConfirmDialog:
-    """A yes/no question with explicit verbs on the buttons."""
-
-    @classmethod
-    def ask(
-        cls,
-        parent: QWidget | None,
-        title: str,
-        text: str,
-        *,
-        confirm: str,
-        cancel: str,
-        destructive: bool = False,
-    ) -> bool:
-        """Ask, and return True when the user chose `confirm`.
-
-        Args:
-            parent: The window the question is about.
-            title: Window title and headline.
-            text: One or two sentences explaining the consequence.
-            confirm: Label of the confirming button ("Cancel uploads").
-            cancel: Label of the safe button ("Keep uploading"); it is the default.
-            destructive: Show a warning icon.
-        """
-        box = QMessageBox(_parent_window(parent))
-        box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
-        box.setWindowTitle(title)
-        box.setText(title)
-        box.setInformativeText(text)
-        yes = box.addButton(confirm, QMessageBox.ButtonRole.AcceptRole)
-        no = box.addButton(cancel, QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(no)
-        box.setEscapeButton(no)
-        box.exec()
-        return box.clickedButton() is yes
-
-
-class CrashDialog(QDialog):
-    """ "Something went wrong": the log path, the (redacted) details, and a way to keep going."""
-
-    def __init__(self, parent: QWidget | None, details: str, log_path: Path | None) -> None:
-        """Build the dialog; `details` is the formatted traceback (already redacted)."""
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("Proctor Uploader ran into a problem"))
-        self.setMinimumWidth(520)
-        layout = QVBoxLayout(self)
-        headline = QLabel(self.tr("Something unexpected happened."))
-        headline.setObjectName("dialogHeadline")
-        layout.addWidget(headline)
-        body = QLabel(
-            self.tr(
-                "Your uploads are safe: finished parts are kept, and unfinished files continue "
-                "where they stopped. If this keeps happening, send the log file to your IT support."
-            )
-        )
-        body.setWordWrap(True)
-        layout.addWidget(body)
-        self._log_path = log_path
-        if log_path is not None:
-            where = QLabel(self.tr("Log file: {path}").format(path=log_path))
-            where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            where.setWordWrap(True)
-            where.setObjectName("mutedLabel")
-            layout.addWidget(where)
-        self._details = QPlainTextEdit(details)
-        self._details.setReadOnly(True)
-        self._details.setVisible(False)
-        self._details.setMinimumHeight(180)
-        layout.addWidget(self._details)
-        buttons = QHBoxLayout()
-        toggle = QPushButton(self.tr("Show details"))
-        toggle.setCheckable(True)
-        toggle.toggled.connect(self._details.setVisible)
-        buttons.addWidget(toggle)
-        copy = QPushButton(icon("copy"), self.tr("Copy details"))
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
-        buttons.addWidget(copy)
-        if log_path is not None:
-            folder = QPushButton(icon("show-folder"), self.tr("Open log folder"))
-            folder.clicked.connect(self._on_folder_clicked)
-            buttons.addWidget(folder)
-        buttons.addStretch(1)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        box.rejected.connect(self.reject)
-        buttons.addWidget(box)
-        layout.addLayout(buttons)
-        # Enter and Esc both close: the person wants to get back to the app.
-        close = box.button(QDialogButtonBox.StandardButton.Close)
-        close.setDefault(True)
-        close.setFocus()
-
-    @Slot()
-    def _on_folder_clicked(self) -> None:
-        if self._log_path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_path.parent)))
-
-    @classmethod
-    def ask(cls, parent: QWidget | None, details: str, log_path: Path | None) -> None:
-        """Show the crash dialog and wait until it is closed."""
-        cls(_parent_window(parent), details, log_path).exec()
 
 
 class _CrashReporter(QObject):

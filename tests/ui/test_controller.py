@@ -19,9 +19,9 @@ from desktop.engine.instance import EngineLock
 from desktop.file_scan import Selection
 from desktop.ui.controller import AppController
 from desktop.ui.dialogs.add_files import AddRequest
+from desktop.ui.dialogs.confirm import ConfirmDialog
 from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.messages import ConfirmDialog
 from tests.ui.conftest import make_job
 from tests.ui.harness import Harness, UiStack, signed_in_config
 

@@ -18,9 +18,10 @@ from desktop.auth.session import AuthSession
 from desktop.config import AppConfig
 from desktop.file_scan import FoundFile, Selection
 from desktop.ui.dialogs.add_files import AddFilesDialog
+from desktop.ui.dialogs.confirm import ConfirmDialog
+from desktop.ui.dialogs.crash import CrashDialog
 from desktop.ui.dialogs.login import SignInDialog
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.messages import ConfirmDialog, CrashDialog
 from tests.support.backend_server import RunningBackend
 
 _ENTER = Qt.Key.Key_Return

@@ -26,8 +26,8 @@ from desktop.engine.retry import Backoff
 from desktop.file_scan import Selection
 from desktop.ui.controller import AppController, FileDialogs
 from desktop.ui.dialogs.add_files import AddFilesDialog, AddRequest
+from desktop.ui.dialogs.confirm import ConfirmDialog
 from desktop.ui.dialogs.login import SignInDialog, SignInResult
-from desktop.ui.messages import ConfirmDialog
 from desktop.ui.queue_model import Column
 from tests.support.faultproxy import Rule, internal_error, respond
 from tests.ui.harness import MIB, Harness, UiStack, signed_in_config, write_recording

@@ -19,7 +19,8 @@ from desktop.engine.events import Receipt
 from desktop.file_scan import FoundFile, Selection
 from desktop.ui.assets import ICON_NAMES, icon_path, resources_dir
 from desktop.ui.dialogs.add_files import AddFilesDialog, exam_id_problem
-from desktop.ui.messages import CrashDialog, Level, MessageCenter, install_excepthooks
+from desktop.ui.dialogs.crash import CrashDialog
+from desktop.ui.messages import Level, MessageCenter, install_excepthooks
 from desktop.ui.text import i18n
 from desktop.ui.text.errors import error_text, known_titles
 from desktop.ui.views.history import HistoryView

@@ -10,8 +10,9 @@ from PySide6.QtCore import QCoreApplication, QTimer, Slot
 
 from desktop.engine.instance import AlreadyRunningError
 from desktop.ui.control.base import ControllerParts
+from desktop.ui.dialogs.confirm import ConfirmDialog
 from desktop.ui.dialogs.login import SignInDialog, SignInResult
-from desktop.ui.messages import ConfirmDialog, Level
+from desktop.ui.messages import Level
 from desktop.ui.tasks import run_in_background
 
 logger = logging.getLogger(__name__)

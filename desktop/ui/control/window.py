@@ -7,7 +7,8 @@ import logging
 from PySide6.QtCore import QCoreApplication, Slot
 
 from desktop.ui.control.base import ControllerParts
-from desktop.ui.messages import ConfirmDialog, Level
+from desktop.ui.dialogs.confirm import ConfirmDialog
+from desktop.ui.messages import Level
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.assets import app_icon, icon
-from desktop.ui.messages import ConfirmDialog
+from desktop.ui.dialogs.confirm import ConfirmDialog
 from desktop.ui.queue_model import QueueSummary, UploadQueueModel
 from desktop.ui.text import labels
 from desktop.ui.text.plurals import plurals
