@@ -103,17 +103,18 @@ def running_backend(
     env = backend_env(data_dir, endpoint, bucket, port)
     if public_url:
         env["PROCTOR_BACKEND_S3_PUBLIC_ENDPOINT_URL"] = public_url
-    _add_user(env)
+    add_user(env)
     bindir = Path(sys.executable).parent
     argv = [str(bindir / "proctor-backend"), "serve", "--workers", str(max(1, workers))]
     with background(argv, env=env, log_path=workdir / "backend.log", cwd=ROOT) as proc:
         wait_for_port(port, 60, proc)
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url)
+        wait_healthy(url)
         yield Backend(url, USERNAME, PASSWORD, workers, env, proc.pid)
 
 
-def _add_user(env: dict[str, str]) -> None:
+def add_user(env: dict[str, str]) -> None:
+    """Create the bench user in the database `env` names."""
     bindir = Path(sys.executable).parent
     subprocess.run(
         [str(bindir / "proctor-backend"), "user", "add", USERNAME, "--password-stdin"],
@@ -125,7 +126,8 @@ def _add_user(env: dict[str, str]) -> None:
     )
 
 
-def _wait_healthy(url: str, timeout: float = 60) -> None:
+def wait_healthy(url: str, timeout: float = 60) -> None:
+    """Block until `url`/health answers 200."""
     deadline = time.monotonic() + timeout
     while True:
         try:

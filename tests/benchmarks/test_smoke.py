@@ -113,10 +113,15 @@ def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
     assert 0 < resume["killed_after_bytes"] < resume["file_size"]
     assert resume["total_put_bytes"] >= resume["file_size"]
     burst = sections["burst"]
-    for scenario in burst["scenarios"]:
-        assert scenario["workstations_finished"] == burst["workstations"], scenario
-        assert scenario["errors"] == 0, scenario["error_samples"]
-        assert scenario["backend_requests"] == 6 * burst["workstations"]
+    configurations = {c["configuration"]: c for c in burst["configurations"]}
+    assert set(configurations) == {"sqlite-1", "postgresql-2"}
+    for config in configurations.values():
+        for scenario in config["scenarios"]:
+            assert scenario["workstations_finished"] == burst["workstations"], scenario
+            assert scenario["errors"] == 0, scenario["error_samples"]
+            assert scenario["backend_requests"] == 6 * burst["workstations"]
+            assert scenario["backend_cpu_s"] > 0
+    assert configurations["postgresql-2"]["scenarios"][0]["database_cpu_s"] > 0
 
 
 def test_the_app_uploaded_every_file_while_its_event_loop_was_measured(
