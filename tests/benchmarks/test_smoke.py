@@ -75,7 +75,9 @@ def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
         "follow",
     }
     names = [t["name"] for t in smoke_result["targets"]]
-    assert len(names) == 7
+    # One per measured quantity; the burst has one per configuration (SQLite, PostgreSQL) at ramp 0.
+    assert len(names) == 8, names
+    assert sum(name.startswith("burst ") for name in names) == 2, names
     assert all(t["met"] in (True, False, None) for t in smoke_result["targets"])
 
 
