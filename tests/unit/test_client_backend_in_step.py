@@ -27,3 +27,31 @@ def test_the_client_asks_for_the_part_size_the_backend_would_choose(size: int, h
     part_size, count = uploads.plan_parts(size, chosen, 16 * MIB)
     assert part_size == chosen
     assert count == planner.part_count(size, chosen)
+
+
+def test_the_client_reads_every_field_of_the_backend_s_receipt() -> None:
+    from dataclasses import fields
+
+    from backend.models import Receipt as BackendReceipt
+    from backend.models import UploadMetadata
+    from desktop.api.models import UploadReceipt
+
+    wire = BackendReceipt(
+        upload_id="u1",
+        key="recordings/webcam/2026/BIO-101/cam.mp4",
+        size=123,
+        etag="abc-2",
+        sha256="0" * 64,
+        completed_at="2026-12-06T19:00:00Z",
+        bucket="exams",
+        metadata=UploadMetadata(exam_id="BIO-101", kind="webcam"),
+        receipt_id="r1",
+        signed="eyJ.x.y",
+        checksum_algorithm="CRC64NVME",
+        checksum="AAAAAAAAAAA=",
+    ).model_dump(mode="json")
+    parsed = UploadReceipt.from_json(wire)
+    # Every field the client keeps comes from the backend's answer, under the same name and value.
+    for field in fields(UploadReceipt):
+        assert field.name in wire, field.name
+        assert getattr(parsed, field.name) == wire[field.name], field.name
