@@ -22,12 +22,14 @@ router = APIRouter(tags=["exams"])
         403: {"description": "Not an admin"},
     },
 )
-async def show_exam(
+def show_exam(
     exam_id: Annotated[str, Path(max_length=128, pattern=EXAM_ID_PATTERN)],
     user: UserDep,
     services: ServicesDep,
 ) -> ExamReport:
     """Per proctor, every upload of the exam: state, bytes, signed receipt, latest audit."""
+    # A plain `def` on purpose: a large exam means thousands of rows and their audits, which
+    # must not hold up the event loop the way one indexed read may.
     if not user.is_admin:
         # Proctors see their own uploads through /uploads; an exam's full roster is not theirs.
         raise ApiError(403, "forbidden", "Only an administrator can see an exam's uploads.")
