@@ -17,6 +17,8 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 KEYS_FILE = "receipt-keys.json"
 _FORMAT = 1
+_LOCK_WAIT_S = 10.0
+_LOCK_STALE_S = 60.0
 
 
 class SigningKeyError(RuntimeError):
@@ -117,12 +121,45 @@ class SigningKeys:
         return {"keys": [k.public_jwk() for k in reversed(self.all())]}
 
     def rotate(self) -> SigningKey:
-        """Make a new key the signing key; the old ones stay published. Returns the new key."""
+        """Make a new key the signing key; the old ones stay published. Returns the new key.
+
+        Raises:
+            SigningKeyError: Another rotation holds the lock for longer than a rotation takes.
+        """
         key = new_key()
-        self._write(self.path, [*self.all(), key], replace=True)
-        self._reload_if_changed()
+        with self._rotation_lock():
+            # Read under the lock: two rotations at once must not each drop the other's key (a
+            # dropped key would leave every receipt it signed unverifiable).
+            self._identity = None
+            self._write(self.path, [*self.all(), key], replace=True)
+            self._reload_if_changed()
         logger.info("Receipt signing key rotated: %s signs from now on", key.kid)
         return key
+
+    @contextmanager
+    def _rotation_lock(self) -> Iterator[None]:
+        """Exclusive across processes: a lock file created only if absent (works on any OS)."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            try:
+                os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                break
+            except FileExistsError:
+                with suppress(OSError):
+                    # A holder that died leaves its lock behind; a rotation takes milliseconds.
+                    if time.time() - lock.stat().st_mtime > _LOCK_STALE_S:
+                        lock.unlink()
+                        continue
+                if time.monotonic() > deadline:
+                    raise SigningKeyError(
+                        f"Another key rotation is under way ({lock} exists); try again shortly."
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
     # --- file --------------------------------------------------------------------------------
 

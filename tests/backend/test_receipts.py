@@ -147,3 +147,27 @@ def test_a_damaged_key_file_is_a_clear_error(
         code = main(["receipts", "keys", "--data-dir", str(tmp_path)])
     assert code == 1
     assert f"receipt key file {tmp_path / KEYS_FILE} cannot be read" in capsys.readouterr().err
+
+
+def test_rotations_at_once_keep_every_key(tmp_path: Path) -> None:
+    import threading
+
+    SigningKeys(tmp_path)
+    made: list[str] = []
+    start = threading.Barrier(4)
+
+    def rotate() -> None:
+        keys = SigningKeys(tmp_path)  # each as its own process would: its own view of the file
+        start.wait()
+        made.append(keys.rotate().kid)
+
+    threads = [threading.Thread(target=rotate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    published = {k["kid"] for k in SigningKeys(tmp_path).jwks()["keys"]}
+    assert len(made) == 4
+    assert set(made) <= published
+    assert len(published) == 5
+    assert not (tmp_path / (KEYS_FILE + ".lock")).exists()
