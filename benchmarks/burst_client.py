@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import random
@@ -24,7 +25,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from awscrt.checksums import crc64nvme
+
 PAYLOAD = b"x" * 4096  # the "small payload": one part of 4 KiB per upload
+# Its CRC64NVME, base64, as the app sends it when signing and completing (computed once: every
+# upload carries the same bytes).
+PAYLOAD_CRC64NVME = base64.b64encode(crc64nvme(PAYLOAD).to_bytes(8, "big")).decode()
 
 
 class Recorder:
@@ -164,7 +170,7 @@ async def workstation(
                 backend,
                 "POST",
                 f"{prefix}/uploads/{upload_id}/parts",
-                json_body={"part_numbers": [1]},
+                json_body={"part_numbers": [1], "checksums": {"1": PAYLOAD_CRC64NVME}},
                 headers=auth,
             )
             if signed is None:
@@ -191,7 +197,9 @@ async def workstation(
                 backend,
                 "POST",
                 f"{prefix}/uploads/{upload_id}/complete",
-                json_body={"parts": [{"part_number": 1, "etag": etag}]},
+                json_body={
+                    "parts": [{"part_number": 1, "etag": etag, "checksum": PAYLOAD_CRC64NVME}]
+                },
                 headers=auth,
             )
             completed += done is not None

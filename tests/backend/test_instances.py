@@ -18,6 +18,7 @@ import requests
 
 from backend.receipts.signing_keys import KEYS_FILE
 from tests.support.backend_server import BackendProcess
+from tests.support.checksums import crc64nvme
 from tests.support.postgres import PostgresServer
 from tests.support.storage import S3Endpoint, make_bucket
 
@@ -66,12 +67,18 @@ def test_sign_in_refresh_create_sign_and_complete_alternate_between_instances(
     )
     assert created.status_code == 201, created.text
     upload_id = created.json()["upload_id"]
-    signed = _post(b, f"/uploads/{upload_id}/parts", {"part_numbers": [1]}, access)
+    checksum = crc64nvme(data)
+    signed = _post(
+        b,
+        f"/uploads/{upload_id}/parts",
+        {"part_numbers": [1], "checksums": {"1": checksum}},
+        access,
+    )
     assert signed.status_code == 200, signed.text
     part = signed.json()["parts"][0]
     put = requests.put(part["url"], data=data, headers=part["headers"], timeout=60)
     assert put.status_code == 200
-    parts = [{"part_number": 1, "etag": put.headers["ETag"].strip('"')}]
+    parts = [{"part_number": 1, "etag": put.headers["ETag"].strip('"'), "checksum": checksum}]
     assert parts[0]["etag"] == hashlib.md5(data).hexdigest()
 
     # Both instances complete at once: one assembles, the other waits for it, same receipt.
