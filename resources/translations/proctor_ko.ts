@@ -650,8 +650,8 @@
         <translation>없음: 서버가 이 영수증에 서명하지 않았습니다.</translation>
     </message>
     <message>
-        <source>Signed; not checked yet (no trusted server keys).</source>
-        <translation>서명됨. 아직 확인하지 않음(신뢰하는 서버 키 없음).</translation>
+        <source>Signed; not checked yet.</source>
+        <translation>서명됨. 아직 확인하지 않음.</translation>
     </message>
     <message>
         <source>Verified: {reason}</source>

@@ -95,7 +95,7 @@ class ReceiptDetailsWidget(QFrame):
         if not receipt.signed:
             return self.tr("None: the server did not sign this receipt.")
         if verdict is None:
-            return self.tr("Signed; not checked yet (no trusted server keys).")
+            return self.tr("Signed; not checked yet.")
         # The reason is the verifier's own words: it names the key and the claim that differ.
         if verdict.ok:
             return self.tr("Verified: {reason}").format(reason=verdict.reason)
