@@ -86,20 +86,9 @@ def throughput(
 def profile_ours(bench: tp.Bench, settings: Any, file: Path, output: Path) -> None:
     """One extra, unmeasured upload by our CLI with py-spy attached (collapsed stacks)."""
     from benchmarks.procs import run_measured, start_py_spy, stop_py_spy
-    from benchmarks.uploaders import Target, ours
+    from benchmarks.uploaders import ours
 
-    target = Target(
-        endpoint=bench.endpoint,
-        bucket=bench.bucket,
-        key="",
-        path=file,
-        workdir=bench.workdir,
-        backend_url=bench.backend_url,
-        cli_home=bench.cli_home,
-        cli_env=bench.cli_env,
-        cli_password=bench.cli_password,
-    )
-    invocation = ours(bench.tools, target, settings)
+    invocation = ours(bench.tools, bench.target(file), settings)
     holder: dict[str, Any] = {}
 
     def attach(proc: Any) -> None:

@@ -95,6 +95,21 @@ class Bench:
     cli_env: dict[str, str] = field(default_factory=dict)
     cli_password: str | None = None
 
+    def target(self, path: Path, key: str = "", endpoint: S3Endpoint | None = None) -> Target:
+        """What an uploader is pointed at: `path` to `key`, through this bench's storage (or
+        `endpoint`) and our CLI's signed-in home."""
+        return Target(
+            endpoint=endpoint or self.endpoint,
+            bucket=self.bucket,
+            key=key,
+            path=path,
+            workdir=self.workdir,
+            backend_url=self.backend_url,
+            cli_home=self.cli_home,
+            cli_env=self.cli_env,
+            cli_password=self.cli_password,
+        )
+
 
 def upload_once(
     bench: Bench, tool: str, settings: Settings, path: Path, *, round_no: int
@@ -104,17 +119,7 @@ def upload_once(
     endpoint = bench.endpoint
     if tool == "sink":
         endpoint = S3Endpoint(url=bench.sink_url, access_key="", secret_key="")
-    target = Target(
-        endpoint=endpoint,
-        bucket=bench.bucket,
-        key=key,
-        path=path,
-        workdir=bench.workdir,
-        backend_url=bench.backend_url,
-        cli_home=bench.cli_home,
-        cli_env=bench.cli_env,
-        cli_password=bench.cli_password,
-    )
+    target = bench.target(path, key, endpoint)
     invocation = BUILDERS[tool](bench.tools, target, settings)
     logs = bench.workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
