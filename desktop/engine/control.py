@@ -16,30 +16,26 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 from desktop import platforms
 from desktop.api.models import RemotePart, UploadReceipt
 from desktop.engine import checksums, fingerprint, planner
 from desktop.engine.events import JobState, Receipt
 from desktop.engine.jobs import UploadJob
-from desktop.engine.reader import hash_range
+from desktop.engine.lifecycle import JobLife, Toolkit
+from desktop.engine.reader import SequentialReader, hash_range
 from desktop.engine.retry import call_with_retry
 from desktop.engine.runs import JobRun, reconcile
 from desktop.engine.store import PartRecord
 from desktop.engine.transfer import CancelledError, IntegrityError
 from desktop.errors import (
-    AuthError,
     BackendError,
-    DataChangedError,
     NetworkError,
     StateStoreError,
     UploaderError,
     UploadNotFoundError,
 )
-
-if TYPE_CHECKING:
-    from desktop.engine.queue import UploadQueue
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,21 +43,16 @@ T = TypeVar("T")
 #: The longest checking parts stored but never recorded waits for the first part to start sending.
 _ADOPT_DELAY = 1.0
 
-RESTARTED = UploaderError(
-    "The server no longer had this upload (it may have been cleaned up), so the file is being "
-    "sent again from the start.",
-    title="Restarted from the beginning",
-)
-
 
 class ControlTasks:
     """Two threads running backend steps from a priority queue: completion before anything else."""
 
     COMPLETE, PREPARE, ABORT = 0, 1, 2
 
-    def __init__(self, q: UploadQueue, threads: int = 2) -> None:
-        """Prepare the control threads for queue `q`."""
-        self._q = q
+    def __init__(self, life: JobLife, kit: Toolkit, threads: int = 2) -> None:
+        """Prepare the control threads for the jobs of `life`."""
+        self._life = life
+        self._kit = kit
         self._tasks: stdqueue.PriorityQueue[tuple[int, int, Callable[[], None] | None]] = (
             stdqueue.PriorityQueue()
         )
@@ -136,42 +127,29 @@ class ControlTasks:
                 wait,
             )
             if isinstance(exc, NetworkError):
-                self._q.network_suspect()
+                self._life.network_suspect()
 
         return call_with_retry(
-            fn, backoff=self._q.config.backoff, stop=run.cancel, on_retry=on_retry
+            fn, backoff=self._kit.config.backoff, stop=run.cancel, on_retry=on_retry
         )
 
     def _guard(self, run: JobRun, step: Callable[[JobRun], None]) -> None:
-        q = self._q
-        job = run.job
-        if not q.current_run(run):
+        if not self._life.current_run(run):
             return
         try:
             step(run)
         except UploaderError as exc:
-            if run.cancel.is_set():
-                return  # the run was ended meanwhile (pause, network wait, shutdown)
-            if isinstance(exc, AuthError):
-                q.needs_login(exc)
-            elif isinstance(exc, StateStoreError):
-                q.store_failed(exc)
-            elif isinstance(exc, DataChangedError):
-                q.finish(job, JobState.SOURCE_CHANGED, exc)
-            elif isinstance(exc, UploadNotFoundError):
-                q.restart_job(job, RESTARTED)
-            else:
-                q.finish(job, JobState.FAILED, exc)
+            self._life.fail(run, exc)
         except CancelledError:
             return  # a file read stopped because the run was ended
         except Exception as exc:
             if run.cancel.is_set():
                 return
-            logger.exception("job %s: unexpected error", job.job_id)
-            q.finish(job, JobState.FAILED, UploaderError(f"Internal error: {exc!r}"))
+            logger.exception("job %s: unexpected error", run.job.job_id)
+            self._life.fail(run, UploaderError(f"Internal error: {exc!r}"))
 
     def _prepare(self, run: JobRun) -> None:
-        q = self._q
+        life, kit = self._life, self._kit
         job = run.job
         # Retried like a backend call: a recorder holding the file (Windows) lets go in time.
         self._call(run, lambda: fingerprint.verify(job.path, job.fingerprint))
@@ -179,12 +157,12 @@ class ControlTasks:
         if job.upload_id is None:
             created = self._call(
                 run,
-                lambda: q.api.create_upload(
+                lambda: kit.api.create_upload(
                     filename=platforms.file_name(job.path),
                     size=job.size,
                     content_type=content_type(job.path),
                     metadata={"exam_id": job.exam_id, "kind": job.kind},
-                    part_size=planner.choose_part_size(job.size, q.config.part_size),
+                    part_size=planner.choose_part_size(job.size, kit.config.part_size),
                     # Asking again after a lost answer (or a crash) gets the same upload back
                     # instead of orphaning the first one.
                     client_token=job.job_id,
@@ -195,23 +173,23 @@ class ControlTasks:
                 job.key = created.key
                 job.part_size = created.part_size
                 job.checksum_algorithm = created.checksum_algorithm
-            q.store.replace_parts(job.job_id, [])
-            q.store.save_job(job)
+            kit.store.replace_parts(job.job_id, [])
+            kit.store.save_job(job)
             logger.info(
                 "job %s: upload created, part size %d, %d parts",
                 job.job_id,
                 created.part_size,
                 created.part_count,
             )
-            q.changed(job)
+            life.changed(job)
             run.plan = planner.plan(job.size, created.part_size)
         else:
             assert job.part_size is not None
             upload_id = job.upload_id
             run.plan = planner.plan(job.size, job.part_size)
-            local = q.store.parts(job.job_id)
+            local = kit.store.parts(job.job_id)
             try:
-                remote = self._call(run, lambda: q.api.list_parts(upload_id))
+                remote = self._call(run, lambda: kit.api.list_parts(upload_id))
             except BackendError as exc:
                 if exc.code != "already_completed":
                     raise
@@ -222,19 +200,19 @@ class ControlTasks:
                 agreed = dict(local)
             if remote is not None:
                 agreed, unknown = reconcile(run.plan, local, remote)
-            q.store.replace_parts(job.job_id, list(agreed.values()))
+            kit.store.replace_parts(job.job_id, list(agreed.values()))
             run.done = agreed
             logger.info(
                 "job %s: resumed with %d of %d parts stored", job.job_id, len(agreed), len(run.plan)
             )
-        if not q.current_run(run):
+        if not life.current_run(run):
             return
         run.algorithm = job.checksum_algorithm or checksums.MD5
         run.start_parts(held=[rp.part_number for rp in unknown])
-        q.start_reader(run)
-        q.progress(run)
-        with q.wake:
-            q.wake.notify_all()
+        self._start_reader(run)
+        life.progress(run)
+        with life.wake:
+            life.wake.notify_all()
         # The missing parts are already on their way; meanwhile, parts storage holds that were
         # never committed here are checked against the file, so they need not be sent again.
         if unknown:
@@ -242,13 +220,41 @@ class ControlTasks:
         if run.finished_sending:
             self.submit_complete(run)
 
+    def _start_reader(self, run: JobRun) -> None:
+        """Begin the run's sequential pass: SHA-256 and every part's checksum, a few parts ahead
+        of the senders (twice the parts in flight: enough that senders never wait for it, few
+        enough that what it read is still in the page cache when they send it)."""
+        life = self._life
+        lookahead = 2 * self._kit.config.parts + 2
+
+        def hashed(number: int, checksum: str) -> bool:
+            agreed = run.hashed(number, checksum)
+            with life.wake:
+                life.wake.notify_all()  # a worker may be waiting for this part's checksum
+            return agreed
+
+        def failed(error: UploaderError) -> None:
+            logger.info("job %s: reading the file failed: %s", run.job.job_id, error.title)
+            life.fail(run, error)
+
+        run.reader = SequentialReader(
+            run.job.path,
+            run.job.size,
+            run.plan,
+            run.algorithm,
+            turn=lambda number: run.reader_turn(number, lookahead),
+            on_part=hashed,
+            on_error=failed,
+            name=f"reader-{run.job.job_id[:8]}",
+        )
+
     def _adopt(self, run: JobRun, unknown: list[RemotePart]) -> None:
         """Keep parts storage holds that we never committed (a crash right after sending) when
         the checksum they hold (storage's listing, or the one the backend signed all their URLs
         with) equals the checksum of the same range of the file, or, on MD5 uploads, when their
         ETag equals its MD5; send the others again. A part re-sent with other bytes, or whose
         checksum is unknown, is never trusted."""
-        q = self._q
+        life, kit = self._life, self._kit
         # Not needed for the first byte: let the missing parts start first (bounded wait).
         deadline = time.monotonic() + _ADOPT_DELAY
         while not run.sending.wait(0.05):
@@ -262,23 +268,23 @@ class ControlTasks:
             else:
                 held = checksums.from_base64(rp.checksum) if rp.checksum else ""
             digest = hash_range(run.job.path, part, run.algorithm, run.cancel) if held else ""
-            if not held or digest != held or not q.current_run(run):
+            if not held or digest != held or not life.current_run(run):
                 run.part_returned(part.number)
                 continue
             record = PartRecord(part.number, part.length, rp.etag, digest)
-            q.store.record_part(run.job.job_id, record)
+            kit.store.record_part(run.job.job_id, record)
             run.part_finished(record)
             adopted += 1
             if run.meter.add(part.length):
-                q.progress(run)
+                life.progress(run)
         logger.info("job %s: %d parts recovered from storage", run.job.job_id, adopted)
 
     def _complete(self, run: JobRun) -> None:
-        q = self._q
+        life, kit = self._life, self._kit
         job = run.job
         if not job.try_transition(JobState.VERIFYING):
             return
-        q.changed(job)
+        life.changed(job)
         assert run.reader is not None
         assert job.upload_id is not None
         # The reader has checked every part against the checksum it was sent with; its SHA-256
@@ -304,15 +310,15 @@ class ControlTasks:
             upload_id=upload_id,
             signed=receipt.signed or "",
         )
-        q.store.add_receipt(final)
+        kit.store.add_receipt(final)
         with job.lock:
             job.key = receipt.key
         logger.info("job %s completed: %d bytes, %d parts", job.job_id, job.size, len(records))
         # The receipt goes out before the state change, so whoever waits for "idle" has it.
-        q.emit("on_receipt", receipt=final)
-        q.finish(job, JobState.COMPLETED, None)
+        life.emit("on_receipt", receipt=final)
+        life.finish(job, JobState.COMPLETED, None)
         with contextlib.suppress(StateStoreError):
-            q.store.replace_parts(job.job_id, [])
+            kit.store.replace_parts(job.job_id, [])
 
     def complete_verified(
         self,
@@ -334,7 +340,7 @@ class ControlTasks:
             IntegrityError: Storage's object is not the one hashed here ("Verification failed";
                 the upload is forgotten, so a retry starts a new one).
         """
-        q = self._q
+        kit = self._kit
         named = [(r.number, r.etag) for r in records]
         crc = checksums.is_crc(run.algorithm)
         if crc:
@@ -348,7 +354,7 @@ class ControlTasks:
         try:
             receipt = self._call(
                 run,
-                lambda: q.api.complete(
+                lambda: kit.api.complete(
                     upload_id,
                     named,
                     sha256=sha256,
@@ -373,8 +379,8 @@ class ControlTasks:
         # one from the same parts.
         with job.lock:
             job.forget_upload()
-        self._q.store.replace_parts(job.job_id, [])
-        self._q.store.save_job(job)
+        self._kit.store.replace_parts(job.job_id, [])
+        self._kit.store.save_job(job)
         raise IntegrityError(
             f"Storage reports {size:,} bytes with checksum {stored or 'none'}, but the "
             f"file has {job.size:,} bytes with checksum {proof}. The upload is not trusted; retry "
@@ -388,11 +394,14 @@ class ControlTasks:
         self._abort(job, upload_id)
 
     def _abort(self, job: UploadJob, upload_id: str) -> None:
-        q = self._q
+        kit = self._kit
         stop = threading.Event()
         try:
             call_with_retry(
-                lambda: q.api.abort(upload_id), backoff=q.config.backoff, stop=stop, max_attempts=4
+                lambda: kit.api.abort(upload_id),
+                backoff=kit.config.backoff,
+                stop=stop,
+                max_attempts=4,
             )
             logger.info("job %s: upload aborted on the server", job.job_id)
         except UploadNotFoundError:

@@ -20,14 +20,14 @@ import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from desktop.engine import checksums, fingerprint
 from desktop.engine.checksums import PartHasher
-from desktop.engine.control import content_type
+from desktop.engine.control import ControlTasks, content_type
 from desktop.engine.events import JobState, Receipt
 from desktop.engine.follow import Follower
 from desktop.engine.growth import GrowthWatcher
+from desktop.engine.lifecycle import JobLife, Toolkit
 from desktop.engine.planner import PartRange
 from desktop.engine.reader import hash_range
 from desktop.engine.runs import JobRun, reconcile
@@ -43,17 +43,15 @@ from desktop.errors import (
     UploadExpiredError,
 )
 
-if TYPE_CHECKING:
-    from desktop.engine.queue import UploadQueue
-
 logger = logging.getLogger(__name__)
 
 
 class _QueueSink:
     """Signs, sends and commits one part at a time for a follow run (a `FollowSink`)."""
 
-    def __init__(self, q: UploadQueue, run: JobRun) -> None:
-        self._q = q
+    def __init__(self, life: JobLife, kit: Toolkit, run: JobRun) -> None:
+        self._life = life
+        self._kit = kit
         self._run = run
 
     def part_hash(self) -> PartHasher:
@@ -61,12 +59,12 @@ class _QueueSink:
         return checksums.hasher(self._run.algorithm)
 
     def release_thread(self) -> None:
-        self._q.sender.close_thread_connections()
+        self._kit.sender.close_thread_connections()
 
     def send_part(
         self, part: PartRange, *, cancelled: threading.Event, checksum: str | None = None
     ) -> PartRecord:
-        q, run = self._q, self._run
+        life, kit, run = self._life, self._kit, self._run
         job = run.job
         attempt = strikes = 0
         # Signed into the URL, so storage stores exactly the bytes hashed (by the end pass, or
@@ -80,8 +78,8 @@ class _QueueSink:
                 raise CancelledError  # the run was ended and its upload forgotten
             try:
                 wire = {part.number: checksums.to_base64(signed_with)}
-                signed = q.api.sign_parts(upload_id, [part.number], checksums=wire).parts[0]
-                result = q.sender.put_part(
+                signed = kit.api.sign_parts(upload_id, [part.number], checksums=wire).parts[0]
+                result = kit.sender.put_part(
                     url=signed.url,
                     headers=signed.headers,
                     path=job.path,
@@ -92,9 +90,9 @@ class _QueueSink:
                     expect_etag=signed_with if run.algorithm == checksums.MD5 else None,
                 )
                 record = PartRecord(part.number, part.length, result.etag, signed_with)
-                if not q.current_run(run):
+                if not life.current_run(run):
                     raise CancelledError
-                q.store.record_part(job.job_id, record)
+                kit.store.record_part(job.job_id, record)
                 with run.lock:
                     run.done[part.number] = record
                 return record
@@ -105,9 +103,9 @@ class _QueueSink:
                     raise
                 attempt += 1
                 if isinstance(exc, NetworkError):
-                    q.network_suspect()  # if the server is gone, this run ends and waits
+                    life.network_suspect()  # if the server is gone, this run ends and waits
                 elif isinstance(exc, UploadExpiredError):
-                    if attempt > 3 * q.config.max_part_failures:
+                    if attempt > 3 * kit.config.max_part_failures:
                         raise
                     continue  # a fresh URL is signed on the next attempt
                 elif isinstance(exc, IntegrityError):
@@ -118,9 +116,9 @@ class _QueueSink:
                             title="Recording changed",
                         ) from None
                     strikes += 1
-                    if strikes >= q.config.max_part_failures:
+                    if strikes >= kit.config.max_part_failures:
                         raise
-                wait = q.config.backoff.delay(
+                wait = kit.config.backoff.delay(
                     attempt, retry_after=getattr(exc, "retry_after", None)
                 )
                 logger.info(
@@ -142,9 +140,12 @@ def _ignore(_delta: int) -> None:
 class FollowRun:
     """One activation of a follow job, on its own thread."""
 
-    def __init__(self, q: UploadQueue, run: JobRun) -> None:
-        """Prepare to run `run` (a job with ``follow`` set) for queue `q`."""
-        self._q = q
+    def __init__(self, life: JobLife, kit: Toolkit, control: ControlTasks, run: JobRun) -> None:
+        """Prepare to run `run` (a job with ``follow`` set), changing its state through `life`
+        and calling the backend through `control` (its retries and error policy)."""
+        self._life = life
+        self._kit = kit
+        self._control = control
         self._run = run
         self.thread = threading.Thread(
             target=self._main, name=f"follow-{run.job.job_id[:8]}", daemon=True
@@ -156,9 +157,9 @@ class FollowRun:
 
     def _main(self) -> None:
         try:
-            self._q.control.run_step(self._run, self._follow)
+            self._control.run_step(self._run, self._follow)
         finally:
-            self._q.sender.close_thread_connections()
+            self._kit.sender.close_thread_connections()
 
     def _progress(self, sent: int, size: int) -> None:
         run = self._run
@@ -166,21 +167,21 @@ class FollowRun:
             run.job.size = max(run.job.size, size)
         run.meter.total = max(run.meter.total, size)
         if run.meter.add(sent - run.meter.bytes_done):
-            self._q.progress(run)
+            self._life.progress(run)
 
     def _prepare(self, run: JobRun) -> dict[int, PartRecord]:
         """Create the upload (size unknown), or reconcile with what storage holds: the parts
         already sent."""
-        q, job = self._q, run.job
+        life, kit, control, job = self._life, self._kit, self._control, run.job
         if job.upload_id is None:
-            created = q.control.call(
+            created = control.call(
                 run,
-                lambda: q.api.create_upload(
+                lambda: kit.api.create_upload(
                     filename=Path(job.path).name,
                     size=None,
                     content_type=content_type(job.path),
                     metadata={"exam_id": job.exam_id, "kind": job.kind},
-                    part_size=q.config.part_size,
+                    part_size=kit.config.part_size,
                     client_token=job.job_id,
                 ),
             )
@@ -190,16 +191,16 @@ class FollowRun:
                 job.part_size = created.part_size
                 job.checksum_algorithm = created.checksum_algorithm
             run.algorithm = created.checksum_algorithm
-            q.store.replace_parts(job.job_id, [])
-            q.store.save_job(job)
+            kit.store.replace_parts(job.job_id, [])
+            kit.store.save_job(job)
             logger.info("job %s: following, part size %d", job.job_id, created.part_size)
-            q.changed(job)
+            life.changed(job)
             return {}
         upload_id = job.upload_id
         run.algorithm = job.checksum_algorithm or checksums.MD5
-        local = q.store.parts(job.job_id)
+        local = kit.store.parts(job.job_id)
         try:
-            remote = q.control.call(run, lambda: q.api.list_parts(upload_id))
+            remote = control.call(run, lambda: kit.api.list_parts(upload_id))
         except BackendError as exc:
             if exc.code != "already_completed":
                 raise
@@ -209,12 +210,12 @@ class FollowRun:
         # backend knows the part holds (a part re-sent with other bytes is not trusted).
         plan = [PartRange(n, (n - 1) * (job.part_size or 0), r.size) for n, r in local.items()]
         agreed, _ = reconcile(plan, local, remote)
-        q.store.replace_parts(job.job_id, list(agreed.values()))
+        kit.store.replace_parts(job.job_id, list(agreed.values()))
         logger.info("job %s: following again with %d parts stored", job.job_id, len(agreed))
         return agreed
 
     def _follow(self, run: JobRun) -> None:
-        q, job = self._q, run.job
+        life, kit, control, job = self._life, self._kit, self._control, run.job
         follow = job.follow
         assert follow is not None
         sent = self._prepare(run)
@@ -223,27 +224,30 @@ class FollowRun:
         part_size = job.part_size
         assert part_size is not None
         with GrowthWatcher(
-            job.path, settle=follow.settle, identity=follow.identity, margin=q.config.follow_margin
+            job.path,
+            settle=follow.settle,
+            identity=follow.identity,
+            margin=kit.config.follow_margin,
         ) as watcher:
             follower = Follower(
                 path=job.path,
                 part_size=part_size,
-                sink=_QueueSink(q, run),
+                sink=_QueueSink(life, kit, run),
                 watcher=watcher,
                 cancelled=run.cancel,
                 sent=sent,
                 on_progress=self._progress,
-                end_parallel=max(1, min(q.config.parts, 8)),
+                end_parallel=max(1, min(kit.config.parts, 8)),
             )
             outcome = follower.run()
         if not job.try_transition(JobState.VERIFYING):
             return
         with job.lock:
             job.size = outcome.size
-        q.changed(job)
+        life.changed(job)
         upload_id = job.upload_id
         assert upload_id is not None
-        answer = q.control.complete_verified(
+        answer = control.complete_verified(
             run, upload_id, outcome.parts, outcome.sha256, outcome.size, declare_size=True
         )
         receipt = Receipt(
@@ -259,7 +263,7 @@ class FollowRun:
             upload_id=upload_id,
             signed=answer.signed or "",
         )
-        q.store.add_receipt(receipt)
+        kit.store.add_receipt(receipt)
         with job.lock:
             job.key = answer.key
             # From now on the job describes the finished file, like any other completed job.
@@ -273,7 +277,7 @@ class FollowRun:
             len(outcome.resent),
             len(outcome.sent_at_end),
         )
-        q.emit("on_receipt", receipt=receipt)
-        q.finish(job, JobState.COMPLETED, None)
+        life.emit("on_receipt", receipt=receipt)
+        life.finish(job, JobState.COMPLETED, None)
         with contextlib.suppress(StateStoreError):
-            q.store.replace_parts(job.job_id, [])
+            kit.store.replace_parts(job.job_id, [])

@@ -13,6 +13,10 @@ Threads and budgets:
   hashed, each with its checksum, and dropped on every failure so each retry uses a fresh URL
   (a URL signed long ago may have expired).
 
+Every state change goes through one :class:`desktop.engine.lifecycle.JobLife`, which the queue,
+the control threads and the workers share, with one error-to-state policy; none of them imports the
+queue.
+
 Failure policy (see ``retry.py``): transport errors make the queue probe ``GET /health``; when the
 server is unreachable every active job waits in ``waiting_network`` and resumes by itself. An
 expired URL is re-signed. 5xx/SlowDown/stalls back off with jitter (cap ~60 s). A sign-in that
@@ -25,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,33 +42,27 @@ from desktop.engine.events import (
     EngineListener,
     JobSnapshot,
     JobState,
-    ProgressMeter,
     Receipt,
 )
 from desktop.engine.following import FollowRun
 from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
 from desktop.engine.jobs import RUNNING, Following, UploadJob
 from desktop.engine.ledger import Duplicate, duplicate_of
+from desktop.engine.lifecycle import ACTIVE, JobLife, Toolkit
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
-from desktop.engine.reader import SequentialReader
 from desktop.engine.retry import Backoff
 from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore
 from desktop.engine.transfer import PartSender
 from desktop.engine.workers import PartWorkers
-from desktop.errors import DataChangedError, NetworkError, UploaderError
+from desktop.errors import DataChangedError, UploaderError
 from desktop.recordings import KINDS
 
 if TYPE_CHECKING:
     from desktop.api.client import ApiClient
 
 logger = logging.getLogger(__name__)
-
-#: States in which a job still needs the engine (wait_idle waits for them).
-ACTIVE = frozenset(
-    {JobState.QUEUED, JobState.UPLOADING, JobState.VERIFYING, JobState.WAITING_NETWORK}
-)
 
 
 class UploadQueue:
@@ -83,71 +80,35 @@ class UploadQueue:
         self.api = api
         self.store = store
         self.config = config
-        self._listeners: list[EngineListener] = list(listeners)
-        self._lock = threading.RLock()
-        self._wake = threading.Condition(self._lock)
-        self._jobs: dict[str, UploadJob] = {}
-        self._runs: dict[str, JobRun] = {}
-        # Bytes committed by jobs that are not running (paused, waiting, failed), for snapshots.
-        self._committed: dict[str, int] = {}
-        self._files = config.files
-        self._offline = False
-        self._login_needed = False
-        self._started = False
         self._loaded = False
-        self._closed = False
         self.bucket = TokenBucket(config.bandwidth_limit)
         self.sender = PartSender(
             bucket=self.bucket, timeout=config.timeout, ca_bundle=config.ca_bundle or None
         )
-        self.watcher = NetworkWatcher(
-            self.api.health, self._back_online, backoff=Backoff(base=0.5, cap=config.probe_cap)
+        self._life = JobLife(
+            store=store,
+            files=config.files,
+            admit=self._admit,
+            discard=self.discard_upload,
+            probe=lambda: self.watcher.check(),
+            watch=lambda: self.watcher.start(),
+            listeners=listeners,
         )
-        self.workers = PartWorkers(self, config.parts)
-        self.control = ControlTasks(self)
+        self.watcher = NetworkWatcher(
+            api.health, self._life.back_online, backoff=Backoff(base=0.5, cap=config.probe_cap)
+        )
+        self._kit = Toolkit(api=api, store=store, config=config, sender=self.sender)
+        self.control = ControlTasks(self._life, self._kit)
+        self.workers = PartWorkers(
+            self._life, self._kit, config.parts, complete=self.control.submit_complete
+        )
         self._follow_runs: list[FollowRun] = []
 
     # -- listeners ------------------------------------------------------------------------------
 
     def add_listener(self, listener: EngineListener) -> None:
         """Add a listener; it receives events from now on."""
-        with self._lock:
-            self._listeners.append(listener)
-
-    def emit(self, method: str, **kwargs: object) -> None:
-        """Call `method` on every listener; a listener's exception is logged, never raised."""
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                getattr(listener, method)(**kwargs)
-            except Exception:  # a broken listener must not break an upload
-                logger.exception("listener %s.%s failed", type(listener).__name__, method)
-
-    def snapshot(self, job: UploadJob) -> JobSnapshot:
-        """The job's current snapshot, with live progress when it is active."""
-        run = self._runs.get(job.job_id)
-        if run is not None:
-            meter = run.meter
-            return job.snapshot(bytes_done=meter.bytes_done, speed_bps=meter.speed, eta=meter.eta)
-        done = job.size if job.state is JobState.COMPLETED else self._committed.get(job.job_id, 0)
-        return job.snapshot(bytes_done=done)
-
-    def changed(self, job: UploadJob) -> None:
-        """Tell listeners a job's state or error changed."""
-        self.emit("on_job_changed", job=self.snapshot(job))
-
-    def progress(self, run: JobRun) -> None:
-        """Tell listeners how far a run is."""
-        m = run.meter
-        self.emit(
-            "on_progress",
-            job_id=run.job.job_id,
-            bytes_done=m.bytes_done,
-            total=m.total,
-            speed_bps=m.speed,
-            eta_seconds=m.eta,
-        )
+        self._life.add_listener(listener)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -157,14 +118,14 @@ class UploadQueue:
         Raises:
             StateStoreError: The state database cannot be read.
         """
-        with self._lock:
-            if self._started:
+        with self._life.lock:
+            if self._life.started:
                 return
-            self._started = True
+            self._life.started = True
         self.load()
         self.workers.start()
         self.control.start()
-        self.schedule()
+        self._life.schedule()
 
     def load(self) -> None:
         """Load persisted jobs without starting any transfer (``start`` calls it; a command that
@@ -174,7 +135,7 @@ class UploadQueue:
             StateStoreError: The state database cannot be read.
         """
         added = []
-        with self._lock:
+        with self._life.lock:
             if self._loaded:
                 return
             self._loaded = True
@@ -182,15 +143,15 @@ class UploadQueue:
                 if job.state in (RUNNING | {JobState.WAITING_NETWORK, JobState.NEEDS_LOGIN}):
                     # Interrupted (crash, quit, outage): it goes back in line and reconciles.
                     job.state = JobState.QUEUED
-                if job.job_id not in self._jobs:
-                    self._jobs[job.job_id] = job
+                if job.job_id not in self._life.jobs:
+                    self._life.jobs[job.job_id] = job
                     added.append(job)
             for job in added:
                 if not job.terminal:
                     parts = self.store.parts(job.job_id)
-                    self._committed[job.job_id] = sum(p.size for p in parts.values())
+                    self._life.committed[job.job_id] = sum(p.size for p in parts.values())
         for job in added:
-            self.emit("on_job_added", job=self.snapshot(job))
+            self._life.emit("on_job_added", job=self._life.snapshot(job))
 
     def shutdown(self, *, pause: bool = True, timeout: float | None = 30) -> None:
         """Stop every transfer, persist the queue, and join the engine's threads.
@@ -200,27 +161,22 @@ class UploadQueue:
                 :meth:`start` resumes them (a proctor expects a restart to continue the upload).
             timeout: Seconds to wait for the threads.
         """
-        with self._lock:
-            if self._closed:
+        with self._life.lock:
+            if self._life.closed:
                 return
-            self._closed = True
-            runs = list(self._runs.values())
-            self._runs.clear()
-            for run in runs:
-                run.end()
+            runs = self._life.close()
             for run in runs:
                 job = run.job
                 if pause and job.try_transition(JobState.PAUSED):
                     with contextlib.suppress(UploaderError):
                         self.store.save_job(job, state=JobState.QUEUED)
-            self._wake.notify_all()
         for run in runs:
-            self.changed(run.job)
+            self._life.changed(run.job)
         self.watcher.stop(timeout=timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         self.workers.stop(deadline)
         self.control.stop(deadline)
-        with self._lock:
+        with self._life.lock:
             follows = list(self._follow_runs)
         for follow in follows:
             follow.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -231,7 +187,7 @@ class UploadQueue:
     @property
     def closed(self) -> bool:
         """True after :meth:`shutdown`."""
-        return self._closed
+        return self._life.closed
 
     # -- adding and controlling jobs ------------------------------------------------------------
 
@@ -294,8 +250,8 @@ class UploadQueue:
             follow=following,
         )
         self.store.save_job(job)
-        with self._lock:
-            self._jobs[job.job_id] = job
+        with self._life.lock:
+            self._life.jobs[job.job_id] = job
         logger.info(
             "job %s added: %d bytes%s, kind %s",
             job.job_id,
@@ -303,14 +259,14 @@ class UploadQueue:
             " so far (following)" if follow else "",
             kind,
         )
-        snap = self.snapshot(job)
-        self.emit("on_job_added", job=snap)
-        self.schedule()
+        snap = self._life.snapshot(job)
+        self._life.emit("on_job_added", job=snap)
+        self._life.schedule()
         return snap
 
     def _job(self, job_id: str) -> UploadJob:
-        with self._lock:
-            job = self._jobs.get(job_id)
+        with self._life.lock:
+            job = self._life.jobs.get(job_id)
         if job is None:
             raise KeyError(f"no job {job_id}")
         return job
@@ -318,25 +274,25 @@ class UploadQueue:
     def pause(self, job_id: str) -> None:
         """Pause a job; parts in flight stop and are sent again on resume."""
         job = self._job(job_id)
-        self.suspend(job, JobState.PAUSED, None)
+        self._life.suspend(job, JobState.PAUSED, None)
 
     def resume(self, job_id: str) -> None:
         """Resume a paused (or sign-in/network-waiting) job."""
         job = self._job(job_id)
         if job.state is JobState.PAUSED and job.try_transition(JobState.QUEUED):
-            self.persist(job)
-            self.changed(job)
-        self.schedule()
+            self._life.persist(job)
+            self._life.changed(job)
+        self._life.schedule()
 
     def pause_all(self) -> None:
         """Pause every job that is not finished."""
-        for job in self._all_jobs():
+        for job in self._life.all_jobs():
             if not job.terminal and job.state is not JobState.PAUSED:
-                self.suspend(job, JobState.PAUSED, None)
+                self._life.suspend(job, JobState.PAUSED, None)
 
     def resume_all(self) -> None:
         """Resume every paused job."""
-        for job in self._all_jobs():
+        for job in self._life.all_jobs():
             if job.state is JobState.PAUSED:
                 self.resume(job.job_id)
 
@@ -350,22 +306,22 @@ class UploadQueue:
         if job.state in RETRYABLE_TERMINAL:
             self.discard_upload(job)
             return
-        with self._lock:
+        with self._life.lock:
             if job.terminal or not job.try_transition(JobState.CANCELLED):
                 return
-            self._end_run(job)
-        self.persist(job)
-        self.changed(job)
+            self._life.end_run(job)
+        self._life.persist(job)
+        self._life.changed(job)
         if job.upload_id is not None:
             self._abort(job, job.upload_id)
         with contextlib.suppress(UploaderError):
             self.store.replace_parts(job.job_id, [])
-        self.schedule()
+        self._life.schedule()
 
     def _abort(self, job: UploadJob, upload_id: str) -> None:
         # A started queue aborts on a control thread; a queue that was only loaded (the CLI's
         # `cancel`) has none running, so it aborts right here.
-        if self._started:
+        if self._life.started:
             self.control.submit_abort(job, upload_id)
         else:
             self.control.abort_now(job, upload_id)
@@ -382,8 +338,8 @@ class UploadQueue:
                 except UploaderError as exc:
                     job.state = JobState.SOURCE_CHANGED
                     job.set_error(exc)
-                    self.persist(job)
-                    self.changed(job)
+                    self._life.persist(job)
+                    self._life.changed(job)
                     return
                 old_upload = job.upload_id
                 job.fingerprint = fp
@@ -398,9 +354,9 @@ class UploadQueue:
                     self._abort(job, old_upload)
         if was_changed:
             self.store.replace_parts(job.job_id, [])
-        self.persist(job)
-        self.changed(job)
-        self.schedule()
+        self._life.persist(job)
+        self._life.changed(job)
+        self._life.schedule()
 
     def discard_upload(self, job: UploadJob) -> None:
         """Abort an ended job's upload on the server and forget it and its parts (if it has one).
@@ -415,7 +371,7 @@ class UploadQueue:
             job.forget_upload()
         with contextlib.suppress(UploaderError):
             self.store.replace_parts(job.job_id, [])
-        self.persist(job)
+        self._life.persist(job)
         self._abort(job, upload_id)
 
     def remove(self, job_id: str) -> None:
@@ -423,19 +379,19 @@ class UploadQueue:
         job = self._job(job_id)
         if not job.terminal or job.state in RETRYABLE_TERMINAL:
             self.cancel(job_id)
-        with self._lock:
-            self._jobs.pop(job_id, None)
+        with self._life.lock:
+            self._life.jobs.pop(job_id, None)
         self.store.delete_job(job_id)
-        self.emit("on_job_removed", job_id=job_id)
+        self._life.emit("on_job_removed", job_id=job_id)
 
     def set_concurrency(self, *, files: int, parts: int) -> None:
         """Change how many files and parts are in flight, now."""
         if not 1 <= files <= MAX_FILES or not 1 <= parts <= MAX_PARTS:
             raise ValueError(f"files must be 1..{MAX_FILES} and parts 1..{MAX_PARTS}")
-        with self._lock:
-            self._files = files
+        with self._life.lock:
+            self._life.files = files
         self.workers.resize(parts)
-        self.schedule()
+        self._life.schedule()
 
     def set_bandwidth_limit(self, bytes_per_second: int) -> None:
         """Limit all transfers together to this many bytes per second; 0 = unlimited."""
@@ -443,19 +399,11 @@ class UploadQueue:
 
     def login_restored(self) -> None:
         """After a new sign-in: jobs waiting for it continue."""
-        with self._lock:
-            self._login_needed = False
-            waiting = [j for j in self._jobs.values() if j.state is JobState.NEEDS_LOGIN]
-            for job in waiting:
-                job.try_transition(JobState.QUEUED)
-        for job in waiting:
-            self.persist(job)
-            self.changed(job)
-        self.schedule()
+        self._life.login_restored()
 
     def jobs(self) -> list[JobSnapshot]:
         """Snapshots of every job, in queue order."""
-        return [self.snapshot(j) for j in self._all_jobs()]
+        return [self._life.snapshot(j) for j in self._life.all_jobs()]
 
     def receipts(self) -> list[Receipt]:
         """Every receipt stored on this computer, oldest first."""
@@ -468,243 +416,31 @@ class UploadQueue:
             True when idle; False when `timeout` passed first.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._wake:
-            while any(j.state in ACTIVE for j in self._jobs.values()) and not self._closed:
+        with self._life.wake:
+            life = self._life
+            while any(j.state in ACTIVE for j in life.jobs.values()) and not life.closed:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
-                self._wake.wait(0.5 if left is None else min(left, 0.5))
+                self._life.wake.wait(0.5 if left is None else min(left, 0.5))
             return True
 
-    # -- internals used by the runner -----------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------
 
     def duplicate_of(self, path: Path, *, again: bool = False) -> Duplicate | None:
         """Whether `path` is already queued, or uploaded and unchanged (see `ledger.duplicate_of`).
 
         Reads the file's fingerprint when it was uploaded before: call it off the GUI thread.
         """
-        return duplicate_of(self._all_jobs(), path, again=again)
+        return duplicate_of(self._life.all_jobs(), path, again=again)
 
-    def _all_jobs(self) -> list[UploadJob]:
-        with self._lock:
-            jobs = list(self._jobs.values())
-        return sorted(jobs, key=lambda j: (-j.priority, j.created_at))
-
-    def persist(self, job: UploadJob) -> bool:
-        """Save the job's row; on failure pause the queue and return False."""
-        try:
-            self.store.save_job(job)
-        except UploaderError as exc:
-            self.store_failed(exc)
-            return False
-        return True
-
-    def current_run(self, run: JobRun) -> bool:
-        """Whether `run` is still the job's live run."""
-        with self._lock:
-            return self._runs.get(run.job.job_id) is run and not run.cancel.is_set()
-
-    def _end_run(self, job: UploadJob) -> None:
-        with self._lock:
-            run = self._runs.pop(job.job_id, None)
-            if run is not None:
-                with run.lock:
-                    self._committed[job.job_id] = sum(r.size for r in run.done.values())
-                run.end()
-                run.meter.idle()
-            self._wake.notify_all()
-
-    def suspend(self, job: UploadJob, state: JobState, error: UploaderError | None) -> None:
-        """Stop a job's run and move it to a waiting state (paused, network, sign-in)."""
-        with self._lock:
-            if not job.try_transition(state, error=error):
-                return
-            self._end_run(job)
-        self.persist(job)
-        self.changed(job)
-        self.schedule()
-
-    def finish(self, job: UploadJob, state: JobState, error: UploaderError | None) -> None:
-        """End a job in a terminal state (failed, source changed, completed)."""
-        with self._lock:
-            if not job.try_transition(state, error=error):
-                return
-            self._end_run(job)
-        if error is not None:
-            logger.info("job %s %s: %s", job.job_id, state.value, error.title)
-        self.persist(job)
-        if state is JobState.SOURCE_CHANGED:
-            # The parts sent are of a file that is no longer there as it was: no retry can use
-            # them (a retry reads the file anew), so they are aborted now rather than left open.
-            self.discard_upload(job)
-        self.changed(job)
-        self.schedule()
-
-    def requeue(self, job: UploadJob, error: UploaderError | None) -> None:
-        """Take an active job back to QUEUED (restart cleanly, or after a transient setback)."""
-        with self._lock:
-            if not job.try_transition(JobState.QUEUED, error=error):
-                return
-            self._end_run(job)
-        self.persist(job)
-        self.changed(job)
-        self.schedule()
-
-    def restart_job(self, job: UploadJob, notice: UploaderError) -> None:
-        """The server lost the upload: forget it and send the file again from the start, saying so
-        (`notice` is shown until the job's next change)."""
-        logger.info("job %s: upload gone on the server; restarting from the beginning", job.job_id)
-        with self._lock:
-            if not job.try_transition(JobState.QUEUED, error=notice):
-                return
-            self._end_run(job)
-            # Forgotten before anything can admit the job again, so no run sees the old upload.
-            job.forget_upload()
-            self._committed[job.job_id] = 0
-        try:
-            self.store.replace_parts(job.job_id, [])
-        except UploaderError as exc:
-            self.store_failed(exc)
+    def _admit(self, run: JobRun) -> None:
+        """Start a run just admitted: follow a recording on its own thread, or prepare it."""
+        if run.job.follow is None:
+            self.control.submit_prepare(run)
             return
-        self.persist(job)
-        self.changed(job)
-        self.schedule()
-
-    def store_failed(self, error: UploaderError) -> None:
-        """The state database failed: pause every unfinished job, keeping what is on disk."""
-        logger.error("state store failed; pausing the queue: %s", error.message)
-        changed = []
-        with self._lock:
-            for job in self._jobs.values():
-                if not job.terminal and job.try_transition(JobState.PAUSED, error=error):
-                    self._end_run(job)
-                    changed.append(job)
-        for job in changed:
-            self.changed(job)
-
-    def needs_login(self, error: UploaderError) -> None:
-        """The sign-in ended: every unfinished job waits for `login_restored()`."""
-        changed = []
-        with self._lock:
-            first = not self._login_needed
-            self._login_needed = True
-            for job in self._jobs.values():
-                if job.state in ACTIVE and job.try_transition(JobState.NEEDS_LOGIN, error=error):
-                    self._end_run(job)
-                    changed.append(job)
-        for job in changed:
-            self.persist(job)
-            self.changed(job)
-        if first:
-            logger.info("sign-in needed; %d jobs wait for it", len(changed))
-            self.emit("on_login_required")
-
-    def network_suspect(self) -> None:
-        """A transport error happened: probe now; if the server is unreachable, wait for it."""
-        with self._lock:
-            if self._offline or self._closed:
-                return
-        if self.watcher.check():
-            return
-        error = NetworkError(
-            "The server cannot be reached. Uploads continue by themselves when the network is back."
-        )
-        changed = []
-        with self._lock:
-            if self._offline or self._closed:
-                return
-            self._offline = True
-            for job in self._jobs.values():
-                if job.state in (
-                    JobState.UPLOADING,
-                    JobState.VERIFYING,
-                    JobState.QUEUED,
-                ) and job.try_transition(JobState.WAITING_NETWORK, error=error):
-                    self._end_run(job)
-                    changed.append(job)
-        logger.info("network down; %d jobs waiting", len(changed))
-        for job in changed:
-            self.changed(job)
-        self.watcher.start()
-
-    def _back_online(self) -> None:
-        with self._lock:
-            self._offline = False
-            waiting = [j for j in self._jobs.values() if j.state is JobState.WAITING_NETWORK]
-            for job in waiting:
-                job.try_transition(JobState.QUEUED)
-        for job in waiting:
-            self.changed(job)
-        self.schedule()
-
-    def schedule(self) -> None:
-        """Admit queued jobs while fewer than `files` are active."""
-        admitted: list[JobRun] = []
-        with self._lock:
-            if self._closed or not self._started or self._offline or self._login_needed:
-                self._wake.notify_all()
-                return
-            # Follow jobs do not count: each sends at its recorder's pace, for hours.
-            active = sum(1 for r in self._runs.values() if r.job.follow is None)
-            for job in sorted(self._jobs.values(), key=lambda j: (-j.priority, j.created_at)):
-                if job.state is not JobState.QUEUED or job.job_id in self._runs:
-                    continue
-                if job.follow is None:
-                    if active >= self._files:
-                        continue
-                    active += 1
-                job.transition(JobState.UPLOADING, error=None)
-                run = JobRun(job=job, plan=[], done={}, meter=ProgressMeter(job.size))
-                self._runs[job.job_id] = run
-                admitted.append(run)
-            self._wake.notify_all()
-        for run in admitted:
-            logger.info("job %s started", run.job.job_id)
-            self.changed(run.job)
-            if run.job.follow is not None:
-                follow = FollowRun(self, run)
-                with self._lock:
-                    self._follow_runs = [f for f in self._follow_runs if f.thread.is_alive()]
-                    self._follow_runs.append(follow)
-                follow.start()
-            else:
-                self.control.submit_prepare(run)
-
-    def runs(self) -> list[JobRun]:
-        """The live runs, highest priority first."""
-        with self._lock:
-            runs = list(self._runs.values())
-        return sorted(runs, key=lambda r: (-r.job.priority, r.job.created_at))
-
-    def start_reader(self, run: JobRun) -> None:
-        """Begin the run's sequential pass: SHA-256 and every part's checksum, a few parts ahead
-        of the senders (twice the parts in flight: enough that senders never wait for it, few
-        enough that what it read is still in the page cache when they send it)."""
-        lookahead = 2 * self.config.parts + 2
-
-        def hashed(number: int, checksum: str) -> bool:
-            agreed = run.hashed(number, checksum)
-            with self._wake:
-                self._wake.notify_all()  # a worker may be waiting for this part's checksum
-            return agreed
-
-        def failed(error: UploaderError) -> None:
-            if self.current_run(run):
-                logger.info("job %s: reading the file failed: %s", run.job.job_id, error.title)
-                self.finish(run.job, JobState.SOURCE_CHANGED, error)
-
-        run.reader = SequentialReader(
-            run.job.path,
-            run.job.size,
-            run.plan,
-            run.algorithm,
-            turn=lambda number: run.reader_turn(number, lookahead),
-            on_part=hashed,
-            on_error=failed,
-            name=f"reader-{run.job.job_id[:8]}",
-        )
-
-    @property
-    def wake(self) -> threading.Condition:
-        """Notified whenever parts may have become available."""
-        return self._wake
+        follow = FollowRun(self._life, self._kit, self.control, run)
+        with self._life.lock:
+            self._follow_runs = [f for f in self._follow_runs if f.thread.is_alive()]
+            self._follow_runs.append(follow)
+        follow.start()

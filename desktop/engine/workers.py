@@ -13,11 +13,11 @@ import itertools
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from desktop.engine import checksums
-from desktop.engine.control import RESTARTED
 from desktop.engine.events import JobState
+from desktop.engine.lifecycle import JobLife, Toolkit
 from desktop.engine.planner import PartRange
 from desktop.engine.reader import hash_range
 from desktop.engine.runs import JobRun
@@ -32,11 +32,7 @@ from desktop.errors import (
     StateStoreError,
     UploaderError,
     UploadExpiredError,
-    UploadNotFoundError,
 )
-
-if TYPE_CHECKING:
-    from desktop.engine.queue import UploadQueue
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +46,14 @@ _LINKS_REFUSED = UploaderError(
 class PartWorkers:
     """N threads sending parts; N changes live."""
 
-    def __init__(self, q: UploadQueue, count: int) -> None:
-        """Prepare `count` workers for queue `q` (started by :meth:`start`)."""
-        self._q = q
+    def __init__(
+        self, life: JobLife, kit: Toolkit, count: int, complete: Callable[[JobRun], None]
+    ) -> None:
+        """Prepare `count` workers for the jobs of `life` (started by :meth:`start`); `complete`
+        queues a run's completion once its last part is stored."""
+        self._life = life
+        self._kit = kit
+        self._complete = complete
         self._target = count
         self._threads: dict[int, threading.Thread] = {}
         self._started = False
@@ -60,7 +61,7 @@ class PartWorkers:
 
     def start(self) -> None:
         """Start the workers."""
-        with self._q.wake:
+        with self._life.wake:
             self._started = True
             self._spawn()
 
@@ -78,40 +79,40 @@ class PartWorkers:
 
     def resize(self, count: int) -> None:
         """Run `count` workers from now on (extra ones exit after their current part)."""
-        with self._q.wake:
+        with self._life.wake:
             self._target = count
             if self._started:
                 self._spawn()
-            self._q.wake.notify_all()
+            self._life.wake.notify_all()
 
     def stop(self, deadline: float | None) -> None:
         """Join the workers (the queue has already cancelled every run)."""
-        with self._q.wake:
+        with self._life.wake:
             self._target = 0
-            self._q.wake.notify_all()
+            self._life.wake.notify_all()
             threads = list(self._threads.values())
         for t in threads:
             t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _take(self, slot: int) -> tuple[JobRun, PartRange] | None:
-        q = self._q
-        with q.wake:
+        life, kit = self._life, self._kit
+        with life.wake:
             while True:
-                if q.closed or slot >= self._target:
+                if life.closed or slot >= self._target:
                     return None
                 now = time.monotonic()
                 wakeups = []
-                for run in q.runs():
+                for run in life.runs():
                     if run.completing or not run.plan:
                         continue
-                    part = run.ready_part(now, near=q.config.parts)
+                    part = run.ready_part(now, near=kit.config.parts)
                     if part is not None:
                         return run, part
                     nxt = run.next_wakeup(now)
                     if nxt is not None:
                         wakeups.append(nxt)
                 wait = min(wakeups) - now if wakeups else 1.0
-                q.wake.wait(max(0.01, min(wait, 1.0)))
+                life.wake.wait(max(0.01, min(wait, 1.0)))
 
     def _loop(self, slot: int) -> None:
         try:
@@ -124,19 +125,17 @@ class PartWorkers:
                     self._send(run, part)
                 except Exception as exc:  # last resort: a bug fails the job, never the thread
                     run.part_returned(part.number)
-                    if not self._q.current_run(run):
+                    if not self._life.current_run(run):
                         continue
                     logger.exception(
                         "part %d of job %s: unexpected error", part.number, run.job.job_id
                     )
-                    self._q.finish(
-                        run.job, JobState.FAILED, UploaderError(f"Internal error: {exc!r}")
-                    )
+                    self._life.fail(run, UploaderError(f"Internal error: {exc!r}"))
         finally:
-            self._q.sender.close_thread_connections()
+            self._kit.sender.close_thread_connections()
 
     def _url(self, run: JobRun, number: int) -> tuple[str, dict[str, str]]:
-        q = self._q
+        kit = self._kit
         now = time.monotonic()
         cached = run.take_url(number, now)
         if cached is not None:
@@ -145,12 +144,12 @@ class PartWorkers:
             now = time.monotonic()
             cached = run.take_url(number, now)
             if cached is None:
-                batch = min(q.config.sign_batch, max(2, 2 * q.config.parts))
+                batch = min(kit.config.sign_batch, max(2, 2 * kit.config.parts))
                 wanted = run.numbers_to_sign(number, batch, now)
                 upload_id = run.job.upload_id
                 if upload_id is None or run.cancel.is_set():
                     raise CancelledError  # the run was ended and its upload forgotten
-                signed = q.api.sign_parts(upload_id, list(wanted), checksums=wanted)
+                signed = kit.api.sign_parts(upload_id, list(wanted), checksums=wanted)
                 run.store_urls(signed.parts, signed.expires_at, time.monotonic())
                 cached = run.take_url(number, time.monotonic() - 1e9)
             if cached is None:
@@ -158,20 +157,20 @@ class PartWorkers:
             return cached.url, cached.headers
 
     def _send(self, run: JobRun, part: PartRange) -> None:
-        q = self._q
+        life, kit = self._life, self._kit
         job = run.job
 
         def progress(delta: int) -> None:
             if not run.sending.is_set():
                 run.sending.set()  # the first bytes are out; deferred work may begin
             if run.meter.add(delta):
-                q.progress(run)
+                life.progress(run)
 
         started = time.monotonic()
         try:
             checksum = self._checksum(run, part)
             url, headers = self._url(run, part.number)
-            result = q.sender.put_part(
+            result = kit.sender.put_part(
                 url=url,
                 headers=headers,
                 path=job.path,
@@ -182,14 +181,14 @@ class PartWorkers:
                 expect_etag=checksum if run.algorithm == checksums.MD5 else None,
             )
             record = PartRecord(part.number, part.length, result.etag, checksum)
-            if not q.current_run(run):
+            if not life.current_run(run):
                 return
-            q.store.record_part(job.job_id, record)
+            kit.store.record_part(job.job_id, record)
         except CancelledError:
             run.part_returned(part.number)
             return
         except UploaderError as exc:
-            if not q.current_run(run):
+            if not life.current_run(run):
                 # The run ended meanwhile (pause, restart, network wait): its errors are moot.
                 run.part_returned(part.number)
                 return
@@ -198,7 +197,7 @@ class PartWorkers:
         run.part_finished(record)
         if job.error_title is not None and job.state is JobState.UPLOADING:
             job.set_error(None)  # the trouble that made parts retry is over
-            q.changed(job)
+            life.changed(job)
         logger.debug(
             "job %s part %d: %d bytes in %.2f s",
             job.job_id,
@@ -207,9 +206,9 @@ class PartWorkers:
             time.monotonic() - started,
         )
         if run.finished_sending:
-            q.control.submit_complete(run)
-        with q.wake:
-            q.wake.notify_all()
+            self._complete(run)
+        with life.wake:
+            life.wake.notify_all()
 
     @staticmethod
     def _checksum(run: JobRun, part: PartRange) -> str:
@@ -224,33 +223,24 @@ class PartWorkers:
         return computed
 
     def _handle(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
-        q = self._q
+        life, kit = self._life, self._kit
         job = run.job
         if isinstance(exc, UploadExpiredError):
             # Not a failure: the URL aged out. A fresh one is signed for the next attempt; a
             # persistent 403 (a broken signature) still ends after many attempts.
             logger.info("part %d of job %s: URL expired, re-signing", part.number, job.job_id)
             count = run.part_returned(part.number, failed=True)
-            if count > 3 * q.config.max_part_failures:
-                q.finish(job, JobState.FAILED, _LINKS_REFUSED)
+            if count > 3 * kit.config.max_part_failures:
+                life.finish(job, JobState.FAILED, _LINKS_REFUSED)
             return
         if exc.retryable and not isinstance(exc, (StateStoreError, AuthError)):
             self._failed(run, part, exc)
             return
         run.part_returned(part.number)
-        if isinstance(exc, StateStoreError):
-            q.store_failed(exc)
-        elif isinstance(exc, AuthError):
-            q.needs_login(exc)
-        elif isinstance(exc, DataChangedError):
-            q.finish(job, JobState.SOURCE_CHANGED, exc)
-        elif isinstance(exc, UploadNotFoundError):
-            q.restart_job(job, RESTARTED)
-        else:
-            q.finish(job, JobState.FAILED, exc)
+        self._life.fail(run, exc)
 
     def _failed(self, run: JobRun, part: PartRange, exc: UploaderError) -> None:
-        q = self._q
+        life, kit = self._life, self._kit
         job = run.job
         network = isinstance(exc, NetworkError)
         # "Busy, try later" answers (5xx, SlowDown, 429) are transient like transport failures; a
@@ -268,10 +258,10 @@ class PartWorkers:
         )
         if isinstance(exc, IntegrityError) and self._source_changed(run, part):
             run.part_returned(part.number)
-            q.finish(job, JobState.SOURCE_CHANGED, _changed(run, part))
+            life.finish(job, JobState.SOURCE_CHANGED, _changed(run, part))
             return
         attempts = run.failures.get(part.number, 0) + 1
-        delay = q.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
+        delay = kit.config.backoff.delay(attempts, retry_after=getattr(exc, "retry_after", None))
         run.part_returned(part.number, delay=delay, failed=True)
         count = run.part_returned(part.number, strike=not transient)
         logger.info(
@@ -282,14 +272,14 @@ class PartWorkers:
             count,
             delay,
         )
-        if not transient and count >= q.config.max_part_failures:
-            q.finish(job, JobState.FAILED, exc)
+        if not transient and count >= kit.config.max_part_failures:
+            life.finish(job, JobState.FAILED, exc)
             return
         if attempts >= 2:
             job.set_error(exc)
-            q.changed(job)
+            life.changed(job)
         if network:
-            q.network_suspect()
+            life.network_suspect()
 
     @staticmethod
     def _source_changed(run: JobRun, part: PartRange) -> bool:
