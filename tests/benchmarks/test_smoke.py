@@ -95,9 +95,12 @@ def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> N
     assert set(section["ratios"]) == {*PEERS, "sink"}
     floor = section["integrity_floor"]
     per_gib = floor["cpu_s_per_gib"]
-    assert set(per_gib) == {"read", "md5", "sha256", "crc32"}
+    assert set(per_gib) == {"read", "md5", "sha256", "crc32", "crc64nvme", "crc64nvme+sha256"}
     assert all(v > 0 for v in per_gib.values()), per_gib
-    assert floor["required_cpu_s_per_gib"] == round(per_gib["md5"] + per_gib["sha256"], 3)
+    # The floor is issue 12's scheme: one pass (SHA-256 and CRC64NVME), plus the senders' re-read.
+    assert floor["required_cpu_s_per_gib"] == round(
+        per_gib["crc64nvme+sha256"] + per_gib["read"], 3
+    )
     model = section["cpu_model"]
     assert set(model["per_tool"]) == {"ours", *PEERS}, "the sink has no storage CPU to model"
     assert model["best_peer"] in PEERS
