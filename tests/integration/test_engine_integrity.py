@@ -1,10 +1,11 @@
 """Storage checks every byte against the checksum the engine hashed, on SeaweedFS (which, unlike
 moto, refuses a part whose signed CRC64NVME differs from its bytes): a file rewritten mid-upload
 with its mtime restored never yields a receipt whose SHA-256 differs from the stored object's, and a
-byte damaged on the wire is refused and sent again."""
+byte damaged on the wire is refused and sent again. A forged completion answer is caught too."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from desktop.engine.planner import MIB
 from tests.integration.conftest import Stack, file_sha256, write_file
 from tests.support.checksums import crc64nvme
 from tests.support.faultproxy import Rule
-from tests.support.faultrules import flip_byte
+from tests.support.faultrules import flip_byte, respond
 
-pytestmark = [pytest.mark.integration, pytest.mark.seaweedfs]
+pytestmark = pytest.mark.integration
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ REWRITES = {
 }  # fmt: skip
 
 
+@pytest.mark.seaweedfs
 @pytest.mark.parametrize("case", list(REWRITES.values()), ids=list(REWRITES))
 def test_a_rewrite_with_the_mtime_restored_never_yields_a_lying_receipt(
     make_stack: Callable[..., Stack], tmp_path: Path, case: Rewrite
@@ -110,6 +112,7 @@ def _wait_signed(stack: Stack, upload_id: str | None, number: int) -> None:
         time.sleep(0.005)
 
 
+@pytest.mark.seaweedfs
 def test_a_byte_flipped_on_the_wire_is_refused_and_sent_again(
     make_stack: Callable[..., Stack], tmp_path: Path
 ) -> None:
@@ -135,3 +138,42 @@ def test_a_byte_flipped_on_the_wire_is_refused_and_sent_again(
     refused = [r for r in stats.log if r.method == "PUT" and r.status == 400]
     assert len(refused) == 1
     assert stack.put_bytes() == size + 5 * MIB
+
+
+def test_a_receipt_naming_another_crc_is_never_verified(stack: Stack, tmp_path: Path) -> None:
+    """The backend's answer to complete is checked too: a receipt whose full-object CRC is not the
+    one the engine combined from its parts fails the job "Verification failed" and gives no
+    receipt (here the answer is forged by the proxy in front of the backend)."""
+    size = 6 * MIB
+    forged = {
+        "upload_id": "up_forged",
+        "key": "recordings/other/forged.webm",
+        "size": size,
+        "etag": "0" * 32 + "-2",
+        "sha256": None,
+        "completed_at": "2026-12-06T00:00:00Z",
+        "bucket": stack.bucket,
+        "metadata": {"exam_id": "E", "kind": "other"},
+        "checksum_algorithm": "CRC64NVME",
+        "checksum": crc64nvme(b"not the file"),
+    }
+    rule = stack.backend_proxy.add_rule(
+        Rule(
+            method="POST",
+            path=r"/complete$",
+            action=respond(200, json.dumps(forged).encode(), content_type="application/json"),
+        )
+    )
+    q, rec = stack.queue()
+    path = tmp_path / "exam.webm"
+    write_file(path, size)
+    job = q.add(path, exam_id="E", kind="other")
+    assert q.wait_idle(60)
+    (snap,) = q.jobs()
+    assert snap.state is JobState.FAILED
+    assert snap.error_title == "Verification failed"
+    assert crc64nvme(path.read_bytes()) in (snap.error_message or "")
+    assert q.receipts() == []
+    assert rec.receipts == []
+    assert not rec.saw_state(job.job_id, JobState.COMPLETED)
+    assert stack.backend_proxy.stats().rules_fired[rule] == 1
