@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from desktop.engine.events import JobState
 from desktop.engine.planner import MIB
@@ -177,3 +178,37 @@ def test_a_receipt_naming_another_crc_is_never_verified(stack: Stack, tmp_path: 
     assert rec.receipts == []
     assert not rec.saw_state(job.job_id, JobState.COMPLETED)
     assert stack.backend_proxy.stats().rules_fired[rule] == 1
+
+
+@pytest.mark.seaweedfs
+def test_resume_is_not_fooled_by_a_part_re_sent_with_other_bytes(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    """After a stop, part 2 is sent again under the same number with other bytes of the same size
+    (SeaweedFS then lists it twice, and the backend knows two checksums for it, so none): the
+    resumed job must not trust it, and the object must be the file."""
+    stack = make_stack("seaweedfs")
+    db = tmp_path / "q.sqlite3"
+    q1, rec1 = stack.queue(db=db, parts=2, bandwidth_limit=4 * MIB)
+    path = tmp_path / "exam.webm"
+    sha = write_file(path, 20 * MIB)
+    job = q1.add(path, exam_id="E", kind="webcam")
+    rec1.wait_for(lambda: rec1.progress.get(job.job_id, 0) >= 12 * MIB)
+    q1.shutdown()
+    (saved,) = q1.store.load_jobs()
+    assert saved.upload_id is not None
+    other = os.urandom(5 * MIB)
+    api = stack.session().api()
+    signed = api.sign_parts(saved.upload_id, [2], checksums={2: crc64nvme(other)}).parts[0]
+    put = requests.put(signed.url, data=other, headers=signed.headers, timeout=60)
+    assert put.status_code == 200, put.text
+    listed = {p.part_number: p for p in api.list_parts(saved.upload_id)}
+    assert listed[2].checksum is None  # signed with two checksums: which copy is kept is unknown
+
+    q2, _ = stack.queue(db=db)
+    assert q2.wait_idle(90)
+    (snap,) = q2.jobs()
+    assert snap.state is JobState.COMPLETED, (snap.error_title, snap.error_message)
+    (receipt,) = q2.receipts()
+    assert receipt.sha256 == sha == stack.object_sha256(receipt.key)
+    assert stack.object_crc64nvme(receipt.key) == crc64nvme(path.read_bytes())
