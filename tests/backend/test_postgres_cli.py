@@ -1,4 +1,5 @@
-"""Every admin command reaches PostgreSQL by `--database-url` or `PROCTOR_BACKEND_DATABASE_URL`."""
+"""PostgreSQL from the outside: every admin command reaches it by `--database-url` or
+`PROCTOR_BACKEND_DATABASE_URL`, and a database that stops answering is a 503, not a 500."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from backend.cli import main
+from tests.backend.conftest import add_test_users
+from tests.backend.helpers import Client, error_code
+from tests.support.backend_server import run_backend
 from tests.support.postgres import PostgresServer
+from tests.support.storage import S3Endpoint, make_bucket
 
 pytestmark = pytest.mark.postgresql
 PASSWORD = "a long enough password"
@@ -69,3 +74,44 @@ def test_serve_on_postgresql_refuses_to_invent_a_jwt_secret(
     )
     assert code == 2
     assert "PROCTOR_BACKEND_JWT_SECRET must be set" in err
+
+
+@pytest.mark.integration
+def test_a_database_that_stops_answering_gives_503_not_500(
+    postgres: PostgresServer, moto_endpoint: S3Endpoint, tmp_path: Path
+) -> None:
+    url = postgres.create_database()
+    name = url.rsplit("/", 1)[1]
+    with run_backend(
+        moto_endpoint, bucket=make_bucket(moto_endpoint), data_dir=tmp_path, database_url=url
+    ) as running:
+        add_test_users(running, "alice")
+        alice = Client(running, "alice")
+        assert alice.get("/uploads").status_code == 200
+        # Superusers ignore connection limits: take the database away by name instead (its
+        # sessions ended first, as a server restart would end them).
+        _rename(postgres, name, name + "_away")
+        try:
+            down = alice.get("/uploads")
+            assert down.status_code == 503, down.text
+            assert error_code(down) == "database_unavailable"
+            assert down.headers["Retry-After"] == "5"
+        finally:
+            _rename(postgres, name + "_away", name)
+        assert alice.get("/uploads").status_code == 200  # back without a restart
+
+
+def _rename(postgres: PostgresServer, old: str, new: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        for _ in range(50):  # the pool may reconnect between the two statements: try again
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (old,)
+            )
+            try:
+                admin.execute(f'ALTER DATABASE "{old}" RENAME TO "{new}"')
+            except psycopg.errors.ObjectInUse:
+                continue
+            return
+    raise AssertionError(f"could not rename {old}")
