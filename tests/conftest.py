@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from desktop.log import _MARK as _APP_HANDLER_MARK
 
 # Set before any test module imports Qt or keyring.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -20,3 +24,20 @@ def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     home = tmp_path_factory.mktemp("app-home")
     monkeypatch.setenv("PROCTOR_UPLOADER_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def app_logging_removed() -> Iterator[None]:
+    """Take away the log handlers an in-process run of the app or CLI installed.
+
+    Left on the root logger, a handler writing to a test's captured stderr (closed after that
+    test) makes every later log call print "Logging error" tracebacks, failing unrelated tests.
+    """
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and getattr(handler, _APP_HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
