@@ -103,5 +103,5 @@ def run_headless_demo(
         )
         if code:
             return code
-    _say("\nReceipts (each object verified byte-identical: size, multipart ETag, SHA-256):")
+    _say("\nReceipts (verified: size and storage's full-object checksum match each file):")
     return _cli("receipts")
