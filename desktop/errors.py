@@ -14,6 +14,7 @@ pass a ``message`` when you know more.
 from __future__ import annotations
 
 __all__ = [
+    "QT_TRANSLATE_NOOP",
     "AuthError",
     "BackendError",
     "ClockSkewError",
@@ -32,6 +33,17 @@ __all__ = [
     "UploadNotFoundError",
     "UploaderError",
 ]
+
+
+def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # the name lupdate looks for
+    """Mark `source` for translation in `context` (lupdate extracts it); returns it unchanged.
+
+    The Qt-free layers write English and mark with this the fixed texts the app shows translated
+    (looked up with `QCoreApplication.translate(context, source)`). PySide6's own
+    QT_TRANSLATE_NOOP is typed as returning `object`, and would bring Qt in; this one keeps `str`.
+    """
+    del context
+    return source
 
 
 class UploaderError(Exception):

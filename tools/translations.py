@@ -25,8 +25,14 @@ LANGUAGES = {"ko": [], "en": ["-pluralonly"]}
 
 
 def sources() -> list[str]:
-    """Every Python file lupdate scans (the UI package only: nothing else shows text)."""
-    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "desktop" / "ui").rglob("*.py"))
+    """Every file lupdate scans: the UI package, and Qt-free modules marking texts for it."""
+    files = set((ROOT / "desktop" / "ui").rglob("*.py"))
+    files |= {
+        p
+        for p in (ROOT / "desktop").rglob("*.py")
+        if "QT_TRANSLATE_NOOP(" in p.read_text(encoding="utf-8")
+    }
+    return sorted(str(p.relative_to(ROOT)) for p in files)
 
 
 def lupdate(ts: Path, extra: list[str]) -> None:

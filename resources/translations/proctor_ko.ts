@@ -293,12 +293,8 @@
 <context>
     <name>HistoryModel</name>
     <message>
-        <source>The server did not sign this receipt.</source>
-        <extracomment>The receipt of a row.</extracomment>
-        <translation>서버가 이 영수증에 서명하지 않았습니다.</translation>
-    </message>
-    <message>
         <source>Uploaded</source>
+        <extracomment>The receipt of a row.</extracomment>
         <translation>업로드 시각</translation>
     </message>
     <message>
@@ -1474,6 +1470,65 @@
     <message>
         <source>Retrying</source>
         <translation>다시 시도 중</translation>
+    </message>
+</context>
+<context>
+    <name>verdicts</name>
+    <message>
+        <source>not signed by the server (completed before it signed receipts)</source>
+        <translation>서버가 서명하지 않았습니다 (서버가 영수증에 서명하기 전에 완료됨)</translation>
+    </message>
+    <message>
+        <source>the signed receipt is not a JWS ({detail})</source>
+        <translation>서명된 영수증이 JWS 형식이 아닙니다 ({detail})</translation>
+    </message>
+    <message>
+        <source>the signed receipt is not an EdDSA proctor receipt</source>
+        <translation>서명된 영수증이 EdDSA 감독관 영수증이 아닙니다</translation>
+    </message>
+    <message>
+        <source>signed by key {kid}, which is not among the trusted keys</source>
+        <translation>키 {kid}(으)로 서명되었지만, 이 키는 신뢰하는 키가 아닙니다</translation>
+    </message>
+    <message>
+        <source>the signature does not hold under key {kid}</source>
+        <translation>키 {kid}(으)로 서명을 확인할 수 없습니다</translation>
+    </message>
+    <message>
+        <source>the signed receipt is invalid ({detail})</source>
+        <translation>서명된 영수증이 올바르지 않습니다 ({detail})</translation>
+    </message>
+    <message>
+        <source>unknown receipt format {format}</source>
+        <translation>알 수 없는 영수증 형식 {format}</translation>
+    </message>
+    <message>
+        <source>{name} is {here} here but {signed} in the signed receipt</source>
+        <translation>{name} 값이 여기서는 {here}이지만 서명된 영수증에서는 {signed}입니다</translation>
+    </message>
+    <message>
+        <source>{path} has {size} bytes, the signed receipt {signed}</source>
+        <translation>{path} 파일은 {size}바이트이지만, 서명된 영수증은 {signed}바이트입니다</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read ({detail})</source>
+        <translation>{path} 파일을 읽을 수 없습니다 ({detail})</translation>
+    </message>
+    <message>
+        <source>the signed receipt carries no SHA-256 to compare the file with</source>
+        <translation>서명된 영수증에 파일과 비교할 SHA-256이 없습니다</translation>
+    </message>
+    <message>
+        <source>{path} has SHA-256 {sha256}…, the signed receipt {signed}…</source>
+        <translation>{path} 파일의 SHA-256은 {sha256}…이지만, 서명된 영수증은 {signed}…입니다</translation>
+    </message>
+    <message>
+        <source>signature and claims hold (signed by {issuer}, key {kid})</source>
+        <translation>서명과 내용이 일치합니다 (서명: {issuer}, 키 {kid})</translation>
+    </message>
+    <message>
+        <source>signature, claims and file hold (signed by {issuer}, key {kid})</source>
+        <translation>서명, 내용, 파일이 모두 일치합니다 (서명: {issuer}, 키 {kid})</translation>
     </message>
 </context>
 </TS>

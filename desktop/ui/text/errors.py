@@ -12,17 +12,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop.errors import QT_TRANSLATE_NOOP
 from desktop.ui.text import i18n
-
-
-def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # the name lupdate looks for
-    """Mark `source` for translation in `context` (lupdate extracts it); returns it unchanged.
-
-    PySide6's own QT_TRANSLATE_NOOP is typed as returning `object`; this one keeps `str`.
-    """
-    del context
-    return source
-
 
 # Title -> general explanation. Titles match the English ones in desktop/errors.py, the API client
 # and the engine; tests/ui/test_error_text.py checks every default title of desktop.errors is here.

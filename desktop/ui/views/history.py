@@ -39,10 +39,11 @@ from PySide6.QtWidgets import (
 
 from desktop.engine.events import Receipt
 from desktop.engine.receipts import export
-from desktop.trust.verify import Verdict, verify_signed
+from desktop.trust.verify import NOT_SIGNED, Verdict, verify_signed
 from desktop.ui.assets import icon
 from desktop.ui.tasks import run_in_background
 from desktop.ui.text import labels
+from desktop.ui.text.verdicts import reason_text
 from desktop.ui.widgets.receipt_details import ReceiptDetailsWidget
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class HistoryModel(QAbstractTableModel):
     def verdict(self, receipt: Receipt) -> Verdict | None:
         """Whether `receipt`'s signature holds; None while not known yet (no keys, or checking)."""
         if not receipt.signed:
-            return Verdict(False, self.tr("The server did not sign this receipt."))
+            return Verdict(False, NOT_SIGNED)
         found = self._verdicts.get(receipt.upload_id)
         if found is None and self._keys is not None and not self._checking:
             # A receipt that arrived after the batch check: one Ed25519 check (~0.2 ms).
@@ -245,7 +246,7 @@ class HistoryModel(QAbstractTableModel):
                 receipt.key,
             )
             verdict = self.verdict(receipt) if column == self.SIGNED_COLUMN else None
-            return (*tips, receipt.sha256, verdict.reason if verdict else None)[column]
+            return (*tips, receipt.sha256, reason_text(verdict) if verdict else None)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == self.SIGNED_COLUMN:
             verdict = self.verdict(receipt)
             if verdict is None or not receipt.signed:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QWidget
 from desktop.engine.events import Receipt
 from desktop.trust.verify import Verdict
 from desktop.ui.text import labels
+from desktop.ui.text.verdicts import reason_text
 
 # Form labels sit level with the first line of their (possibly wrapped) value.
 _LABELS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
@@ -98,5 +99,5 @@ class ReceiptDetailsWidget(QFrame):
             return self.tr("Signed; not checked yet.")
         # The reason is the verifier's own words: it names the key and the claim that differ.
         if verdict.ok:
-            return self.tr("Verified: {reason}").format(reason=verdict.reason)
-        return self.tr("NOT verified: {reason}").format(reason=verdict.reason)
+            return self.tr("Verified: {reason}").format(reason=reason_text(verdict))
+        return self.tr("NOT verified: {reason}").format(reason=reason_text(verdict))
