@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks run --smoke         # tiny file, one round, every available tool
     .venv/bin/python -m benchmarks run --only throughput --tools ours,s5cmd --size 1G --rounds 5
     .venv/bin/python -m benchmarks sweep --size 512M   # find each tool's best settings first
+    .venv/bin/python -m benchmarks sweep --tls         # the same over HTTPS, kept apart
 
 Peers (pinned in benchmarks/peers.txt) come from `./dev setup`, else are installed into `.tools/`
 on first use (`--no-install` to skip).
@@ -45,15 +46,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--no-install", action="store_true", help="do not install missing peers")
         p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
         p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+        p.add_argument(
+            "--tls",
+            action="store_true",
+            help="serve S3 over HTTPS (self-signed certificate, the same CA given to every tool)",
+        )
     run = sub.choices["run"]
     run.add_argument("--rounds", type=int, default=3)
     run.add_argument("--only", default=",".join(SECTIONS), help=f"sections: {','.join(SECTIONS)}")
     run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
-    run.add_argument(
-        "--tls",
-        action="store_true",
-        help="serve S3 over HTTPS (self-signed certificate, the same CA given to every tool)",
-    )
     run.add_argument("--memory-sizes", default="2G,20G", help="sparse file sizes for memory runs")
     run.add_argument("--workstations", type=int, default=1000, help="burst: simulated machines")
     run.add_argument(
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILDERS)})", file=sys.stderr
         )
         return 2
+    if args.tls and "sink" in wanted:
+        wanted = [t for t in wanted if t != "sink"]  # the discard sink speaks plain HTTP only
     if args.command == "sweep":
         return _sweep(args, tools, wanted)
     return _run(args, tools, wanted)
@@ -102,14 +105,14 @@ def _sweep(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     size = parse_size(args.size or "512M")
     file = random_file(args.workdir / "data", size)
     warm(file)
-    with running_stack(args.workdir / "run", with_backend="ours" in wanted) as stack:
+    with running_stack(args.workdir / "run", with_backend="ours" in wanted, tls=args.tls) as stack:
         bench = sections.bench_for(stack, tools)
         runnable = [
             t for t in wanted if not available(tools, t, ours_ready=bench.cli_home is not None)
         ]
         best, samples = sweep.sweep(bench, runnable, file, repeats=args.repeats)
-    meta = {"swept_at": time.strftime("%Y-%m-%d"), "repeats": args.repeats}
-    sweep.save_best(best, samples, file_size=size, meta=meta)
+    meta = {"swept_at": time.strftime("%Y-%m-%d"), "repeats": args.repeats, "load": os.getloadavg()}
+    sweep.save_best(best, samples, file_size=size, meta=meta, tls=args.tls)
     for tool, s in best.items():
         logger.info("best for %s: %s", tool, s.label())
     return 0
@@ -126,8 +129,6 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     rounds = 1 if smoke else args.rounds
     complete = set(only) == set(SECTIONS) and set(wanted) == set(BUILDERS) and args.size is None
     mode = "smoke" if smoke else ("full" if complete else "partial")
-    if args.tls and "sink" in wanted:
-        wanted = [t for t in wanted if t != "sink"]  # the discard sink speaks plain HTTP only
     doc = new_document(
         mode,
         {"size": size, "rounds": rounds, "only": only, "tools": wanted, "tls": args.tls},

@@ -54,7 +54,7 @@ def throughput(
     bench: tp.Bench, wanted: list[str], file: Path, rounds: int, profile_dir: Path | None = None
 ) -> dict[str, Any]:
     """Interleaved rounds of every runnable tool with its best settings; optionally profile ours."""
-    best = load_best()
+    best = load_best(tls=bench.tls)
     unavailable: dict[str, str] = {}
     plan = []
     for tool in wanted:
@@ -110,7 +110,7 @@ def memory(bench: tp.Bench, data_dir: Path, sizes: list[int]) -> dict[str, Any]:
     """Peak RSS of our CLI on sparse files of each size, same settings."""
     if bench.cli_home is None:
         return {"skipped": "our CLI cannot run here yet", "runs": []}
-    settings = load_best()["ours"]
+    settings = load_best(tls=bench.tls)["ours"]
     runs = []
     for size in sizes:
         path = sparse_file(data_dir, size)

@@ -3,7 +3,8 @@
 Coordinate descent: first concurrency at a 16 MiB part size, then the part size at each tool's best
 concurrency; within a stage every (tool, settings) point runs once per repeat in a shuffled order.
 The figures of every point are kept in `benchmarks/best_settings.json` next to the choice, so anyone
-can see what "best" was picked from.
+can see what "best" was picked from. Plain HTTP and HTTPS are swept and kept apart: TLS costs each
+connection CPU, so the best number of connections can differ between them.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ PART_MIBS = (8, 16, 32, 64)
 FIRST_PART_MIB = 16
 
 
-def load_best(path: Path = BEST_SETTINGS) -> dict[str, Settings]:
-    """The recorded best settings per tool, falling back to each tool's defaults."""
+def _keys(tls: bool) -> tuple[str, str]:
+    """Where one transport's choices and sweeps live in the settings file."""
+    return ("best_https", "sweeps_https") if tls else ("best", "sweeps")
+
+
+def load_best(path: Path = BEST_SETTINGS, *, tls: bool = False) -> dict[str, Settings]:
+    """The recorded best settings per tool for one transport.
+
+    A tool never swept over HTTPS keeps its plain-HTTP best, then its defaults.
+    """
     best = dict(DEFAULTS)
     if path.exists():
         data = json.loads(path.read_text())
-        for tool, entry in data.get("best", {}).items():
-            best[tool] = Settings(int(entry["concurrency"]), int(entry["part_mib"]))
+        for key in ("best", _keys(tls)[0]) if tls else ("best",):
+            for tool, entry in data.get(key, {}).items():
+                best[tool] = Settings(int(entry["concurrency"]), int(entry["part_mib"]))
     return best
 
 
@@ -93,15 +103,17 @@ def save_best(
     *,
     file_size: int,
     meta: dict[str, Any],
+    tls: bool = False,
     path: Path = BEST_SETTINGS,
 ) -> None:
-    """Merge `best` into the settings file, with the sweep's samples for the record."""
+    """Merge `best` into the settings file (one transport's part), with the sweep's samples."""
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    data.setdefault("best", {})
-    data.setdefault("sweeps", {})
+    best_key, sweeps_key = _keys(tls)
+    data.setdefault(best_key, {})
+    data.setdefault(sweeps_key, {})
     for tool, s in best.items():
-        data["best"][tool] = {"concurrency": s.concurrency, "part_mib": s.part_mib}
-        data["sweeps"][tool] = {
+        data[best_key][tool] = {"concurrency": s.concurrency, "part_mib": s.part_mib}
+        data[sweeps_key][tool] = {
             "file_size": file_size,
             **meta,
             "points": [

@@ -95,6 +95,11 @@ class Bench:
     cli_env: dict[str, str] = field(default_factory=dict)
     cli_password: str | None = None
 
+    @property
+    def tls(self) -> bool:
+        """Whether storage is reached over HTTPS (each transport has its own best settings)."""
+        return self.endpoint.url.startswith("https://")
+
     def target(self, path: Path, key: str = "", endpoint: S3Endpoint | None = None) -> Target:
         """What an uploader is pointed at: `path` to `key`, through this bench's storage (or
         `endpoint`) and our CLI's signed-in home."""
