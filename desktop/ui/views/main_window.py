@@ -82,8 +82,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(14, 10, 14, 8)
         layout.setSpacing(8)
-        self.notices = NoticeArea()
-        layout.addWidget(self.notices)
+        # Floats over the tabs' corner: in the layout, each notice moved the tabs down and back.
+        self.notices = NoticeArea(central)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.log_view, icon("log"), "")
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.notices.raise_()
 
         status = self.statusBar()
         status.setSizeGripEnabled(False)
