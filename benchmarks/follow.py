@@ -40,8 +40,9 @@ def measure(stack: Stack, data_dir: Path, size: int, rate: int) -> dict[str, Any
     from desktop.auth.credentials import MemoryCredentialStore
     from desktop.auth.session import AuthSession
     from desktop.engine.config import TransferConfig
-    from desktop.engine.events import BaseListener, Receipt
+    from desktop.engine.events import BaseListener
     from desktop.engine.queue import UploadQueue
+    from desktop.engine.receipt import Receipt
     from desktop.engine.store import QueueStore
     from desktop.engine.transfer import PartResult, PartSender
     from tests.support.recorder import RecorderProcess

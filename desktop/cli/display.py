@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from desktop.engine.events import TERMINAL, BaseListener, JobSnapshot, JobState, Receipt
+from desktop.engine.events import TERMINAL, BaseListener, JobSnapshot, JobState
+from desktop.engine.receipt import Receipt
 from desktop.sizes import format_size
 
 if TYPE_CHECKING:

@@ -15,16 +15,16 @@ import queue as stdqueue
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import NoReturn, TypeVar
 
 from desktop import platforms
 from desktop.api.models import RemotePart, UploadReceipt
 from desktop.engine import checksums, fingerprint, planner
-from desktop.engine.events import JobState, Receipt
+from desktop.engine.events import JobState
 from desktop.engine.jobs import UploadJob
 from desktop.engine.lifecycle import JobLife, Toolkit
 from desktop.engine.reader import SequentialReader, hash_range
+from desktop.engine.receipt import Receipt
 from desktop.engine.retry import call_with_retry
 from desktop.engine.runs import JobRun, reconcile
 from desktop.engine.store import PartRecord
@@ -297,18 +297,14 @@ class ControlTasks:
         records = run.records()
         upload_id = job.upload_id
         receipt = self.complete_verified(run, upload_id, records, sha256, job.size)
-        final = Receipt(
+        final = Receipt.completed(
+            receipt,
             job_id=job.job_id,
             path=job.path,
-            key=receipt.key,
-            size=receipt.size,
-            sha256=sha256,
-            etag=receipt.etag,
-            completed_at=receipt.completed_at or datetime.now(UTC).isoformat(),
             exam_id=job.exam_id,
             kind=job.kind,
             upload_id=upload_id,
-            signed=receipt.signed or "",
+            sha256=sha256,
         )
         kit.store.add_receipt(final)
         with job.lock:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from desktop.engine.receipt import Receipt
+
 
 class JobState(enum.StrEnum):
     """Where a job is in its life. Terminal states are final except that `retry()` leaves FAILED and
@@ -78,38 +80,6 @@ class JobSnapshot:
     priority: int
     created_at: float
     following: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """The proctor's proof that a recording arrived intact.
-
-    Attributes:
-        job_id: The engine job that produced it.
-        path: The source file.
-        key: Where the object lives in storage.
-        size: Bytes stored (equal to the file's size, checked).
-        sha256: SHA-256 of the file, hex.
-        etag: The object's ETag as storage returned it (equal to the one computed locally, checked).
-        completed_at: ISO 8601 UTC time of completion.
-        exam_id: The exam the recording belongs to.
-        kind: ``webcam``, ``screen`` or ``other``.
-        upload_id: The backend's upload id.
-        signed: The backend's signed receipt (a compact JWS, docs/api.md), or ``""`` when the
-            server signed none.
-    """
-
-    job_id: str
-    path: str
-    key: str
-    size: int
-    sha256: str
-    etag: str
-    completed_at: str
-    exam_id: str
-    kind: str
-    upload_id: str
-    signed: str = ""
 
 
 class EngineListener(Protocol):

@@ -18,18 +18,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop.engine import checksums, fingerprint
 from desktop.engine.checksums import PartHasher
 from desktop.engine.control import ControlTasks, content_type
-from desktop.engine.events import JobState, Receipt
+from desktop.engine.events import JobState
 from desktop.engine.follow import Follower
 from desktop.engine.growth import GrowthWatcher
 from desktop.engine.lifecycle import JobLife, Toolkit
 from desktop.engine.planner import PartRange
 from desktop.engine.reader import hash_range
+from desktop.engine.receipt import Receipt
 from desktop.engine.runs import JobRun, reconcile
 from desktop.engine.store import PartRecord
 from desktop.engine.transfer import CancelledError, IntegrityError
@@ -250,18 +250,14 @@ class FollowRun:
         answer = control.complete_verified(
             run, upload_id, outcome.parts, outcome.sha256, outcome.size, declare_size=True
         )
-        receipt = Receipt(
+        receipt = Receipt.completed(
+            answer,
             job_id=job.job_id,
             path=job.path,
-            key=answer.key,
-            size=answer.size,
-            sha256=outcome.sha256,
-            etag=answer.etag,
-            completed_at=answer.completed_at or datetime.now(UTC).isoformat(),
             exam_id=job.exam_id,
             kind=job.kind,
             upload_id=upload_id,
-            signed=answer.signed or "",
+            sha256=outcome.sha256,
         )
         kit.store.add_receipt(receipt)
         with job.lock:

@@ -42,7 +42,6 @@ from desktop.engine.events import (
     EngineListener,
     JobSnapshot,
     JobState,
-    Receipt,
 )
 from desktop.engine.following import FollowRun
 from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
@@ -51,6 +50,7 @@ from desktop.engine.ledger import Duplicate, duplicate_of
 from desktop.engine.lifecycle import ACTIVE, JobLife, Toolkit
 from desktop.engine.network import NetworkWatcher
 from desktop.engine.ratelimit import TokenBucket
+from desktop.engine.receipt import Receipt
 from desktop.engine.retry import Backoff
 from desktop.engine.runs import JobRun
 from desktop.engine.store import QueueStore

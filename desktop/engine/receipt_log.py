@@ -13,23 +13,19 @@ twice keeps its last line.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 from desktop import platforms
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt, from_dict, to_dict
 from desktop.errors import StateStoreError
 
 __all__ = ["ReceiptLog"]
 
 logger = logging.getLogger(__name__)
-
-_FIELDS = tuple(f.name for f in dataclasses.fields(Receipt))
 
 
 class ReceiptLog:
@@ -51,8 +47,7 @@ class ReceiptLog:
             StateStoreError: The file cannot be written (disk full, read-only folder).
         """
         lines = "".join(
-            json.dumps(dataclasses.asdict(r), ensure_ascii=False, sort_keys=True) + "\n"
-            for r in receipts
+            json.dumps(to_dict(r), ensure_ascii=False, sort_keys=True) + "\n" for r in receipts
         )
         with self._lock:
             try:
@@ -97,11 +92,4 @@ def _parse(line: str) -> Receipt | None:
         return None
     if not isinstance(raw, dict):
         return None
-    values: dict[str, Any] = {name: raw.get(name) for name in _FIELDS}
-    if values["signed"] is None:
-        values["signed"] = ""
-    if not isinstance(values["size"], int) or not all(
-        isinstance(values[name], str) for name in _FIELDS if name != "size"
-    ):
-        return None
-    return Receipt(**values)
+    return from_dict(raw)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -16,11 +15,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from desktop.engine.events import Receipt
+from desktop.engine import receipt
+from desktop.engine.receipt import Receipt
 from desktop.errors import StateStoreError
 
-#: Column order of the CSV export (and key order of the JSON export).
-FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Receipt))
+#: Column order of the CSV export (and key order of the JSON export): the receipt's fields.
+FIELDS = receipt.FIELDS
 
 
 def to_csv(receipts: Sequence[Receipt]) -> str:
@@ -29,7 +29,7 @@ def to_csv(receipts: Sequence[Receipt]) -> str:
     writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for r in receipts:
-        writer.writerow(_guard_formulas(dataclasses.asdict(r)))
+        writer.writerow(_guard_formulas(receipt.to_dict(r)))
     return out.getvalue()
 
 
@@ -44,9 +44,7 @@ def _guard_formulas(row: dict[str, object]) -> dict[str, object]:
 
 def to_json(receipts: Sequence[Receipt]) -> str:
     """The receipts as a pretty-printed JSON array."""
-    return (
-        json.dumps([dataclasses.asdict(r) for r in receipts], indent=2, ensure_ascii=False) + "\n"
-    )
+    return json.dumps([receipt.to_dict(r) for r in receipts], indent=2, ensure_ascii=False) + "\n"
 
 
 def export(receipts: Sequence[Receipt], path: Path, *, fmt: str, bom: bool = False) -> Path:

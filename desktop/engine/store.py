@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from desktop import platforms
-from desktop.engine.events import JobState, Receipt
+from desktop.engine import receipt as receipt_fields
+from desktop.engine.events import JobState
 from desktop.engine.fingerprint import Fingerprint
 from desktop.engine.growth import FileIdentity
 from desktop.engine.jobs import Following, UploadJob
+from desktop.engine.receipt import Receipt
 from desktop.engine.receipt_log import ReceiptLog
 from desktop.errors import StateStoreError
 
@@ -124,9 +126,9 @@ _JOB_COLUMNS = (
     "error_title, error_message, key, upload_id, part_size, checksum_algorithm"
 )
 _JOB_UPDATES = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _JOB_COLUMNS.split(",")[1:])
-_RECEIPT_COLUMNS = (
-    "job_id, path, key, size, sha256, etag, completed_at, exam_id, kind, upload_id, signed"
-)
+# The receipts table has one column per receipt field, of the same name: a new field needs a
+# migration that adds its column.
+_RECEIPT_COLUMNS = ", ".join(receipt_fields.FIELDS)
 
 
 class _DamagedError(Exception):
@@ -424,23 +426,8 @@ class QueueStore:
         def body() -> None:
             self._db.executemany(
                 f"INSERT OR REPLACE INTO receipts ({_RECEIPT_COLUMNS}) "
-                f"VALUES ({','.join('?' * 11)})",
-                [
-                    (
-                        r.job_id,
-                        r.path,
-                        r.key,
-                        r.size,
-                        r.sha256,
-                        r.etag,
-                        r.completed_at,
-                        r.exam_id,
-                        r.kind,
-                        r.upload_id,
-                        r.signed,
-                    )
-                    for r in receipts
-                ],
+                f"VALUES ({','.join('?' * len(receipt_fields.FIELDS))})",
+                [receipt_fields.to_row(r) for r in receipts],
             )
 
         self._write("storing a receipt", body)
@@ -450,19 +437,4 @@ class QueueStore:
         rows = self._read(
             "loading receipts", f"SELECT {_RECEIPT_COLUMNS} FROM receipts ORDER BY completed_at"
         )
-        return [
-            Receipt(
-                job_id=str(r[0]),
-                path=str(r[1]),
-                key=str(r[2]),
-                size=int(r[3]),
-                sha256=str(r[4]),
-                etag=str(r[5]),
-                completed_at=str(r[6]),
-                exam_id=str(r[7]),
-                kind=str(r[8]),
-                upload_id=str(r[9]),
-                signed=str(r[10]),
-            )
-            for r in rows
-        ]
+        return [receipt_fields.from_row(tuple(r)) for r in rows]

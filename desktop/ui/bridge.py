@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
-from desktop.engine.events import JobSnapshot, Receipt
+from desktop.engine.events import JobSnapshot
+from desktop.engine.receipt import Receipt
 
 #: Longest a receipt or a log line waits before the GUI thread takes it (with others).
 BATCH_MS = 150

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from desktop.config import AppConfig
-from desktop.engine.events import JobSnapshot, JobState, Receipt
+from desktop.engine.events import JobSnapshot, JobState
 from desktop.engine.instance import AlreadyRunningError
 from desktop.engine.queue import UploadQueue
+from desktop.engine.receipt import Receipt
 from desktop.recordings import guess_kind
 from desktop.ui.bridge import EngineBridge
 from desktop.ui.control.adding import AddingFlow, AddOutcome, FileDialogs, add_files

@@ -23,8 +23,9 @@ from desktop.api.client import ApiClient
 from desktop.auth.credentials import MemoryCredentialStore
 from desktop.auth.session import AuthSession
 from desktop.engine.config import TransferConfig
-from desktop.engine.events import BaseListener, JobSnapshot, JobState, Receipt
+from desktop.engine.events import BaseListener, JobSnapshot, JobState
 from desktop.engine.queue import UploadQueue
+from desktop.engine.receipt import Receipt
 from desktop.engine.retry import Backoff
 from desktop.engine.store import QueueStore
 from tests.support.backend_server import RunningBackend, run_backend

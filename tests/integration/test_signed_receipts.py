@@ -17,7 +17,7 @@ from backend.receipts.signing_keys import KEYS_FILE
 from desktop.__main__ import main as cli_main
 from desktop.config import AppConfig, AppPaths
 from desktop.engine import receipts as receipt_export
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from tests.integration.conftest import Stack, write_file
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.ui.text import i18n
 from desktop.ui.views.history import HistoryView
 

@@ -9,7 +9,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import Qt
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.ui.views.history import HistoryModel
 
 

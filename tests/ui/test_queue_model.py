@@ -16,7 +16,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
-from desktop.engine.events import JobSnapshot, JobState, Receipt
+from desktop.engine.events import JobSnapshot, JobState
+from desktop.engine.receipt import Receipt
 from desktop.ui.bridge import BATCH_MS, EngineBridge
 from desktop.ui.queue_model import Column, JobRole, ProgressRole, QueueSummary, UploadQueueModel
 from desktop.ui.views.queue import QueueView

@@ -11,7 +11,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import QCoreApplication, Qt
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.trust import verify
 from desktop.ui.text import i18n
 from desktop.ui.views.history import HistoryModel, HistoryView

@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 import desktop.errors
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.file_scan import FoundFile, Selection
 from desktop.ui.assets import ICON_NAMES, icon_path, resources_dir
 from desktop.ui.dialogs.add_files import AddFilesDialog, exam_id_problem

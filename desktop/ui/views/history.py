@@ -6,7 +6,6 @@ the keys pinned for that server (checked on demand, row by row, and remembered).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from datetime import datetime
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt, to_dict
 from desktop.engine.receipts import export
 from desktop.trust.verify import NOT_SIGNED, Verdict, verify_signed
 from desktop.ui.assets import icon
@@ -102,7 +101,7 @@ class HistoryModel(QAbstractTableModel):
         found = self._verdicts.get(receipt.upload_id)
         if found is None and self._keys is not None and not self._checking:
             # A receipt that arrived after the batch check: one Ed25519 check (~0.2 ms).
-            found = verify_signed(dataclasses.asdict(receipt), self._keys)
+            found = verify_signed(to_dict(receipt), self._keys)
             self._verdicts[receipt.upload_id] = found
         return found
 
@@ -117,9 +116,7 @@ class HistoryModel(QAbstractTableModel):
             return
 
         def check() -> dict[str, Verdict]:
-            return {
-                r.upload_id: verify_signed(dataclasses.asdict(r), keys) for r in rows if r.signed
-            }
+            return {r.upload_id: verify_signed(to_dict(r), keys) for r in rows if r.signed}
 
         def done(verdicts: dict[str, Verdict]) -> None:
             if generation != self._generation:

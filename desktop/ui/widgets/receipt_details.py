@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QWidget
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.trust.verify import Verdict
 from desktop.ui.text import labels
 from desktop.ui.text.verdicts import reason_text

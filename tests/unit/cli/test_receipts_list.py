@@ -7,7 +7,7 @@ import pytest
 
 from desktop.cli.main import main
 from desktop.config import AppPaths
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.engine.store import QueueStore
 
 

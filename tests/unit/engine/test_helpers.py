@@ -15,9 +15,10 @@ import pytest
 
 from desktop.api.models import RemotePart
 from desktop.engine import checksums
-from desktop.engine.events import ProgressMeter, Receipt
+from desktop.engine.events import ProgressMeter
 from desktop.engine.instance import AlreadyRunningError, EngineLock
 from desktop.engine.planner import plan
+from desktop.engine.receipt import Receipt
 from desktop.engine.receipts import export, to_csv, to_json
 from desktop.engine.retry import Backoff, call_with_retry
 from desktop.engine.runs import reconcile

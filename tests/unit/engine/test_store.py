@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine.events import JobState, Receipt
+from desktop.engine.events import JobState
 from desktop.engine.fingerprint import Fingerprint
 from desktop.engine.growth import FileIdentity
 from desktop.engine.jobs import Following, UploadJob
+from desktop.engine.receipt import Receipt
 from desktop.engine.store import MIGRATIONS, SCHEMA_VERSION, PartRecord, QueueStore
 from desktop.errors import StateStoreError
 

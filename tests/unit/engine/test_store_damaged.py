@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine.events import Receipt
+from desktop.engine.receipt import Receipt
 from desktop.engine.receipt_log import ReceiptLog
 from desktop.engine.store import PartRecord, QueueStore
 from tests.unit.engine.test_store import make_job, make_receipt
