@@ -111,7 +111,13 @@ def _sweep(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
             t for t in wanted if not available(tools, t, ours_ready=bench.cli_home is not None)
         ]
         best, samples = sweep.sweep(bench, runnable, file, repeats=args.repeats)
-    meta = {"swept_at": time.strftime("%Y-%m-%d"), "repeats": args.repeats, "load": os.getloadavg()}
+    meta = {
+        "swept_at": time.strftime("%Y-%m-%d"),
+        "repeats": args.repeats,
+        "tls": args.tls,
+        # Load average (1, 5, 15 min) at the end: on a shared machine, how far to trust the sweep.
+        "load": [round(x, 1) for x in os.getloadavg()],
+    }
     sweep.save_best(best, samples, file_size=size, meta=meta, tls=args.tls)
     for tool, s in best.items():
         logger.info("best for %s: %s", tool, s.label())
