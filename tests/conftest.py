@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from desktop.log import _MARK as _APP_HANDLER_MARK
-
 # Set before any test module imports Qt or keyring.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # A test never reads or writes the keyring of whoever runs it; tests that need a real one start
@@ -28,16 +26,17 @@ def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 @pytest.fixture(autouse=True)
 def app_logging_removed() -> Iterator[None]:
-    """Take away the log handlers an in-process run of the app or CLI installed.
+    """Take away the log handlers an in-process run of the app, the CLI or the backend installed.
 
     Left on the root logger, a handler writing to a test's captured stderr (closed after that
     test) makes every later log call print "Logging error" tracebacks, failing unrelated tests.
+    pytest's own capturing handlers come and go with each test phase and are left to pytest.
     """
     root = logging.getLogger()
     before, level = set(root.handlers), root.level
     yield
     for handler in list(root.handlers):
-        if handler not in before and getattr(handler, _APP_HANDLER_MARK, False):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
             root.removeHandler(handler)
             handler.close()
     root.setLevel(level)
