@@ -80,48 +80,6 @@ def weed_binary() -> str:
     return found
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and its key, as PEM files in `folder` (the
-    certificate is its own CA: give it to every client as the CA bundle)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "s3-cert.pem", folder / "s3-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
 @contextlib.contextmanager
 def seaweedfs(workdir: Path, *, tls: bool = False) -> Iterator[S3Endpoint]:
     """Start SeaweedFS (master, volume, filer, S3) in `workdir`; stop it when the block ends.
@@ -161,7 +119,9 @@ def seaweedfs(workdir: Path, *, tls: bool = False) -> Iterator[S3Endpoint]:
     https = free_port() if tls else 0
     ca_file = ""
     if tls:
-        cert, key = self_signed(data)
+        from tests.support.tls import self_signed_cert  # cryptography only when asked for TLS
+
+        cert, key = self_signed_cert(data)
         argv += [f"-s3.port.https={https}", f"-s3.cert.file={cert}", f"-s3.key.file={key}"]
         ca_file = str(cert)
     with background(argv, log_path=workdir / "seaweedfs.log") as proc:

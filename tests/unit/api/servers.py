@@ -7,18 +7,13 @@ serve TLS with a self-signed certificate made here with ``cryptography``.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.support.tls import self_signed_cert
 
 __all__ = ["Answer", "CannedServer", "self_signed_cert", "tls_server"]
 
@@ -86,38 +81,6 @@ class CannedServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
-
-
-def self_signed_cert(folder: Path, *, names: list[str], ips: list[str]) -> tuple[Path, Path]:
-    """Write a self-signed certificate and its key for ``names``/``ips``; return both paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0] if names else ips[0])])
-    now = datetime.datetime.now(datetime.UTC)
-    alt_names: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = folder / "cert.pem"
-    key_path = folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def tls_server(folder: Path, *, names: list[str], ips: list[str]) -> tuple[CannedServer, Path]:
