@@ -1,8 +1,9 @@
 """`python -m benchmarks run|sweep`: the documented way to take every figure in docs/performance.md.
 
-    .venv/bin/python -m benchmarks run                 # everything, 2 GiB, 3 rounds (~30-40 min)
+    .venv/bin/python -m benchmarks run                 # everything, 2 GiB, 3 rounds, HTTP+HTTPS
     .venv/bin/python -m benchmarks run --smoke         # tiny file, one round, every available tool
     .venv/bin/python -m benchmarks run --only throughput --tools ours,s5cmd --size 1G --rounds 5
+    .venv/bin/python -m benchmarks run --transports https   # S3 over HTTPS only (= --tls)
     .venv/bin/python -m benchmarks sweep --size 512M   # find each tool's best settings first
     .venv/bin/python -m benchmarks sweep --tls         # the same over HTTPS, kept apart
 
@@ -23,7 +24,7 @@ from typing import Any
 from benchmarks import sections, sweep
 from benchmarks.datafiles import human, parse_size, random_file, warm
 from benchmarks.report import RESULTS_DIR, new_document, write
-from benchmarks.stack import running_stack
+from benchmarks.stack import DEFAULT_INTEGRITY, TRANSPORTS, running_stack
 from benchmarks.toolchain import ROOT, prepare
 from benchmarks.uploaders import BUILDERS, available
 
@@ -49,9 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--tls",
             action="store_true",
-            help="serve S3 over HTTPS (self-signed certificate, the same CA given to every tool)",
+            help="serve S3 over HTTPS (self-signed certificate, the same CA given to every tool)"
+            + ("; run: the same as --transports https" if name == "run" else ""),
         )
     run = sub.choices["run"]
+    run.add_argument(
+        "--transports",
+        default=",".join(TRANSPORTS),
+        help="throughput over these, interleaved in the same rounds (default: http,https; one "
+        "SeaweedFS serves both)",
+    )
     run.add_argument("--rounds", type=int, default=3)
     run.add_argument("--only", default=",".join(SECTIONS), help=f"sections: {','.join(SECTIONS)}")
     run.add_argument("--smoke", action="store_true", help="tiny files, one round, small burst")
@@ -94,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILDERS)})", file=sys.stderr
         )
         return 2
-    if args.tls and "sink" in wanted:
-        wanted = [t for t in wanted if t != "sink"]  # the discard sink speaks plain HTTP only
     if args.command == "sweep":
+        if args.tls and "sink" in wanted:
+            wanted = [t for t in wanted if t != "sink"]  # the discard sink speaks plain HTTP only
         return _sweep(args, tools, wanted)
     return _run(args, tools, wanted)
 
@@ -105,8 +113,12 @@ def _sweep(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     size = parse_size(args.size or "512M")
     file = random_file(args.workdir / "data", size)
     warm(file)
-    with running_stack(args.workdir / "run", with_backend="ours" in wanted, tls=args.tls) as stack:
-        bench = sections.bench_for(stack, tools)
+    transport = "https" if args.tls else "http"
+    lane = (transport, DEFAULT_INTEGRITY)
+    with running_stack(
+        args.workdir / "run", with_backend="ours" in wanted, https=args.tls, lanes=[lane]
+    ) as stack:
+        bench = sections.bench_for(stack, tools, lane)
         runnable = [
             t for t in wanted if not available(tools, t, ours_ready=bench.cli_home is not None)
         ]
@@ -130,37 +142,74 @@ def _run(args: argparse.Namespace, tools: Any, wanted: list[str]) -> int:
     if bad:
         print(f"unknown sections: {', '.join(bad)} (known: {', '.join(SECTIONS)})", file=sys.stderr)
         return 2
+    transports = ["https"] if args.tls else [t.strip() for t in args.transports.split(",")]
+    transports = [t for t in dict.fromkeys(transports) if t]
+    bad = sorted(set(transports) - set(TRANSPORTS)) or ([] if transports else ["(none)"])
+    if bad:
+        print(
+            f"unknown transports: {', '.join(bad)} (known: {', '.join(TRANSPORTS)})",
+            file=sys.stderr,
+        )
+        return 2
     smoke = args.smoke
     size = parse_size(args.size or ("24M" if smoke else "2G"))
     rounds = 1 if smoke else args.rounds
-    complete = set(only) == set(SECTIONS) and set(wanted) == set(BUILDERS) and args.size is None
+    complete = (
+        set(only) == set(SECTIONS)
+        and set(wanted) == set(BUILDERS)
+        and set(transports) == set(TRANSPORTS)
+        and args.size is None
+    )
     mode = "smoke" if smoke else ("full" if complete else "partial")
     doc = new_document(
         mode,
-        {"size": size, "rounds": rounds, "only": only, "tools": wanted, "tls": args.tls},
+        {
+            "size": size,
+            "rounds": rounds,
+            "only": only,
+            "tools": wanted,
+            "transports": transports,
+            "memory_sizes": args.memory_sizes,
+        },
         tools.versions,
     )
     data_dir = args.workdir / "data"
     needs_backend = "ours" in wanted or any(
         s in only for s in ("memory", "resume", "burst", "gui", "follow")
     )
+    # Memory over HTTPS when the run has it: real storage is HTTPS, and TLS adds buffers.
+    memory_lane = ("https" if "https" in transports else "http", DEFAULT_INTEGRITY)
+    lanes = sections.lanes_for(wanted, transports) if "throughput" in only else []
+    if "memory" in only:
+        lanes.append(memory_lane)
     with running_stack(
-        args.workdir / "run", with_backend=needs_backend, workers=args.burst_workers, tls=args.tls
+        args.workdir / "run",
+        with_backend=needs_backend,
+        workers=args.burst_workers,
+        https="https" in transports,
+        lanes=lanes,
     ) as stack:
-        bench = sections.bench_for(stack, tools)
         doc["servers"] = sections.describe_stack(stack)
         if "throughput" in only:
             file = random_file(data_dir, size)
             warm(file)
-            logger.info("throughput: %s file, %d round(s)", human(size), rounds)
-            doc["sections"]["throughput"] = sections.throughput(
-                bench, wanted, file, rounds, args.profile
+            logger.info(
+                "throughput: %s file, %d round(s), over %s",
+                human(size),
+                rounds,
+                "+".join(transports),
             )
+            doc["sections"]["throughput"] = sections.throughput(
+                stack, tools, wanted, transports, file, rounds, args.profile
+            )
+        bench = sections.bench_for(stack, tools)
         if "memory" in only:
-            sizes = [parse_size("16M" if smoke else s) for s in args.memory_sizes.split(",")]
+            sizes = [parse_size(s) for s in args.memory_sizes.split(",")]
             if smoke:
                 sizes = [parse_size("16M"), parse_size("48M")]
-            doc["sections"]["memory"] = sections.memory(bench, data_dir, sizes)
+            doc["sections"]["memory"] = sections.memory(
+                sections.bench_for(stack, tools, memory_lane), data_dir, sizes
+            )
         if "resume" in only:
             resume_size = parse_size("64M") if smoke else size
             doc["sections"]["resume"] = sections.resume(bench, stack, data_dir, resume_size)

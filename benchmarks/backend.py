@@ -86,7 +86,14 @@ def backend_env(data_dir: Path, endpoint: S3Endpoint, bucket: str, port: int) ->
 
 @contextlib.contextmanager
 def running_backend(
-    workdir: Path, endpoint: S3Endpoint, bucket: str, *, workers: int = 1, public_url: str = ""
+    workdir: Path,
+    endpoint: S3Endpoint,
+    bucket: str,
+    *,
+    workers: int = 1,
+    public_url: str = "",
+    integrity: str = "",
+    log_name: str = "backend.log",
 ) -> Iterator[Backend]:
     """Serve the backend against `endpoint`/`bucket` until the block ends.
 
@@ -96,6 +103,9 @@ def running_backend(
         bucket: The bucket (must exist).
         workers: Uvicorn worker processes.
         public_url: Where presigned URLs point (a counting proxy), default the endpoint itself.
+        integrity: The backend's `--integrity` (what storage checks every part against), default
+            the backend's own default.
+        log_name: File name of its log in `workdir` (several backends run side by side).
     """
     data_dir = workdir / f"backend-{os.getpid()}-{time.monotonic_ns()}"
     data_dir.mkdir(parents=True)
@@ -103,10 +113,12 @@ def running_backend(
     env = backend_env(data_dir, endpoint, bucket, port)
     if public_url:
         env["PROCTOR_BACKEND_S3_PUBLIC_ENDPOINT_URL"] = public_url
+    if integrity:
+        env["PROCTOR_BACKEND_INTEGRITY"] = integrity
     add_user(env)
     bindir = Path(sys.executable).parent
     argv = [str(bindir / "proctor-backend"), "serve", "--workers", str(max(1, workers))]
-    with background(argv, env=env, log_path=workdir / "backend.log", cwd=ROOT) as proc:
+    with background(argv, env=env, log_path=workdir / log_name, cwd=ROOT) as proc:
         wait_for_port(port, 60, proc)
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url)

@@ -11,10 +11,12 @@ from typing import Any
 
 from benchmarks.datafiles import human
 
-SCHEMA = 1
+SCHEMA = 2  # 2: throughput figures per transport (`by_transport`), samples carry theirs
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TOOL_LABELS = {
     "ours": "proctor-uploader (ours)",
+    "ours-crc32c": "ours, --integrity crc32c",
+    "ours-md5": "ours, --integrity md5",
     "aws-cli": "aws s3 cp",
     "boto3": "boto3 upload_file",
     "rclone": "rclone copyto",
@@ -89,8 +91,9 @@ def markdown(doc: dict[str, Any]) -> str:
     if "throughput" in sections:
         out += _throughput_md(sections["throughput"])
     if "memory" in sections:
+        over = sections["memory"].get("transport", "http").upper()
         out += [
-            "## Memory of our CLI",
+            f"## Memory of our CLI (over {over})",
             "",
             "| file | settings | peak RSS MiB | MB/s | ok |",
             "|---|---|---|---|---|",
@@ -143,39 +146,19 @@ def markdown(doc: dict[str, Any]) -> str:
 
 
 def _throughput_md(section: dict[str, Any]) -> list[str]:
+    transports = section.get("transports") or ["http"]
     out = [
         f"## Throughput: {human(section['file_size'])} random file, {section['rounds']} "
-        "interleaved rounds",
+        f"interleaved rounds over {' and '.join(t.upper() for t in transports)}",
         "",
+        "Every (tool, transport) pair ran in the same rounds, rotated each round (order of round "
+        f"1: {', '.join(section.get('order', []))}); one SeaweedFS served both transports. "
         "Median (min–max). MB/s = 10^6 bytes/s, process start to exit. CPU = user+sys of the "
         "client's process tree only. RSS = peak resident set.",
         "",
-        "| tool | settings | MB/s | CPU-s per GiB | peak RSS MiB | SeaweedFS CPU-s/GiB | ok runs |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for tool, entry in section["summary"].items():
-        out.append(
-            f"| {TOOL_LABELS.get(tool, tool)} | {entry['settings']} | {_fmt(entry['mb_per_s'])} | "
-            f"{_fmt(entry['cpu_s_per_gib'], 2)} | {_fmt(entry['peak_rss_mib'])} | "
-            f"{_fmt(entry.get('storage_cpu_s_per_gib'), 1)} | {entry['ok_runs']}/{entry['runs']} |"
-        )
-    for tool, why in section.get("unavailable", {}).items():
-        out.append(f"| {TOOL_LABELS.get(tool, tool)} | — | not run: {why} | | | | |")
-    out.append("")
-    if section.get("ratios"):
-        out += [
-            "Ours ÷ peer (medians): throughput > 1 is better; CPU and RSS < 1 are better.",
-            "",
-            "| peer | throughput | CPU per GiB | peak RSS |",
-            "|---|---|---|---|",
-        ]
-        for tool, r in section["ratios"].items():
-            out.append(
-                f"| {TOOL_LABELS.get(tool, tool)} | {r.get('mb_per_s', '—')} | "
-                f"{r.get('cpu_s_per_gib', '—')} | {r.get('peak_rss_mib', '—')} |"
-            )
-        out.append("")
-    out += _cpu_model_md(section.get("cpu_model") or {})
+    for transport in transports:
+        out += _transport_md(transport, section["by_transport"][transport])
     floor = section.get("integrity_floor", {}).get("cpu_s_per_gib")
     if floor:
         out += [
@@ -186,9 +169,55 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
             f"{floor.get('crc64nvme+sha256', '—')}. Ours reads the file once for the SHA-256 and "
             "every part's CRC64NVME, and each part again to send it (issue 12): "
             f"{section['integrity_floor']['required_cpu_s_per_gib']} CPU-s per GiB before the "
-            "sending itself.",
+            "sending itself (and before TLS over HTTPS).",
             "",
         ]
+    return out
+
+
+def _transport_md(transport: str, figures: dict[str, Any]) -> list[str]:
+    out = [
+        f"### Over {transport.upper()}",
+        "",
+        "| tool | settings | MB/s | CPU-s per GiB | peak RSS MiB | SeaweedFS CPU-s/GiB | ok runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for tool, entry in figures["summary"].items():
+        out.append(
+            f"| {TOOL_LABELS.get(tool, tool)} | {entry['settings']} | {_fmt(entry['mb_per_s'])} | "
+            f"{_fmt(entry['cpu_s_per_gib'], 2)} | {_fmt(entry['peak_rss_mib'])} | "
+            f"{_fmt(entry.get('storage_cpu_s_per_gib'), 1)} | {entry['ok_runs']}/{entry['runs']} |"
+        )
+    for tool, why in figures.get("unavailable", {}).items():
+        out.append(f"| {TOOL_LABELS.get(tool, tool)} | — | not run: {why} | | | | |")
+    out.append("")
+    if figures.get("ratios"):
+        out += [
+            "Ours ÷ peer (medians): throughput > 1 is better; CPU and RSS < 1 are better.",
+            "",
+            "| peer | throughput | CPU per GiB | peak RSS |",
+            "|---|---|---|---|",
+        ]
+        for tool, r in figures["ratios"].items():
+            out.append(
+                f"| {TOOL_LABELS.get(tool, tool)} | {r.get('mb_per_s', '—')} | "
+                f"{r.get('cpu_s_per_gib', '—')} | {r.get('peak_rss_mib', '—')} |"
+            )
+        out.append("")
+    out += _cpu_model_md(figures.get("cpu_model") or {})
+    if figures.get("storage_by_scheme"):
+        out += [
+            "What SeaweedFS spent per GiB, by what the parts carried (median, min–max):",
+            "",
+            "| tool | parts carry | SeaweedFS CPU-s/GiB |",
+            "|---|---|---|",
+        ]
+        for row in figures["storage_by_scheme"]:
+            out.append(
+                f"| {TOOL_LABELS.get(row['tool'], row['tool'])} | {row['scheme']} | "
+                f"{_fmt(row['storage_cpu_s_per_gib'], 2)} |"
+            )
+        out.append("")
     return out
 
 

@@ -81,11 +81,13 @@ def weed_binary() -> str:
 
 
 @contextlib.contextmanager
-def seaweedfs(workdir: Path, *, tls: bool = False) -> Iterator[S3Endpoint]:
+def seaweedfs(workdir: Path, *, https: bool = False) -> Iterator[dict[str, S3Endpoint]]:
     """Start SeaweedFS (master, volume, filer, S3) in `workdir`; stop it when the block ends.
 
-    With `tls`, S3 is also served over HTTPS with a self-signed certificate, and the endpoint is
-    the HTTPS one (real storage is HTTPS: TLS changes what sending costs).
+    Yields the S3 endpoints by transport: always `http`, and with `https` also `https`, the same
+    S3 gateway (one process, one storage) on a second port with a self-signed certificate. Real
+    storage is HTTPS and TLS changes what sending costs, so a run compares both, interleaved, and
+    both must reach the same store for their storage CPU to compare.
     """
     data = workdir / "seaweedfs"
     shutil.rmtree(data, ignore_errors=True)
@@ -116,26 +118,32 @@ def seaweedfs(workdir: Path, *, tls: bool = False) -> Iterator[S3Endpoint]:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
     ]
-    https = free_port() if tls else 0
+    ports = {"http": s3}
     ca_file = ""
-    if tls:
+    if https:
         from tests.support.tls import self_signed_cert  # cryptography only when asked for TLS
 
         cert, key = self_signed_cert(data)
-        argv += [f"-s3.port.https={https}", f"-s3.cert.file={cert}", f"-s3.key.file={key}"]
+        # With a certificate and `-s3.port.https`, the gateway keeps plain HTTP on `-s3.port`
+        # and serves HTTPS on the second port (without `.https` it would turn `-s3.port` to TLS).
+        ports["https"] = free_port()
+        argv += [f"-s3.port.https={ports['https']}", f"-s3.cert.file={cert}"]
+        argv += [f"-s3.key.file={key}"]
         ca_file = str(cert)
     with background(argv, log_path=workdir / "seaweedfs.log") as proc:
-        wait_for_port(https or s3, 60, proc)
-        endpoint = S3Endpoint(
-            url=f"https://127.0.0.1:{https}" if tls else f"http://127.0.0.1:{s3}",
-            access_key=ACCESS_KEY,
-            secret_key=SECRET_KEY,
-            master_url=f"http://127.0.0.1:{master}",
-            pid=proc.pid,
-            ca_file=ca_file,
-        )
-        _wait_s3_ready(endpoint)
-        yield endpoint
+        endpoints: dict[str, S3Endpoint] = {}
+        for transport, port in ports.items():
+            wait_for_port(port, 60, proc)
+            endpoints[transport] = S3Endpoint(
+                url=f"{transport}://127.0.0.1:{port}",
+                access_key=ACCESS_KEY,
+                secret_key=SECRET_KEY,
+                master_url=f"http://127.0.0.1:{master}",
+                pid=proc.pid,
+                ca_file=ca_file if transport == "https" else "",
+            )
+            _wait_s3_ready(endpoints[transport])
+        yield endpoints
 
 
 def _wait_s3_ready(endpoint: S3Endpoint, timeout: float = 60) -> None:

@@ -10,77 +10,175 @@ from benchmarks import backend as backend_mod
 from benchmarks import throughput as tp
 from benchmarks.cpu_model import best_peer, cpu_budget
 from benchmarks.datafiles import GIB, MIB, human, sparse_file
-from benchmarks.stack import Stack
+from benchmarks.stack import DEFAULT_INTEGRITY, PRIMARY, Lane, Stack
 from benchmarks.sweep import load_best
 from benchmarks.toolchain import Toolchain
-from benchmarks.uploaders import PEERS, available
+from benchmarks.uploaders import INTEGRITY_OF, PEERS, available, base_tool
 
 logger = logging.getLogger(__name__)
 
 
-def bench_for(stack: Stack, tools: Toolchain) -> tp.Bench:
-    """The shared upload context; signs our CLI in when the backend runs and the CLI can."""
+def bench_for(stack: Stack, tools: Toolchain, lane: Lane = PRIMARY) -> tp.Bench:
+    """The upload context of one lane (transport, integrity); signs our CLI in to its backend
+    when that backend runs and the CLI can."""
+    transport, integrity = lane
+    backend = stack.backends.get(lane)
     login = None
-    if stack.backend is not None:
-        login = backend_mod.signed_in_home(
-            stack.backend, stack.workdir / "cli-home", tools, stack.keyring_env
-        )
+    if backend is not None:
+        home = "cli-home" if lane == PRIMARY else f"cli-home-{transport}-{integrity}"
+        login = backend_mod.signed_in_home(backend, stack.workdir / home, tools, stack.keyring_env)
     return tp.Bench(
         tools=tools,
-        endpoint=stack.endpoint,
+        endpoint=stack.endpoints.get(transport, stack.endpoint),
         sink_url=stack.sink_url,
         bucket=stack.bucket,
         workdir=stack.workdir,
-        backend_url=stack.backend.url if stack.backend else "",
+        backend_url=backend.url if backend else "",
         cli_home=login.home if login else None,
         cli_env=login.env if login else {},
         cli_password=login.password if login else None,
     )
 
 
+def lanes_for(wanted: list[str], transports: list[str]) -> list[Lane]:
+    """The (transport, integrity) backends a throughput run of `wanted` over `transports` needs:
+    one per lane our CLI (or a variant of it) runs in."""
+    return [
+        (t, INTEGRITY_OF[tool])
+        for t in transports
+        for tool in wanted
+        if tool in INTEGRITY_OF and runs_on(tool, t)
+    ]
+
+
+def runs_on(tool: str, transport: str) -> bool:
+    """Whether `tool` is measured over `transport` in a run that asks for it.
+
+    The sink speaks plain HTTP only. The integrity variants of ours measure what storage spends
+    checking each scheme, which TLS does not change: they run over plain HTTP only, where the
+    smaller total leaves the difference clearer and the run shorter.
+    """
+    if transport == "https":
+        return tool != "sink" and base_tool(tool) == tool
+    return True
+
+
 def describe_stack(stack: Stack) -> dict[str, Any]:
     """Server facts for the results file."""
     return {
-        "s3": "SeaweedFS (weed server -s3, one process, 127.0.0.1)",
+        "s3": "SeaweedFS (weed server -s3, one process, 127.0.0.1; HTTPS on a second port of the "
+        "same gateway, self-signed, the same CA file given to every tool)",
+        "endpoints": {t: e.url for t, e in stack.endpoints.items()},
         "backend": (
             {"uvicorn_workers": stack.backend.workers, "url": stack.backend.url}
             if stack.backend
             else None
         ),
+        "backends": [
+            {"transport": t, "integrity": i, "url": b.url, "uvicorn_workers": b.workers}
+            for (t, i), b in stack.backends.items()
+        ],
     }
 
 
 def throughput(
-    bench: tp.Bench, wanted: list[str], file: Path, rounds: int, profile_dir: Path | None = None
+    stack: Stack,
+    tools: Toolchain,
+    wanted: list[str],
+    transports: list[str],
+    file: Path,
+    rounds: int,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Interleaved rounds of every runnable tool with its best settings; optionally profile ours."""
-    best = load_best(tls=bench.tls)
-    unavailable: dict[str, str] = {}
-    plan = []
-    for tool in wanted:
-        why = available(bench.tools, tool, ours_ready=bench.cli_home is not None)
-        if why:
-            unavailable[tool] = why
-            logger.warning("skipping %s: %s", tool, why)
-        else:
-            plan.append((tool, best[tool]))
-    samples = tp.interleaved(bench, plan, file, rounds=rounds) if plan else []
-    summary = tp.summarize(samples)
-    if profile_dir is not None and any(t == "ours" for t, _ in plan):
-        profile_ours(bench, best["ours"], file, profile_dir / "ours-upload.txt")
+    """Interleaved rounds of every runnable (tool, transport) with the tool's best settings for
+    that transport, all in the same rounds; figures and ratios reported per transport."""
+    benches: dict[Lane, tp.Bench] = {}
+    unavailable: dict[str, dict[str, str]] = {t: {} for t in transports}
+    plan: list[tp.Entry] = []
+    for tool in wanted:  # tool by tool, so one tool's transports run side by side in a round
+        for transport in transports:
+            if not runs_on(tool, transport):
+                continue
+            lane = (transport, INTEGRITY_OF.get(tool, DEFAULT_INTEGRITY))
+            if lane not in benches:
+                benches[lane] = bench_for(stack, tools, lane)
+            bench = benches[lane]
+            why = available(tools, tool, ours_ready=bench.cli_home is not None)
+            if why:
+                unavailable[transport][tool] = why
+                logger.warning("skipping %s over %s: %s", tool, transport, why)
+            else:
+                best = load_best(tls=transport == "https")
+                plan.append(tp.Entry(bench, tool, best[base_tool(tool)]))
+    samples = tp.interleaved(plan, file, rounds=rounds) if plan else []
+    if profile_dir is not None:
+        for entry in plan:
+            if entry.tool == "ours":
+                name = f"ours-upload-{entry.bench.transport}.txt"
+                profile_ours(entry.bench, entry.settings, file, profile_dir / name)
     from benchmarks.floor import measure as measure_floor
 
+    by_transport = {
+        t: _transport_figures(
+            t,
+            [e for e in plan if e.bench.transport == t],
+            [s for s in samples if s.transport == t],
+            unavailable[t],
+        )
+        for t in transports
+    }
     return {
         "integrity_floor": measure_floor(file),
-        "cpu_model": cpu_budget(summary, PEERS),
         "file_size": file.stat().st_size,
         "rounds": rounds,
-        "plan": [{"tool": t, "settings": s.label()} for t, s in plan],
+        "transports": transports,
+        "order": [e.label() for e in plan],
         "samples": [s.to_json() for s in samples],
+        "by_transport": by_transport,
+    }
+
+
+def _transport_figures(
+    transport: str, plan: list[tp.Entry], samples: list[tp.Sample], unavailable: dict[str, str]
+) -> dict[str, Any]:
+    """One transport's summary, ratios (ours over each peer and the sink) and CPU model."""
+    summary = tp.summarize(samples)
+    compared = {t: v for t, v in summary.items() if t not in INTEGRITY_OF or t == "ours"}
+    return {
+        "plan": [{"tool": e.tool, "settings": e.settings.label()} for e in plan],
         "summary": summary,
-        "ratios": tp.ratios(summary),
+        "ratios": tp.ratios(compared),
+        "cpu_model": cpu_budget(compared, PEERS),
+        "storage_by_scheme": storage_by_scheme(summary, transport),
         "unavailable": unavailable,
     }
+
+
+#: What each tool's parts carry for SeaweedFS to check (benchmarks/uploaders.py has the details).
+SCHEMES = {
+    "ours": "CRC64NVME, signed (ours, default)",
+    "ours-crc32c": "CRC32C, signed (ours, --integrity crc32c)",
+    "ours-md5": "Content-MD5, signed (ours, --integrity md5)",
+    "aws-cli": "CRC32 (botocore's default)",
+    "boto3": "CRC32 (botocore's default)",
+    "rclone": "Content-MD5",
+    "s5cmd": "Content-MD5",
+}
+#: Tools that sign a SHA-256 of each part's payload over plain HTTP (over HTTPS they leave it
+#: unsigned), which storage then hashes too.
+SIGNS_PAYLOAD_OVER_HTTP = ("aws-cli", "boto3", "s5cmd")
+
+
+def storage_by_scheme(summary: dict[str, dict[str, Any]], transport: str) -> list[dict[str, Any]]:
+    """SeaweedFS's CPU per GiB while each tool uploaded, next to what its parts carried."""
+    rows = []
+    for tool, scheme in SCHEMES.items():
+        stats = summary.get(tool, {}).get("storage_cpu_s_per_gib")
+        if stats:
+            if transport == "http" and tool in SIGNS_PAYLOAD_OVER_HTTP:
+                scheme += " + signed SHA-256 payload hash"
+            rows.append({"tool": tool, "scheme": scheme, "storage_cpu_s_per_gib": stats})
+    return rows
 
 
 def profile_ours(bench: tp.Bench, settings: Any, file: Path, output: Path) -> None:
@@ -107,9 +205,10 @@ def profile_ours(bench: tp.Bench, settings: Any, file: Path, output: Path) -> No
 
 
 def memory(bench: tp.Bench, data_dir: Path, sizes: list[int]) -> dict[str, Any]:
-    """Peak RSS of our CLI on sparse files of each size, same settings."""
+    """Peak RSS of our CLI on sparse files of each size, same settings, over `bench`'s transport
+    (the run picks HTTPS when it has it: real storage is HTTPS, and TLS adds buffers)."""
     if bench.cli_home is None:
-        return {"skipped": "our CLI cannot run here yet", "runs": []}
+        return {"skipped": "our CLI cannot run here yet", "runs": [], "transport": bench.transport}
     settings = load_best(tls=bench.tls)["ours"]
     runs = []
     for size in sizes:
@@ -118,7 +217,7 @@ def memory(bench: tp.Bench, data_dir: Path, sizes: list[int]) -> dict[str, Any]:
         sample = tp.upload_once(bench, "ours", settings, path, round_no=0)
         runs.append(sample.to_json())
         path.unlink()
-    return {"runs": runs}
+    return {"runs": runs, "transport": bench.transport}
 
 
 def resume(bench: tp.Bench, stack: Stack, data_dir: Path, size: int) -> dict[str, Any]:
@@ -164,31 +263,15 @@ def gui(stack: Stack, data_dir: Path, *, smoke: bool, profile_dir: Path | None =
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 6's targets next to what this run measured (None: not measured in this run)."""
+    """Issues 6, 12 and 15's targets next to what this run measured (None: not measured); the
+    throughput ones once per transport."""
     s = doc["sections"]
     out: list[dict[str, Any]] = []
-    summary = s.get("throughput", {}).get("summary", {})
-    ours = summary.get("ours", {})
-    best = best_peer(summary, PEERS)
-    if ours.get("mb_per_s") and best is not None:
-        ratio = ours["mb_per_s"]["median"] / summary[best]["mb_per_s"]["median"]
-        measured = f"{ratio:.2f}x ({best})"
-        budget = s["throughput"].get("cpu_model", {}).get("client_budget_cpu_s_per_gib")
-        if budget is not None:
-            measured += f"; 1.10x needs client CPU <= {budget:.2f} CPU-s/GiB at this storage cost"
-        out.append(_t("throughput vs best peer", ">= 1.10x", measured, ratio >= 1.10))
-    else:
-        out.append(_t("throughput vs best peer", ">= 1.10x", "—", None))
-    if ours.get("cpu_s_per_gib") and summary.get("s5cmd", {}).get("cpu_s_per_gib"):
-        s5cmd = summary["s5cmd"]["cpu_s_per_gib"]["median"]
-        ratio = ours["cpu_s_per_gib"]["median"] / s5cmd
-        measured = f"{ratio:.2f}x"
-        floor = s.get("throughput", {}).get("integrity_floor", {}).get("required_cpu_s_per_gib")
-        if floor:
-            measured += f" (the required read, SHA-256 and CRCs alone: {floor / s5cmd:.2f}x)"
-        out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", measured, ratio <= 0.5))
-    else:
-        out.append(_t("client CPU per GiB vs s5cmd", "<= 0.5x", "—", None))
+    section = s.get("throughput", {})
+    floor = section.get("integrity_floor", {}).get("required_cpu_s_per_gib")
+    for transport in section.get("transports") or ["http"]:
+        figures = section.get("by_transport", {}).get(transport, {})
+        out += _throughput_targets(transport, figures, floor)
     runs = [r for r in s.get("memory", {}).get("runs", []) if r["ok"]]
     if len(runs) >= 2:
         peaks = [r["peak_rss_mib"] for r in runs]
@@ -254,6 +337,36 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
         out.extend(_burst_targets(config, b["workstations"]))
     if not b.get("configurations"):
         out.append(_t("burst, 1,000 workstations at once", "p99 <= 2 s, 0 errors", "—", None))
+    return out
+
+
+def _throughput_targets(
+    transport: str, figures: dict[str, Any], floor: float | None
+) -> list[dict[str, Any]]:
+    """Issue 12's two throughput targets over one transport."""
+    out: list[dict[str, Any]] = []
+    over = f" ({transport.upper()})"
+    summary = figures.get("summary", {})
+    ours = summary.get("ours", {})
+    best = best_peer(summary, PEERS)
+    if ours.get("mb_per_s") and best is not None:
+        ratio = ours["mb_per_s"]["median"] / summary[best]["mb_per_s"]["median"]
+        measured = f"{ratio:.2f}x ({best})"
+        budget = figures.get("cpu_model", {}).get("client_budget_cpu_s_per_gib")
+        if budget is not None:
+            measured += f"; 1.10x needs client CPU <= {budget:.2f} CPU-s/GiB at this storage cost"
+        out.append(_t("throughput vs best peer" + over, ">= 1.10x", measured, ratio >= 1.10))
+    else:
+        out.append(_t("throughput vs best peer" + over, ">= 1.10x", "—", None))
+    if ours.get("cpu_s_per_gib") and summary.get("s5cmd", {}).get("cpu_s_per_gib"):
+        s5cmd = summary["s5cmd"]["cpu_s_per_gib"]["median"]
+        ratio = ours["cpu_s_per_gib"]["median"] / s5cmd
+        measured = f"{ratio:.2f}x"
+        if floor:
+            measured += f" (the required read, SHA-256 and CRCs alone: {floor / s5cmd:.2f}x)"
+        out.append(_t("client CPU per GiB vs s5cmd" + over, "<= 0.5x", measured, ratio <= 0.5))
+    else:
+        out.append(_t("client CPU per GiB vs s5cmd" + over, "<= 0.5x", "—", None))
     return out
 
 

@@ -1,5 +1,7 @@
 """Interleaved rounds: every tool uploads the same file to the same server, A B C … then B C … A.
 
+A run's entries are (tool, transport) pairs: the same storage over plain HTTP and over HTTPS, in
+the same rounds, so both transports share the machine's noise and their figures compare.
 Interleaving spreads the machine's noise (other work on the two cores, SeaweedFS compactions, page
 cache state) over all tools alike; rotating the start of each round keeps any tool from always
 running first after a vacuum. Each upload is verified (the stored object has the file's size) and
@@ -47,6 +49,7 @@ class Sample:
         storage_cpu_s_per_gib: CPU seconds SeaweedFS spent meanwhile, per GiB (the other side of
             the two cores; 0 for the sink).
         error: Why it failed (tail of its output), or "".
+        transport: `http` or `https`, how the tool reached storage.
     """
 
     tool: str
@@ -63,6 +66,7 @@ class Sample:
     peak_rss_mib: float
     storage_cpu_s_per_gib: float = 0.0
     error: str = ""
+    transport: str = "http"
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the results file."""
@@ -100,6 +104,11 @@ class Bench:
         """Whether storage is reached over HTTPS (each transport has its own best settings)."""
         return self.endpoint.url.startswith("https://")
 
+    @property
+    def transport(self) -> str:
+        """`https` or `http`: how this bench reaches storage."""
+        return "https" if self.tls else "http"
+
     def target(self, path: Path, key: str = "", endpoint: S3Endpoint | None = None) -> Target:
         """What an uploader is pointed at: `path` to `key`, through this bench's storage (or
         `endpoint`) and our CLI's signed-in home."""
@@ -128,7 +137,8 @@ def upload_once(
     invocation = BUILDERS[tool](bench.tools, target, settings)
     logs = bench.workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{tool}-{round_no}-{settings.label().replace('/', '_')}.log"
+    label = settings.label().replace("/", "_")
+    log_path = logs / f"{tool}-{bench.transport}-{round_no}-{label}.log"
     storage_cpu = tree_cpu_seconds(endpoint.pid) if endpoint.pid else 0.0
     measured = run_measured(
         invocation.argv,
@@ -164,10 +174,12 @@ def upload_once(
         peak_rss_mib=round(measured.maxrss_kib / 1024, 1),
         storage_cpu_s_per_gib=round(storage_cpu / (size / GIB), 2),
         error=error[-2000:],
+        transport=bench.transport,
     )
     logger.info(
-        "%-7s r%d %-10s %s  %7.1f MB/s  %5.2f CPU-s/GiB  %6.1f MiB RSS%s",
+        "%-11s %-5s r%d %-10s %s  %7.1f MB/s  %5.2f CPU-s/GiB  %6.1f MiB RSS%s",
         tool,
+        bench.transport,
         round_no,
         settings.label(),
         "ok " if sample.ok else "ERR",
@@ -211,22 +223,40 @@ def delete_all(bench: Bench, objects: list[dict[str, Any]] | None = None) -> Non
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One (tool, transport) of a run's plan.
+
+    Attributes:
+        bench: What it uploads through (its transport, and for ours its backend).
+        tool: Tool name.
+        settings: Its best settings for that transport.
+    """
+
+    bench: Bench
+    tool: str
+    settings: Settings
+
+    def label(self) -> str:
+        """`ours/https`-style short form for logs."""
+        return f"{self.tool}/{self.bench.transport}"
+
+
 def interleaved(
-    bench: Bench,
-    plan: Sequence[tuple[str, Settings]],
+    plan: Sequence[Entry],
     path: Path,
     *,
     rounds: int,
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
-    """Run every (tool, settings) of `plan` once per round, rotating the order each round."""
+    """Run every entry of `plan` once per round, rotating the order each round."""
     samples: list[Sample] = []
     for r in range(1, rounds + 1):
         shift = (r - 1) % len(plan)
         order = list(plan[shift:]) + list(plan[:shift])
-        logger.info("round %d/%d: %s", r, rounds, " ".join(t for t, _ in order))
-        for tool, settings in order:
-            sample = upload_once(bench, tool, settings, path, round_no=r)
+        logger.info("round %d/%d: %s", r, rounds, " ".join(e.label() for e in order))
+        for entry in order:
+            sample = upload_once(entry.bench, entry.tool, entry.settings, path, round_no=r)
             samples.append(sample)
             if on_sample:
                 on_sample(sample)

@@ -10,6 +10,10 @@ Every tool gets the same file, the same SeaweedFS, its own concurrency and part 
   a signed SHA-256 payload hash.
 - rclone: MD5 of the whole file before the upload (stored as metadata), Content-MD5 on every part.
 - s5cmd: Content-MD5 on every PUT, and (plain HTTP) a signed SHA-256 payload hash.
+
+`ours-crc32c` and `ours-md5` are our CLI against a backend run with `--integrity crc32c` or `md5`
+(the per-deployment fallback): the same client, so what SeaweedFS spends checking each scheme shows
+in its CPU per GiB beside the default's (CRC64NVME) and the peers'.
 """
 
 from __future__ import annotations
@@ -228,6 +232,8 @@ def sink(tools: Toolchain, target: Target, s: Settings) -> Invocation:
 
 BUILDERS = {
     "ours": ours,
+    "ours-crc32c": ours,
+    "ours-md5": ours,
     "aws-cli": aws_cli,
     "boto3": boto3_transfer,
     "rclone": rclone,
@@ -235,6 +241,14 @@ BUILDERS = {
     "sink": sink,
 }
 PEERS = ("aws-cli", "boto3", "rclone", "s5cmd")
+#: Our CLI under each backend `--integrity`; the variants share ours's settings and availability.
+INTEGRITY_OF = {"ours": "crc64nvme", "ours-crc32c": "crc32c", "ours-md5": "md5"}
+
+
+def base_tool(name: str) -> str:
+    """The tool whose settings and availability `name` shares (`ours-md5` -> `ours`)."""
+    return "ours" if name in INTEGRITY_OF else name
+
 
 # Used when no sweep has been recorded yet: each tool's documented defaults.
 DEFAULTS = {
@@ -255,4 +269,4 @@ def available(tools: Toolchain, name: str, *, ours_ready: bool) -> str | None:
         "rclone": None if tools.rclone else tools.problems.get("rclone", "not installed"),
         "s5cmd": None if tools.s5cmd else tools.problems.get("s5cmd", "not installed"),
     }
-    return missing.get(name)
+    return missing.get(base_tool(name))

@@ -1,5 +1,8 @@
 """The benchmark harness still runs end to end: `python -m benchmarks run --smoke`.
 
+The smoke run measures throughput over plain HTTP and HTTPS in the same rounds (one SeaweedFS
+serving both, a self-signed CA given to every tool), as the full run does by default.
+
 Asserts only that every tool ran and uploaded, and that the results file has the documented shape;
 never a speed (the machine is shared; figures live in benchmarks/results and docs/performance.md).
 The peers come from `./dev setup` (benchmarks/peers.txt): the run is told not to install anything,
@@ -21,6 +24,7 @@ from tests.support.storage import weed_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = ("aws-cli", "boto3", "rclone", "s5cmd")
+VARIANTS = ("ours-crc32c", "ours-md5")  # ours under the backend's other `--integrity` choices
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,8 +68,9 @@ def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
-    assert smoke_result["schema"] == 1
+    assert smoke_result["schema"] == 2
     assert smoke_result["mode"] == "smoke"
+    assert smoke_result["args"]["transports"] == ["http", "https"]
     assert set(smoke_result["sections"]) == {
         "throughput",
         "memory",
@@ -75,24 +80,51 @@ def test_result_has_the_documented_shape(smoke_result: dict[str, Any]) -> None:
         "follow",
     }
     names = [t["name"] for t in smoke_result["targets"]]
-    # One per measured quantity; the burst has one per configuration (SQLite, PostgreSQL) at ramp 0.
-    assert len(names) == 8, names
+    # One per measured quantity; the throughput ones once per transport, the burst one per
+    # configuration (SQLite, PostgreSQL) at ramp 0.
+    assert len(names) == 10, names
     assert sum(name.startswith("burst ") for name in names) == 2, names
+    for transport in ("HTTP", "HTTPS"):
+        assert f"throughput vs best peer ({transport})" in names
+        assert f"client CPU per GiB vs s5cmd ({transport})" in names
     assert all(t["met"] in (True, False, None) for t in smoke_result["targets"])
 
 
-def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> None:
+def test_every_tool_uploaded_over_both_transports_and_was_verified(
+    smoke_result: dict[str, Any],
+) -> None:
     section = smoke_result["sections"]["throughput"]
-    assert section["unavailable"] == {}, "./dev setup installs every peer (benchmarks/peers.txt)"
-    ran = {s["tool"] for s in section["samples"]}
-    assert ran == {"ours", *PEERS, "sink"}
+    assert section["transports"] == ["http", "https"]
+    ran = {(s["tool"], s["transport"]) for s in section["samples"]}
+    # The sink speaks plain HTTP only; the integrity variants measure storage, over HTTP only.
+    assert ran == {
+        *((tool, t) for tool in ("ours", *PEERS) for t in ("http", "https")),
+        *((tool, "http") for tool in (*VARIANTS, "sink")),
+    }
+    # Interleaved: one round holds both transports, each tool's two side by side.
+    assert section["order"].index("ours/https") == section["order"].index("ours/http") + 1
     for sample in section["samples"]:
-        assert sample["ok"], f"{sample['tool']} failed: {sample['error']}"
+        assert sample["ok"], (
+            f"{sample['tool']} over {sample['transport']} failed: {sample['error']}"
+        )
         assert sample["size"] == 24 * 1024 * 1024
         assert sample["cpu_s"] > 0
         assert sample["peak_rss_mib"] > 0
-    assert set(section["summary"]) == ran
-    assert set(section["ratios"]) == {*PEERS, "sink"}
+    for transport, figures in section["by_transport"].items():
+        assert figures["unavailable"] == {}, (
+            "./dev setup installs every peer (benchmarks/peers.txt)"
+        )
+        tools = {tool for tool, t in ran if t == transport}
+        assert set(figures["summary"]) == tools
+        assert set(figures["ratios"]) == tools & {*PEERS, "sink"}
+        model = figures["cpu_model"]
+        assert set(model["per_tool"]) == {"ours", *PEERS}, "the sink and variants are not modelled"
+        assert model["best_peer"] in PEERS
+        assert all(m["busy_cores"] > 0 for m in model["per_tool"].values()), model
+        # Storage CPU per GiB beside what each tool's parts carried, ours's schemes included.
+        by_scheme = {row["tool"]: row for row in figures["storage_by_scheme"]}
+        assert set(by_scheme) == tools - {"sink"}
+        assert all(row["storage_cpu_s_per_gib"]["median"] > 0 for row in by_scheme.values())
     floor = section["integrity_floor"]
     per_gib = floor["cpu_s_per_gib"]
     assert set(per_gib) == {"read", "md5", "sha256", "crc32", "crc64nvme", "crc64nvme+sha256"}
@@ -101,10 +133,6 @@ def test_every_tool_uploaded_and_was_verified(smoke_result: dict[str, Any]) -> N
     assert floor["required_cpu_s_per_gib"] == round(
         per_gib["crc64nvme+sha256"] + per_gib["read"], 3
     )
-    model = section["cpu_model"]
-    assert set(model["per_tool"]) == {"ours", *PEERS}, "the sink has no storage CPU to model"
-    assert model["best_peer"] in PEERS
-    assert all(m["busy_cores"] > 0 for m in model["per_tool"].values()), model
 
 
 def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
@@ -112,6 +140,8 @@ def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
     memory = sections["memory"]["runs"]
     assert [r["size"] for r in memory] == [16 * 1024 * 1024, 48 * 1024 * 1024]
     assert all(r["ok"] for r in memory), memory
+    assert sections["memory"]["transport"] == "https"  # real storage is HTTPS
+    assert {r["transport"] for r in memory} == {"https"}
     resume = sections["resume"]
     assert resume["ok"], resume
     # The kill happened part-way, and the resumed run finished the object (verified in the bucket).
