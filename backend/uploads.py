@@ -21,7 +21,7 @@ from backend import checksums
 from backend.db import Database, UploadRecord
 from backend.errors import ApiError, not_found
 from backend.keys import candidate_keys, object_key, sanitise_filename
-from backend.receipts.issuer import ReceiptFacts, ReceiptIssuer, StorageChecksum
+from backend.receipts.issuer import IssuedReceipt, ReceiptFacts, ReceiptIssuer, StorageChecksum
 from backend.security import Principal
 from backend.settings import Settings
 from backend.storage import (
@@ -107,12 +107,13 @@ class UploadService:
         self._claim_stale_s = 4 * settings.s3_read_timeout_seconds + 60
 
     @contextmanager
-    def _upload_lock(self, name: str) -> Iterator[None]:
+    def _upload_lock(self, name: str) -> Iterator[_Claim]:
         """Serialise complete/abort of one upload (or creates with one client token).
 
         So a double click cannot complete twice, and a completion and an abort cannot interleave.
-        Threads of this process wait on a lock; the worker processes of `serve --workers N` see
-        each other through a claim row in SQLite, polled briefly, then `503 busy`.
+        Threads of this process wait on a lock; the worker processes of `serve --workers N` and
+        other instances see each other through a claim row in the database, polled briefly, then
+        `503 busy`. The body may give the claim up in its own last write (`_Claim.released`).
         """
         with self._locks[hash(name) % len(self._locks)]:
             deadline = time.monotonic() + CLAIM_WAIT_S
@@ -128,10 +129,12 @@ class UploadService:
                         headers={"Retry-After": "2"},
                     )
                 time.sleep(0.05)
+            claim = _Claim(name, self._owner)
             try:
-                yield
+                yield claim
             finally:
-                self._db.release(name, self._owner)
+                if not claim.released:
+                    self._db.release(name, self._owner)
 
     # --- create ----------------------------------------------------------------------------
 
@@ -454,7 +457,7 @@ class UploadService:
         equal it before the completion is recorded.
         """
         rec = self.get(user, upload_id)
-        with self._upload_lock(rec.upload_id):
+        with self._upload_lock(rec.upload_id) as claim:
             rec = self.get(user, upload_id)
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
@@ -487,7 +490,7 @@ class UploadService:
                     etag, stored = recovered
                 else:
                     raise
-            return self._record_completion(rec, etag, sha or rec.sha256, stored)
+            return self._record_completion(rec, etag, sha or rec.sha256, stored, claim)
 
     def _final_size(self, rec: UploadRecord, size: int | None) -> UploadRecord:
         """`rec` with its final size and part count (an upload created without a size)."""
@@ -623,7 +626,12 @@ class UploadService:
         return None
 
     def _record_completion(
-        self, rec: UploadRecord, etag: str, sha256: str | None, checksum: str | None
+        self,
+        rec: UploadRecord,
+        etag: str,
+        sha256: str | None,
+        checksum: str | None,
+        claim: _Claim,
     ) -> dict[str, Any]:
         now = time.time()
         completed_at = iso(now) or ""
@@ -644,22 +652,38 @@ class UploadService:
             if checksum is not None
             else StorageChecksum("S3-ETAG", etag)
         )
-        receipt.update(self._sign_receipt(rec, proof, sha256, completed_at))
+        signed = self._sign_receipt(rec, proof, sha256, completed_at)
+        receipt.update({"receipt_id": signed.receipt_id, "signed": signed.jws})
         self._db.mark_completed(
-            rec.upload_id, etag, now, receipt, size=rec.size, part_count=rec.part_count
+            rec.upload_id,
+            etag,
+            now,
+            receipt,
+            size=rec.size,
+            part_count=rec.part_count,
+            release=(claim.name, claim.owner),
         )
-        logger.info("Upload %s completed: %d bytes, ETag %s", rec.upload_id, rec.size, etag)
+        claim.released = True
+        # One line for both events: every log record costs CPU on the burst's hot path.
+        logger.info(
+            "Upload %s completed: %d bytes, ETag %s; receipt %s signed by key %s",
+            rec.upload_id,
+            rec.size,
+            etag,
+            signed.receipt_id,
+            signed.kid,
+        )
         return receipt
 
     def _sign_receipt(
         self, rec: UploadRecord, proof: StorageChecksum, sha256: str | None, completed_at: str
-    ) -> dict[str, str]:
+    ) -> IssuedReceipt:
         """After a verified completion: the signed receipt stating what storage holds.
 
         It is stored with the upload, so completing again returns this same receipt.
         """
         assert rec.size is not None, "completion gives an open upload its final size first"
-        issued = self._receipts.issue(
+        return self._receipts.issue(
             ReceiptFacts(
                 user=rec.username,
                 exam_id=rec.exam_id,
@@ -676,10 +700,6 @@ class UploadService:
                 completed_at=completed_at,
             )
         )
-        logger.info(
-            "Upload %s: receipt %s signed by key %s", rec.upload_id, issued.receipt_id, issued.kid
-        )
-        return {"receipt_id": issued.receipt_id, "signed": issued.jws}
 
     def abort(self, user: Principal, upload_id: str) -> None:
         """Abort the multipart upload; aborting twice is fine, aborting a completed one is not."""
@@ -712,6 +732,15 @@ class UploadService:
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (rows[-1].seq if more and rows else None)
+
+
+@dataclasses.dataclass(slots=True)
+class _Claim:
+    """A claim `UploadService._upload_lock` holds; `released` once the body gave it up itself."""
+
+    name: str
+    owner: str
+    released: bool = False
 
 
 def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:

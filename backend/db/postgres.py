@@ -73,7 +73,7 @@ class PostgresDriver:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """Autocommit reads on a pooled connection."""
+        """Autocommit statements on a pooled connection (reads, single-statement writes)."""
         with _translated(), self._pool.connection() as conn:
             yield Tx(conn.cursor(), DIALECT)
 

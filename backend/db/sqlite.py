@@ -72,7 +72,7 @@ class SQLiteDriver:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """Autocommit reads under the lock."""
+        """Autocommit statements under the lock (reads, single-statement writes)."""
         with self._lock, _translated():
             yield Tx(self._conn.cursor(), DIALECT)
 

@@ -10,6 +10,9 @@ from backend.db.driver import RepositoryBase, Row
 from backend.db.records import UploadRecord
 
 _UPLOAD_COLUMNS = tuple(name for name in UploadRecord.__slots__ if name != "seq")
+_COLUMN_LIST = ", ".join(_UPLOAD_COLUMNS)
+_MARKS = ", ".join("?" for _ in _UPLOAD_COLUMNS)
+_RELEASE = "DELETE FROM claims WHERE name = ? AND owner = ?"
 
 
 class UploadsRepository(RepositoryBase):
@@ -21,26 +24,27 @@ class UploadsRepository(RepositoryBase):
         """Take the claim `name` for `owner`; False while someone else holds it.
 
         A claim older than `stale_before` is taken over: its holder died without releasing it.
+        One statement (insert, or take over a stale row), so it needs no transaction around it.
         """
-        with self._tx() as tx:
-            tx.run("DELETE FROM claims WHERE name = ? AND claimed_at < ?", (name, stale_before))
+        with self._write_one() as tx:
             taken = tx.run(
                 "INSERT INTO claims (name, owner, claimed_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO NOTHING",
-                (name, owner, now),
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                "claimed_at = excluded.claimed_at WHERE claims.claimed_at < ?",
+                (name, owner, now, stale_before),
             )
         return taken == 1
 
     def release(self, name: str, owner: str) -> None:
         """Give up the claim `name` if `owner` still holds it."""
-        with self._tx() as tx:
-            tx.run("DELETE FROM claims WHERE name = ? AND owner = ?", (name, owner))
+        with self._write_one() as tx:
+            tx.run(_RELEASE, (name, owner))
 
     # --- keys and uploads ----------------------------------------------------------------------
 
     def reserve_key(self, key: str, user_id: int, source: str) -> bool:
         """Claim `key` for good; False if it was ever handed out before."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             taken = tx.run(
                 "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (key) DO NOTHING",
@@ -50,7 +54,7 @@ class UploadsRepository(RepositoryBase):
 
     def release_key(self, key: str) -> None:
         """Give back a reserved key that no upload was created for."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "DELETE FROM keys WHERE key = ? AND NOT EXISTS "
                 "(SELECT 1 FROM uploads u WHERE u.key = keys.key)",
@@ -60,21 +64,21 @@ class UploadsRepository(RepositoryBase):
     def insert_upload(self, rec: UploadRecord, *, client_token: str | None = None) -> UploadRecord:
         """Insert an upload row (and map the client's token to it); returns it with its `seq`."""
         values = _upload_values(rec)
-        cols = ", ".join(_UPLOAD_COLUMNS)
-        marks = ", ".join("?" for _ in _UPLOAD_COLUMNS)
-        with self._tx() as tx:
-            row = tx.one(
-                f"INSERT INTO uploads ({cols}) VALUES ({marks}) RETURNING seq",
-                [values[c] for c in _UPLOAD_COLUMNS],
-            )
-            assert row is not None
-            if client_token is not None:
+        insert = f"INSERT INTO uploads ({_COLUMN_LIST}) VALUES ({_MARKS}) RETURNING seq"
+        params = [values[c] for c in _UPLOAD_COLUMNS]
+        if client_token is None:
+            with self._write_one() as tx:
+                row = tx.one(insert, params)
+        else:
+            with self._tx() as tx:
+                row = tx.one(insert, params)
                 tx.run(
                     "INSERT INTO upload_tokens (user_id, client_token, upload_id) "
                     "VALUES (?, ?, ?) ON CONFLICT (user_id, client_token) "
                     "DO UPDATE SET upload_id = excluded.upload_id",
                     (rec.user_id, client_token, rec.upload_id),
                 )
+        assert row is not None
         return _with_seq(rec, int(row["seq"]))
 
     def upload_for_token(self, user_id: int, client_token: str) -> UploadRecord | None:
@@ -102,9 +106,14 @@ class UploadsRepository(RepositoryBase):
         *,
         size: int | None,
         part_count: int,
+        release: tuple[str, str] | None = None,
     ) -> None:
-        """Record a completion, its receipt, and the final size and part count."""
-        with self._tx() as tx:
+        """Record a completion, its receipt, and the final size and part count.
+
+        `release` is a claim `(name, owner)` given up in the same transaction: the completion's
+        last write and the end of its claim cost one commit instead of two.
+        """
+        with self._tx() if release else self._write_one() as tx:
             tx.run(
                 "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ?, "
                 "size = ?, part_count = ? WHERE upload_id = ? AND status = 'in_progress'",
@@ -117,10 +126,12 @@ class UploadsRepository(RepositoryBase):
                     upload_id,
                 ),
             )
+            if release:
+                tx.run(_RELEASE, release)
 
     def mark_aborted(self, upload_id: str, now: float) -> None:
         """Record that an in-progress upload is gone."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "UPDATE uploads SET status = 'aborted', aborted_at = ? "
                 "WHERE upload_id = ? AND status = 'in_progress'",
@@ -144,12 +155,20 @@ class UploadsRepository(RepositoryBase):
         """Remember `(part_number, checksum, size)` of part URLs just signed (repeats are kept
         once; size None while the upload's size is not known), so completion and resume know
         which bytes storage can have accepted."""
+        if not parts:
+            return
         now = time.time()
-        with self._tx() as tx:
-            tx.many(
+        # One multi-row statement (at most 100 rows of 5 values): atomic by itself, and one
+        # round trip on PostgreSQL where a row per statement would be one each.
+        rows = ", ".join("(?, ?, ?, ?, ?)" for _ in parts)
+        params: list[object] = []
+        for n, checksum, size in parts:
+            params += (upload_id, n, checksum, size, now)
+        with self._write_one() as tx:
+            tx.run(
                 "INSERT INTO signed_parts (upload_id, part_number, checksum, size, signed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number, checksum) DO NOTHING",
-                [(upload_id, n, checksum, size, now) for n, checksum, size in parts],
+                f"VALUES {rows} ON CONFLICT (upload_id, part_number, checksum) DO NOTHING",
+                params,
             )
 
     def signed_checksums(self, upload_id: str) -> dict[int, set[str]]:

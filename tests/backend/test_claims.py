@@ -6,6 +6,7 @@ stand in for two workers here (the HTTP tests of `serve --workers 2` are in test
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -65,5 +66,7 @@ def test_complete_waits_for_another_worker_then_answers_busy(
         done = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
         assert done.status_code == 200, done.text
         assert done.json()["size"] == len(data)
+        # The completion gave its claim up in the write that recorded it: nobody holds it now.
+        assert other_db.claim(upload["upload_id"], "worker-x", time.time(), stale_before=0.0)
     finally:
         other_db.close()
