@@ -5,11 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import jwt
 import pytest
 import requests
 
+from backend import security
+from backend.db import open_database
+from backend.errors import ApiError
+from backend.security import TokenService
 from backend.users import set_disabled, set_password
 from tests.backend.conftest import PASSWORD, add_test_users
 from tests.backend.helpers import error_code
@@ -120,6 +125,67 @@ def test_logout_revokes_the_refresh_token_and_is_idempotent(moto_backend: Runnin
     garbage = requests.post(url, json={"refresh_token": "not-a-token"}, timeout=30)
     assert garbage.status_code == 401
     assert error_code(garbage) == "unauthorized"
+
+
+def test_an_access_token_already_checked_ends_at_once_on_logout_or_disable(
+    moto_backend: RunningBackend,
+) -> None:
+    # Each token is checked once and remembered: a session ending must still end it at once.
+    first = moto_backend.login("alice", PASSWORD)
+    assert _me(moto_backend, first["access_token"]).status_code == 200
+    logout = requests.post(
+        moto_backend.api + "/auth/logout",
+        json={"refresh_token": first["refresh_token"]},
+        timeout=30,
+    )
+    assert logout.status_code == 204
+    ended = _me(moto_backend, first["access_token"])
+    assert ended.status_code == 401
+    assert "sign-in has ended" in ended.json()["error"]["message"]
+
+    second = moto_backend.login("alice", PASSWORD)
+    assert _me(moto_backend, second["access_token"]).status_code == 200
+    set_disabled(moto_backend.services.db, "alice", True)
+    try:
+        assert _me(moto_backend, second["access_token"]).status_code == 401
+    finally:
+        set_disabled(moto_backend.services.db, "alice", False)
+
+
+def test_an_access_token_already_checked_is_refused_once_it_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = open_database(tmp_path / "b.sqlite3")
+    try:
+        user = db.add_user("alice", "not a real hash", "user")
+        tokens = TokenService(db, TEST_JWT_SECRET, access_ttl=60, refresh_ttl=3600)
+        pair = tokens.issue(user)
+        assert tokens.authenticate(pair.access_token).username == "alice"
+        assert tokens.authenticate(pair.access_token).username == "alice"  # the remembered check
+        later = time.time() + 61
+        monkeypatch.setattr(security, "time", SimpleNamespace(time=lambda: later))
+        with pytest.raises(ApiError) as refused:
+            tokens.authenticate(pair.access_token)
+        assert refused.value.status == 401
+        assert "expired" in refused.value.message
+    finally:
+        db.close()
+
+
+def test_remembered_tokens_are_bounded_and_the_forgotten_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(security, "VERIFIED_TOKENS_KEPT", 2)
+    db = open_database(tmp_path / "b.sqlite3")
+    try:
+        user = db.add_user("alice", "not a real hash", "user")
+        tokens = TokenService(db, TEST_JWT_SECRET, access_ttl=60, refresh_ttl=3600)
+        access = [tokens.issue(user).access_token for _ in range(3)]
+        for token in access + access:
+            assert tokens.authenticate(token).user_id == user.id
+        assert len(tokens._verified) == 2
+    finally:
+        db.close()
 
 
 def _forged(claims: dict[str, object], secret: str = TEST_JWT_SECRET) -> str:
