@@ -49,8 +49,19 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# A word at least one of the patterns above needs to match (case-insensitive: a superset). Most
+# lines have none (the access log, upload events): one search clears them instead of nine
+# substitutions, which cost ~25 us a line and were about a tenth of the backend's CPU per upload.
+_ANY_SECRET = re.compile(
+    r"(?i)signature|credential|security-token|awsaccesskeyid|authorization|bearer|passw|secret"
+    r"|token|eyj"
+)
+
+
 def redact(text: str) -> str:
     """`text` with tokens, passwords and presigned-URL signatures replaced by REDACTED."""
+    if _ANY_SECRET.search(text) is None:
+        return text
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
@@ -88,7 +99,9 @@ def setup_logging(level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug"):
+    # psycopg's pool logs three INFO lines for every connection it lends (requested, given,
+    # returned): ~27 lines per upload on PostgreSQL, none of them news to an operator.
+    for name in ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug", "psycopg.pool"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's own access log prints the full request line; ours below prints the path only.
     logging.getLogger("uvicorn.access").disabled = True

@@ -43,6 +43,20 @@ def test_redact_keeps_ordinary_text() -> None:
     assert redact(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AWSAccessKeyId=AKIAOLD&Signature=c2lnbg%3D%3D&Expires=1",  # SigV2 presigned URL
+        "authorization=Bearer-less-value",
+        "'TOKEN': 'x'",
+        "Passwd=hunter2",
+    ],
+)
+def test_redact_skips_no_line_a_pattern_would_change(text: str) -> None:
+    # Lines without any trigger word skip the patterns; each of these has one, in other case.
+    assert redact(text) != text
+
+
 def test_filter_redacts_arguments_and_tracebacks() -> None:
     record = logging.LogRecord(
         "x", logging.INFO, __file__, 1, "url %s", (f"http://h/?{SIG}",), None
@@ -117,6 +131,7 @@ def test_setup_logging_redacts_on_the_root_handler_and_quiets_libraries(
         logging.getLogger("backend.test").info("presigned %s", f"https://s3/b/k?{SIG}")
         assert root.level == logging.DEBUG
         assert logging.getLogger("botocore").level == logging.WARNING
+        assert logging.getLogger("psycopg.pool").level == logging.WARNING
         assert logging.getLogger("uvicorn.access").disabled
     finally:
         for handler in list(root.handlers):
