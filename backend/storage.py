@@ -1,6 +1,8 @@
 """The storage adapter: S3 multipart calls and presigning behind a Protocol.
 
-The HTTP layer only sees `Storage` and the exceptions below; boto3 stays in this module.
+The HTTP layer only sees `Storage` and the exceptions below. The calls every upload makes go
+through the lean client of `backend.s3`; boto3 serves the rest (reads, lifecycle rules, the
+readiness check), and decides once where the bucket is addressed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
+import botocore
 import botocore.exceptions
 from botocore.config import Config
+from botocore.httpsession import get_cert_path
 
 from backend import checksums
+from backend.s3.client import Endpoint, LeanS3, S3Error, S3Unreachable
+from backend.s3.sigv4 import Credentials
 from backend.settings import Settings
 
 if TYPE_CHECKING:
@@ -210,6 +216,10 @@ _UNAVAILABLE_CODES = {
 }
 _INVALID_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
 _CRC_NAMES = ("CRC64NVME", "CRC32C")
+_MAX_ATTEMPTS = 3
+# One connection per thread that may call storage at once (uvicorn's thread pool runs 40 sync
+# routes concurrently); botocore's default of 10 made calls queue for a connection.
+_POOL_CONNECTIONS = 64
 
 
 def _client_config(settings: Settings) -> Config:
@@ -222,10 +232,8 @@ def _client_config(settings: Settings) -> Config:
         response_checksum_validation="when_required",
         connect_timeout=settings.s3_connect_timeout_seconds,
         read_timeout=settings.s3_read_timeout_seconds,
-        retries={"mode": "standard", "total_max_attempts": 3},
-        # One connection per thread that may call storage at once (uvicorn's thread pool runs 40
-        # sync routes concurrently); botocore's default of 10 made calls queue for a connection.
-        max_pool_connections=64,
+        retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
+        max_pool_connections=_POOL_CONNECTIONS,
         # Every parameter we pass is built here from values the API models already validated
         # (keys from `keys.object_key`, part numbers within 1..part_count, ETags and Content-MD5
         # as bounded strings, storage's own upload ids), so botocore's second validation of each
@@ -235,10 +243,10 @@ def _client_config(settings: Settings) -> Config:
 
 
 class S3Storage:
-    """`Storage` over boto3.
+    """`Storage` over the lean client (the upload calls) and boto3 (everything else).
 
-    Two clients share one session: `_client` talks to `s3_endpoint_url`; `_signer` only presigns,
-    against `s3_public_endpoint_url` (where clients reach storage) and never makes a request.
+    `_client` (boto3) and `_lean` talk to `s3_endpoint_url`; `_lean` presigns against
+    `s3_public_endpoint_url` (where clients reach storage).
     """
 
     def __init__(self, settings: Settings, *, session: boto3.Session | None = None) -> None:
@@ -249,9 +257,18 @@ class S3Storage:
         self._client: S3Client = session.client(
             "s3", endpoint_url=settings.s3_endpoint_url or None, config=config
         )
-        self._signer: S3Client = session.client(
-            "s3", endpoint_url=settings.presign_endpoint_url or None, config=config
-        )
+        self._lean = _lean_client(settings, session)
+
+    def _lean_call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except S3Error as exc:
+            raise _translate_code(what, exc.code, exc.status, exc.message) from exc
+        except S3Unreachable as exc:
+            logger.warning("Storage unreachable during %s: %s", what, exc)
+            raise StorageUnavailableError(f"Storage could not be reached ({what}).") from exc
+        except _NoCredentialsError as exc:
+            raise StorageError("The backend has no storage credentials configured.") from exc
 
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
         try:
@@ -279,19 +296,11 @@ class S3Storage:
 
     def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
         """The stored object at `key`, or None when there is none."""
-        extra: dict[str, Any] = {"ChecksumMode": "ENABLED"} if checksums else {}
-        try:
-            resp = self._call(
-                "head object", self._client.head_object, Bucket=self.bucket, Key=key, **extra
-            )
-        except NoSuchKeyError:
+        head = self._lean_call("head object", self._lean.head, key, checksums=checksums)
+        if head is None:
             return None
-        found = {
-            name: str(resp[f"Checksum{name}"]) for name in _CRC_NAMES if resp.get(f"Checksum{name}")
-        }
-        return ObjectInfo(
-            size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]), checksums=found
-        )
+        found = {name: head.checksums[name] for name in _CRC_NAMES if head.checksums.get(name)}
+        return ObjectInfo(size=head.size, etag=strip_etag(head.etag), checksums=found)
 
     def read(self, key: str, chunk_size: int) -> ObjectStream | None:
         """Stream the object at `key` (GET), or None when there is none."""
@@ -326,19 +335,14 @@ class S3Storage:
         With a CRC algorithm the upload is created FULL_OBJECT: storage then keeps (and reports
         on HEAD) the CRC of the whole object, which the parts' CRCs predict.
         """
-        extra: dict[str, Any] = {}
+        headers = {"content-type": content_type}
+        headers.update({f"x-amz-meta-{name}": value for name, value in metadata.items()})
         if checksum_algorithm is not None:
-            extra = {"ChecksumAlgorithm": checksum_algorithm, "ChecksumType": "FULL_OBJECT"}
-        resp = self._call(
-            "create multipart upload",
-            self._client.create_multipart_upload,
-            Bucket=self.bucket,
-            Key=key,
-            ContentType=content_type,
-            Metadata=metadata,
-            **extra,
+            headers["x-amz-checksum-algorithm"] = checksum_algorithm
+            headers["x-amz-checksum-type"] = "FULL_OBJECT"
+        return str(
+            self._lean_call("create multipart upload", self._lean.create_multipart, key, headers)
         )
-        return str(resp["UploadId"])
 
     def presign_part(
         self,
@@ -354,19 +358,17 @@ class S3Storage:
         ``host;x-amz-checksum-crc64nvme``), so a plain PUT carrying it works; any other
         ``x-amz-*`` header a client added would have to be signed too, or storage answers 403.
         """
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": key,
-            "UploadId": upload_id,
-            "PartNumber": part_number,
-        }
         headers: dict[str, str] = {}
         if checksum is not None:
-            name = "ContentMD5" if checksum.algorithm == "MD5" else f"Checksum{checksum.algorithm}"
-            params[name] = checksum.value
             headers[checksums.header(checksum.algorithm)] = checksum.value
-        url = self._signer.generate_presigned_url(
-            "upload_part", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
+        url = self._lean_call(
+            "presign part",
+            self._lean.presign,
+            "PUT",
+            key,
+            {"uploadId": upload_id, "partNumber": str(part_number)},
+            headers,
+            expires_in,
         )
         return PresignedRequest(url=url, headers=headers)
 
@@ -379,35 +381,22 @@ class S3Storage:
         parts: list[StoredPart] = []
         marker = 0
         while True:
-            resp = self._call(
-                "list parts",
-                self._client.list_parts,
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumberMarker=marker,
+            page = self._lean_call("list parts", self._lean.list_parts, key, upload_id, marker)
+            parts.extend(
+                StoredPart(
+                    p.part_number,
+                    strip_etag(p.etag),
+                    p.size,
+                    p.last_modified,
+                    next((p.checksums[n] for n in _CRC_NAMES if p.checksums.get(n)), None),
+                )
+                for p in page.parts
             )
-            for p in resp.get("Parts", []):
-                modified = p.get("LastModified")
-                listed = next(
-                    (str(p[f"Checksum{n}"]) for n in _CRC_NAMES if p.get(f"Checksum{n}")),
-                    None,
-                )
-                parts.append(
-                    StoredPart(
-                        int(p["PartNumber"]),
-                        strip_etag(p["ETag"]),
-                        int(p["Size"]),
-                        modified.timestamp() if modified is not None else 0.0,
-                        listed,
-                    )
-                )
-            if not resp.get("IsTruncated"):
+            if not page.truncated:
                 break
-            next_marker = int(resp.get("NextPartNumberMarker", 0))
-            if next_marker <= marker:  # a server that pages without advancing would loop forever
+            if page.next_marker <= marker:  # a server that pages without advancing would loop
                 break
-            marker = next_marker
+            marker = page.next_marker
         return parts
 
     def complete(
@@ -422,38 +411,28 @@ class S3Storage:
         With `full_object`, every part's CRC and the whole object's go to storage, which refuses
         (BadDigest) a part list or an object whose bytes do not have them.
         """
-        listed: list[dict[str, Any]] = []
-        for p in parts:
-            entry: dict[str, Any] = {"PartNumber": p.part_number, "ETag": f'"{strip_etag(p.etag)}"'}
-            if full_object is not None and p.checksum is not None:
-                entry[f"Checksum{full_object.algorithm}"] = p.checksum
-            listed.append(entry)
-        extra: dict[str, Any] = {}
+        listed = [
+            (
+                p.part_number,
+                f'"{strip_etag(p.etag)}"',
+                {f"Checksum{full_object.algorithm}": p.checksum}
+                if full_object is not None and p.checksum is not None
+                else {},
+            )
+            for p in parts
+        ]
+        headers: dict[str, str] = {}
         if full_object is not None:
-            extra = {
-                f"Checksum{full_object.algorithm}": full_object.value,
-                "ChecksumType": "FULL_OBJECT",
-            }
-        resp = self._call(
-            "complete multipart upload",
-            self._client.complete_multipart_upload,
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": listed},
-            **extra,
+            headers[checksums.header(full_object.algorithm)] = full_object.value
+            headers["x-amz-checksum-type"] = "FULL_OBJECT"
+        etag = self._lean_call(
+            "complete multipart upload", self._lean.complete, key, upload_id, listed, headers
         )
-        return strip_etag(str(resp.get("ETag", "")))
+        return strip_etag(str(etag))
 
     def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload; storage frees its parts."""
-        self._call(
-            "abort multipart upload",
-            self._client.abort_multipart_upload,
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload_id,
-        )
+        self._lean_call("abort multipart upload", self._lean.abort, key, upload_id)
 
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
         """A URL for one whole-object PUT; the Content-Type is part of the signature.
@@ -461,27 +440,15 @@ class S3Storage:
         So is `If-None-Match: *`: storage refuses (412) a PUT once the object exists, so replaying
         the URL within its life cannot overwrite a finished recording.
         """
-        url = self._signer.generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ContentType": content_type,
-                "IfNoneMatch": "*",
-            },
-            ExpiresIn=expires_in,
-            HttpMethod="PUT",
+        headers = {"Content-Type": content_type, "If-None-Match": "*"}
+        url = self._lean_call(
+            "presign put", self._lean.presign, "PUT", key, {}, headers, expires_in
         )
-        return PresignedRequest(
-            url=url, headers={"Content-Type": content_type, "If-None-Match": "*"}
-        )
+        return PresignedRequest(url=url, headers=headers)
 
     def object_url(self, key: str) -> str:
         """The unsigned URL of the object at the public endpoint."""
-        url = self._signer.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=1
-        )
-        return url.split("?", 1)[0]
+        return str(self._lean.object_url(key))
 
     def get_lifecycle_rules(self) -> list[dict[str, Any]]:
         """The bucket's lifecycle rules; none configured is an empty list."""
@@ -518,8 +485,16 @@ class NoLifecycleError(StorageError):
 
 def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
     err = exc.response.get("Error", {})
-    code = str(err.get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return _translate_code(
+        what,
+        str(err.get("Code", "")),
+        int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)),
+        str(err.get("Message") or ""),
+    )
+
+
+def _translate_code(what: str, code: str, status: int, message: str) -> StorageError:
+    """One mapping of S3 error codes onto ours, for botocore's errors and the lean client's."""
     if code == "NoSuchUpload":
         return NoSuchUploadError("Storage no longer has this upload.")
     if code in ("NoSuchKey", "404", "NotFound") and what in ("head object", "get object"):
@@ -530,10 +505,10 @@ def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
         logger.error("Storage bucket is missing (%s)", what)
         return StorageError("The storage bucket does not exist; an administrator must create it.")
     if code in ("BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch"):
-        detail = err.get("Message") or code
+        detail = message or code
         return ChecksumMismatchError(f"Storage refused the checksums: {detail}.")
     if code in _INVALID_PART_CODES:
-        return InvalidPartsError(f"Storage refused the parts: {err.get('Message') or code}.")
+        return InvalidPartsError(f"Storage refused the parts: {message or code}.")
     if code in _UNAVAILABLE_CODES or status >= 500:
         logger.warning("Storage unavailable during %s: %s (HTTP %s)", what, code, status)
         return StorageUnavailableError(f"Storage is unavailable ({what}); try again later.")
@@ -542,3 +517,54 @@ def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:
         return StorageError("Storage refused the backend's credentials.")
     logger.warning("Storage error during %s: %s (HTTP %s)", what, code, status)
     return StorageError(f"Storage failed ({what}: {code or status}).")
+
+
+class _NoCredentialsError(Exception):
+    """The standard AWS chain found no credentials (internal to this module)."""
+
+
+class _SessionCredentials:
+    """The session's credentials, frozen per call (botocore refreshes temporary ones)."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self._session = session
+        self._found: Any = None
+
+    def __call__(self) -> Credentials:
+        if self._found is None:
+            self._found = self._session.get_credentials()
+            if self._found is None:
+                raise _NoCredentialsError
+        frozen = self._found.get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+# A plain key whose URL shows where botocore addresses the bucket (see `Endpoint.of_object_url`).
+_PROBE_KEY = "probe"
+
+
+def _lean_client(settings: Settings, session: boto3.Session) -> LeanS3:
+    """The lean client with the same endpoints, addressing, timeouts, retries and TLS trust."""
+
+    def endpoint(url: str) -> Endpoint:
+        # An unsigned client needs no credentials; it only forms the bucket's URL.
+        unsigned = _client_config(settings).merge(Config(signature_version=botocore.UNSIGNED))
+        client = session.client("s3", endpoint_url=url or None, config=unsigned)
+        located = client.generate_presigned_url(
+            "get_object", Params={"Bucket": settings.bucket, "Key": _PROBE_KEY}
+        )
+        return Endpoint.of_object_url(located, _PROBE_KEY)
+
+    # AWS_CA_BUNDLE or `ca_bundle` in the AWS config, else certifi's: the bundle botocore trusts.
+    ca_bundle = session._session.get_config_variable("ca_bundle") or get_cert_path(True)
+    return LeanS3(
+        endpoint=endpoint(settings.s3_endpoint_url),
+        public=endpoint(settings.presign_endpoint_url),
+        region=settings.region,
+        credentials=_SessionCredentials(session),
+        connect_timeout=settings.s3_connect_timeout_seconds,
+        read_timeout=settings.s3_read_timeout_seconds,
+        max_attempts=_MAX_ATTEMPTS,
+        pool_size=_POOL_CONNECTIONS,
+        ca_bundle=ca_bundle if isinstance(ca_bundle, str) else None,
+    )
