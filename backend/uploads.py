@@ -197,9 +197,7 @@ class UploadService:
                 f"size {size} exceeds this server's maximum of "
                 f"{self._settings.max_upload_size} bytes.",
             )
-        # An upload of unknown size (a recording still being written) is let in while the user is
-        # under quota; its size counts once completed.
-        self._check_quota(user, size or 0)
+        self._check_quota(user, size)
         try:
             clean = sanitise_filename(filename)
         except ValueError as exc:
@@ -269,19 +267,24 @@ class UploadService:
         )
         return rec
 
-    def _check_quota(self, user: Principal, size: int) -> None:
-        """413 when `size` would take the user past their quota (checked at creation only)."""
+    def _check_quota(self, user: Principal, size: int | None) -> None:
+        """413 when `size` would take the user past their quota (checked when an upload starts).
+
+        An upload of unknown size (a recording still being written, a single PUT) is let in only
+        while the user is under quota; a recording's size counts once completed.
+        """
         quota = self._settings.user_quota_bytes
         if not quota:
             return
         since = time.time() - self._settings.user_quota_days * 86400
         held = self._db.bytes_declared(user.user_id, since)
-        if held + size > quota:
+        if (held + size > quota) if size is not None else (held >= quota):
             raise ApiError(
                 413,
                 "quota_exceeded",
-                f"This upload ({size} bytes) would exceed your quota: {held} of {quota} bytes "
-                f"used in the last {self._settings.user_quota_days} days.",
+                f"This upload ({'unknown' if size is None else size} bytes) would exceed your "
+                f"quota: {held} of {quota} bytes used in the last "
+                f"{self._settings.user_quota_days} days.",
             )
 
     def _reserve_key(self, base: str, user: Principal, source: str) -> str:
@@ -310,6 +313,9 @@ class UploadService:
             clean = sanitise_filename(filename)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", f"fileName: {exc}") from None
+        # It declares no size (up to S3's 5 GiB a PUT): a user already at quota gets no URL, or
+        # the compatibility endpoint would be the way around the quota.
+        self._check_quota(user, None)
         now = time.time()
         base = object_key(
             kind=kind,

@@ -14,6 +14,7 @@ router = APIRouter(tags=["files"])
     "/files/presigned-url",
     responses={
         401: {"description": "Missing or invalid access token"},
+        413: {"description": "The user is at their quota"},
         503: {"description": "Storage unavailable"},
     },
 )

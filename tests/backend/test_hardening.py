@@ -98,4 +98,18 @@ def test_a_user_quota_counts_uploads_in_progress_and_completed_but_not_aborted(
         assert error_code(over) == "quota_exceeded"
         bob.create(100)  # each user has a quota of their own
         assert alice.delete(f"/uploads/{first['upload_id']}").status_code == 204
+        # A single PUT declares no size: it gets a URL only while its user is under quota.
+        assert alice.post("/files/presigned-url", {"fileName": "a.txt"}).status_code == 200
         alice.create(100)  # the aborted upload no longer counts
+        single = alice.post("/files/presigned-url", {"fileName": "b.txt"})
+        assert single.status_code == 413, single.text
+        assert error_code(single) == "quota_exceeded"
+        open_ended = alice.post(
+            "/uploads",
+            {
+                "filename": "c.webm",
+                "content_type": "video/webm",
+                "metadata": {"exam_id": "EXAM-1", "kind": "webcam"},
+            },
+        )
+        assert open_ended.status_code == 413, open_ended.text
