@@ -4,9 +4,13 @@ The part was hashed before (by the run's sequential reader, or by the sender jus
 URL is signed with that checksum: the one header the backend returned (``x-amz-checksum-crc64nvme``,
 or ``Content-MD5`` on stores without flexible checksums) goes with the bytes, so storage itself
 refuses (400 BadDigest) any byte that differs from what was hashed, and nothing is hashed here.
-The body is read with ``pread`` into one reusable 512 KiB buffer per worker thread and sent with
-``sendall``, in chunks, so progress, the shared bandwidth limit and cancellation act between chunks
-(``sendfile`` gains nothing on loopback and, over TLS, falls back to a slower copy than this one).
+The body goes out in chunks, so progress, the shared bandwidth limit and cancellation act between
+chunks. Over plain HTTP each chunk is one ``sendfile``: the kernel copies the page-cache pages into
+the socket, without the ``pread`` into our buffer that ``sendall`` needs (0.17 against 0.21
+CPU-s/GiB on loopback, where the reader has just hashed the part, so it is in the page cache).
+Over TLS, where ``sendfile`` falls back to an 8 KiB copy loop (1.4 CPU-s/GiB), and where the OS
+has no ``sendfile`` (Windows), the body is read with ``pread`` into one reusable 512 KiB buffer
+per worker thread and sent with ``sendall``.
 
 Memory per part in flight is one buffer, whatever the part size. Connections are kept alive per
 worker thread. Every failure leaves here as an :class:`UploaderError` that says whether a retry can
@@ -19,6 +23,7 @@ import http.client
 import io
 import logging
 import os
+import select
 import socket
 import ssl
 import threading
@@ -116,6 +121,7 @@ def read_at(file: io.FileIO, view: memoryview, offset: int) -> int:
 
 
 _HAS_PREADV = hasattr(os, "preadv")
+_HAS_SENDFILE = hasattr(os, "sendfile") and hasattr(select, "poll")
 
 
 def _error_code(body: bytes) -> tuple[str, str]:
@@ -413,11 +419,10 @@ class PartSender:
         cancelled: threading.Event,
         progress: Callable[[int], None],
     ) -> int:
-        """Send the body in chunks read through the thread's buffer."""
+        """Send the body in chunks (``sendfile`` over plain HTTP, the thread's buffer otherwise)."""
         limited = self.bucket.rate > 0
         chunk = min(self.bucket.burst, SEND_CHUNK) if limited else SEND_CHUNK
-        buf = self._buffer()
-        view = memoryview(buf)
+        send = self._sendfile if _HAS_SENDFILE and not isinstance(sock, ssl.SSLSocket) else None
         sent = 0
         while sent < length:
             if cancelled.is_set():
@@ -425,17 +430,46 @@ class PartSender:
             n = min(chunk, length - sent)
             if not self.bucket.acquire(n, cancelled):
                 raise CancelledError
-            done = 0
-            while done < n:
-                want = min(len(buf), n - done)
-                got = read_at(file, view[:want], offset + sent + done)
-                if got <= 0:
-                    raise DataChangedError("The file became shorter while it was being uploaded.")
-                sock.sendall(view[:got])
-                done += got
+            if send is not None:
+                send(sock, file, offset + sent, n)
+            else:
+                self._send_buffered(sock, file, offset + sent, n)
             sent += n
             progress(n)
         return sent
+
+    def _send_buffered(self, sock: socket.socket, file: io.FileIO, offset: int, n: int) -> None:
+        """Send `n` bytes from `offset` through the thread's buffer (TLS; systems without
+        sendfile)."""
+        buf = self._buffer()
+        view = memoryview(buf)
+        done = 0
+        while done < n:
+            got = read_at(file, view[: min(len(buf), n - done)], offset + done)
+            if got <= 0:
+                raise DataChangedError("The file became shorter while it was being uploaded.")
+            sock.sendall(view[:got])
+            done += got
+
+    def _sendfile(self, sock: socket.socket, file: io.FileIO, offset: int, n: int) -> None:
+        """Send `n` bytes from `offset` with ``sendfile``, waiting for room in the socket as
+        ``sendall`` does (a socket with a timeout is non-blocking underneath)."""
+        out, src = sock.fileno(), file.fileno()
+        poller: select.poll | None = None
+        done = 0
+        while done < n:
+            try:
+                got = os.sendfile(out, src, offset + done, n - done)
+            except BlockingIOError:
+                if poller is None:
+                    poller = select.poll()
+                    poller.register(out, select.POLLOUT)
+                if not poller.poll(self.timeout * 1000):
+                    raise TimeoutError("timed out sending to storage") from None
+                continue
+            if got == 0:
+                raise DataChangedError("The file became shorter while it was being uploaded.")
+            done += got
 
     @staticmethod
     def _late_response(

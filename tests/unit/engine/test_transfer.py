@@ -33,6 +33,7 @@ class Behaviour:
     early_403: bool = False
     close_after_response: bool = False
     answer_delay: float = 0.0
+    slow_reads: bool = False
     bodies: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
@@ -58,7 +59,15 @@ def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             length = int(self.headers["Content-Length"])
-            data = self.rfile.read(length)
+            if behaviour.slow_reads:
+                # A receiver slower than the sender: the sender's socket fills up and must wait.
+                received = bytearray()
+                while len(received) < length:
+                    time.sleep(0.001)
+                    received += self.rfile.read(min(256 * 1024, length - len(received)))
+                data = bytes(received)
+            else:
+                data = self.rfile.read(length)
             behaviour.bodies.append(data)
             behaviour.headers.append({k.lower(): v for k, v in self.headers.items()})
             time.sleep(behaviour.answer_delay)
@@ -173,6 +182,41 @@ def test_plain_http_sends_the_exact_range_with_only_the_signed_header(
     assert sum(moved) == len(expected)
 
 
+def test_a_slow_receiver_gets_every_byte_of_a_sendfile_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain HTTP bodies leave by sendfile; when the socket is full it waits, then goes on."""
+    import select
+
+    waits: list[int] = []
+    real_poll = select.poll
+
+    class CountingPoll:
+        def __init__(self) -> None:
+            self._poll = real_poll()
+
+        def register(self, fd: int, mask: int) -> None:
+            self._poll.register(fd, mask)
+
+        def poll(self, timeout: float) -> list[tuple[int, int]]:
+            waits.append(1)
+            ready: list[tuple[int, int]] = self._poll.poll(timeout)
+            return ready
+
+    monkeypatch.setattr(select, "poll", CountingPoll)
+    # More than loopback's socket buffers hold (up to 4 MiB sent + 32 MiB received here).
+    data = os.urandom(48 * 1024 * 1024)
+    path = tmp_path / "big.mp4"
+    path.write_bytes(data)
+    behaviour = Behaviour(slow_reads=True)
+    sender = PartSender(bucket=TokenBucket(0))
+    with serve(behaviour) as url:
+        moved = _put(sender, url, path, 0, len(data))
+    assert behaviour.bodies == [data]
+    assert sum(moved) == len(data)
+    assert waits  # the socket did fill up: the waiting path was taken
+
+
 def test_tls_bodies_go_through_the_buffer(
     part_file: tuple[Path, bytes], tls: tuple[ssl.SSLContext, ssl.SSLContext]
 ) -> None:
@@ -276,6 +320,7 @@ def test_systems_without_preadv_read_by_seeking(
     import desktop.engine.transfer as transfer
 
     monkeypatch.setattr(transfer, "_HAS_PREADV", False)
+    monkeypatch.setattr(transfer, "_HAS_SENDFILE", False)
     path, data = part_file
     behaviour = Behaviour()
     sender = PartSender(bucket=TokenBucket(0))
