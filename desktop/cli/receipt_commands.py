@@ -19,7 +19,9 @@ from desktop.cli.outcome import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, say
 from desktop.config import AppConfig, AppPaths
 from desktop.errors import UploaderError
 from desktop.trust.pins import KeyPins, check_server_keys
-from desktop.trust.verify import KeySetError, load_key_set, read_key_set, verify_signed
+
+# `desktop.trust.verify` loads PyJWT and cryptography's X.509 (~25 ms of CPU): only `verify`
+# needs it, not the key check that ends every upload, so it is imported where it is used.
 
 if TYPE_CHECKING:
     from desktop.auth.session import AuthSession
@@ -53,6 +55,8 @@ def report_server_keys(session: AuthSession, paths: AppPaths, *, quiet: bool = F
 
 def cmd_verify(args: argparse.Namespace, paths: AppPaths) -> int:
     """One line per receipt of an export: OK or why not; exit 0 only when every one holds."""
+    from desktop.trust.verify import verify_signed
+
     receipts = _read_export(Path(args.export))
     keys = _trusted_keys(args.keys, paths)
     files = _match_files([Path(f) for f in args.recording or []], receipts)
@@ -89,6 +93,8 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
 
 
 def _trusted_keys(keys_file: str | None, paths: AppPaths) -> Any:
+    from desktop.trust.verify import KeySetError, load_key_set, read_key_set
+
     try:
         if keys_file:
             return read_key_set(Path(keys_file))
