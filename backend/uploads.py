@@ -468,6 +468,7 @@ class UploadService:
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
             self._require_in_progress(rec)
+            sized_now = rec.size is None  # an open upload states its size only now
             rec = self._final_size(rec, size)
             numbers = [p.part_number for p in parts]
             self._check_part_numbers(rec, numbers)
@@ -486,7 +487,7 @@ class UploadService:
             ordered = sorted(parts, key=lambda p: p.part_number)
             expected = self._expected_checksum(rec, ordered, checksum)
             try:
-                etag, stored = self._assemble(rec, ordered, expected)
+                etag, stored = self._assemble(rec, ordered, expected, list_first=sized_now)
             except ApiError as exc:
                 if exc.code == "upload_not_found":
                     recovered = self._recover_completed(rec, expected)
@@ -558,8 +559,56 @@ class UploadService:
         return Checksum(algorithm, expected)
 
     def _assemble(
-        self, rec: UploadRecord, parts: list[PartToComplete], expected: Checksum | None
+        self,
+        rec: UploadRecord,
+        parts: list[PartToComplete],
+        expected: Checksum | None,
+        *,
+        list_first: bool,
     ) -> tuple[str, str | None]:
+        """Complete in storage, then check the object it reports; its ETag and CRC.
+
+        With a CRC, storage itself refuses (and keeps the upload) a part list whose ETags it does
+        not hold (InvalidPart), a part whose bytes lack the CRC named for it or an object whose
+        CRC is not `expected` (BadDigest). `expected` is combined from the parts' CRCs at their
+        planned sizes, so a part of another size changes it, except the first part's size, which
+        CRC combination never uses: the HEAD after completing catches that one by the total size.
+        Listing the parts first (one more call) would add nothing but the error's name, so only
+        MD5 uploads do it, and `list_first` ones: an open upload's size is stated only now, and a
+        wrong one is then refused as `size_mismatch`, the upload kept, on any store.
+        """
+        if expected is None or list_first:
+            self._check_listed_parts(rec, parts)
+        with storage_errors():
+            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
+            info = self._storage.head(rec.key, checksums=expected is not None)
+        if info is None:
+            logger.error("Upload %s: no object after completing", rec.upload_id)
+            raise ApiError(502, "storage_error", "Storage has no object after completing.")
+        if info.size != rec.size:
+            logger.error(
+                "Upload %s: stored object size %s differs from declared %d",
+                rec.upload_id,
+                info.size,
+                rec.size,
+            )
+            # Storage assembled the named parts, so their sizes were not the planned ones; the
+            # multipart upload is spent: the object is never receipted and the upload ends here.
+            self._db.mark_aborted(rec.upload_id, time.time())
+            raise ApiError(
+                409,
+                "size_mismatch",
+                f"the parts hold {info.size} bytes but the upload was declared as {rec.size} "
+                "bytes; start a new upload.",
+            )
+        return etag or info.etag, _check_stored(rec, info, expected)
+
+    def _check_listed_parts(self, rec: UploadRecord, parts: list[PartToComplete]) -> None:
+        """Each named part is in storage with its ETag and its planned size.
+
+        At an MD5 completion storage checks neither sizes nor content (only ETags), so the parts
+        are compared with its listing before the upload is spent.
+        """
         with storage_errors():
             listed = self._storage.list_parts(rec.key, rec.s3_upload_id)
         # (number, etag) -> size: a re-sent part may be listed once per upload of it (SeaweedFS),
@@ -596,20 +645,6 @@ class UploadService:
                 f"part {_short(misplaced)} does not hold its planned size "
                 f"({rec.part_size} bytes per part, the last one the rest).",
             )
-        with storage_errors():
-            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
-            info = self._storage.head(rec.key, checksums=expected is not None)
-        if info is None or info.size != rec.size:
-            logger.error(
-                "Upload %s: stored object size %s differs from declared %d",
-                rec.upload_id,
-                None if info is None else info.size,
-                rec.size,
-            )
-            raise ApiError(
-                502, "storage_error", "The stored object does not have the declared size."
-            )
-        return etag or info.etag, _check_stored(rec, info, expected)
 
     def _recover_completed(
         self, rec: UploadRecord, expected: Checksum | None
@@ -620,6 +655,10 @@ class UploadService:
         Storage forgot the multipart upload; if its object is there with the declared size (and
         the expected CRC), a completion succeeded in storage but the backend never recorded it
         (crash, lost connection).
+
+        Raises:
+            ApiError: 400 `invalid_parts` when the upload is still there after all: SeaweedFS
+                answers NoSuchUpload to a completion of an upload that holds no part yet.
         """
         with storage_errors():
             info = self._storage.head(rec.key, checksums=expected is not None)
@@ -629,7 +668,18 @@ class UploadService:
                 "Upload %s: found its completed object; recording the completion", rec.upload_id
             )
             return info.etag, stored
-        return None
+        try:
+            with storage_errors():
+                held = self._storage.list_parts(rec.key, rec.s3_upload_id)
+        except ApiError as exc:
+            if exc.code == "upload_not_found":
+                return None
+            raise
+        raise ApiError(
+            400,
+            "invalid_parts",
+            f"storage holds {len(held)} of the named parts' uploads; upload every part first.",
+        )
 
     def _record_completion(
         self,
