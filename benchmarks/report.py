@@ -152,8 +152,9 @@ def _throughput_md(section: dict[str, Any]) -> list[str]:
         f"interleaved rounds over {' and '.join(t.upper() for t in transports)}",
         "",
         "Every (tool, transport) pair ran in the same rounds, rotated each round (order of round "
-        f"1: {', '.join(section.get('order', []))}); one SeaweedFS served both transports. "
-        "Median (min–max). MB/s = 10^6 bytes/s, process start to exit. CPU = user+sys of the "
+        f"1: {', '.join(section.get('order', []))})"
+        + ("; one SeaweedFS served both transports. " if len(transports) > 1 else ". ")
+        + "Median (min–max). MB/s = 10^6 bytes/s, process start to exit. CPU = user+sys of the "
         "client's process tree only. RSS = peak resident set.",
         "",
     ]
