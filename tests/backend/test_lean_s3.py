@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime
 import http.server
 import os
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import ClassVar
 
 import boto3
@@ -34,6 +37,7 @@ from backend.storage import (
 )
 from tests.support.checksums import crc64nvme
 from tests.support.storage import S3Endpoint, free_port, make_bucket
+from tests.support.tls import self_signed_cert
 
 _WHEN = datetime.datetime(2026, 12, 6, 12, 34, 56, tzinfo=datetime.UTC)
 _KEY = "webcam/EXAM-1/alice/2026-12-06/시험 a+b~c (1).webm"
@@ -209,20 +213,51 @@ class _Canned(http.server.BaseHTTPRequestHandler):
         """Quiet."""
 
 
-@pytest.fixture
-def canned() -> Iterator[tuple[type[_Canned], S3Storage]]:
-    """A loopback server that gives the answers SeaweedFS does not, and the adapter on it."""
+@contextmanager
+def _serving(tls: ssl.SSLContext | None = None) -> Iterator[tuple[type[_Canned], str]]:
+    """A loopback server of canned answers (over TLS with `tls`) and its URL."""
     handler = type("Handler", (_Canned,), {"seen": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        yield handler, S3Storage(Settings(bucket="b", s3_endpoint_url=url), session=_session(None))
+        scheme = "https" if tls is not None else "http"
+        yield handler, f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def canned() -> Iterator[tuple[type[_Canned], S3Storage]]:
+    """A loopback server that gives the answers SeaweedFS does not, and the adapter on it."""
+    with _serving() as (handler, url):
+        yield handler, S3Storage(Settings(bucket="b", s3_endpoint_url=url), session=_session(None))
+
+
+def test_tls_trusts_the_ca_bundle_botocore_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setattr(lean_client, "_backoff", lambda attempt: None)
+    with _serving(context) as (handler, url):
+        handler.answer = (200, b"")
+        settings = Settings(bucket="b", s3_endpoint_url=url)
+        # The default trust (certifi's bundle, as botocore's) refuses a self-signed storage...
+        monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+        with pytest.raises(StorageUnavailableError):
+            S3Storage(settings, session=_session(None)).head("k")
+        assert handler.seen == []  # no request got through the handshake
+        # ...and AWS_CA_BUNDLE, which botocore reads, makes it trusted.
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+        info = S3Storage(settings, session=_session(None)).head("k")
+        assert info is not None
+        assert handler.seen == ["HEAD"]
 
 
 def _error(code: str) -> bytes:
