@@ -361,6 +361,13 @@ class PartSender:
         expect_etag: str | None,
     ) -> PartResult:
         sent = 0
+
+        def counted(n: int) -> None:
+            # What was reported so far, so that a failure halfway through rewinds exactly that.
+            nonlocal sent
+            sent += n
+            progress(n)
+
         started = time.monotonic()
         try:
             conn.putrequest("PUT", target, skip_accept_encoding=True)
@@ -370,7 +377,7 @@ class PartSender:
             conn.endheaders()
             sock = conn.sock
             assert sock is not None
-            sent = self._send_body(sock, file, offset, length, cancelled, progress)
+            self._send_body(sock, file, offset, length, cancelled, counted)
             resp = conn.getresponse()
             body = resp.read()
         except CancelledError:
@@ -418,8 +425,9 @@ class PartSender:
         length: int,
         cancelled: threading.Event,
         progress: Callable[[int], None],
-    ) -> int:
-        """Send the body in chunks (``sendfile`` over plain HTTP, the thread's buffer otherwise)."""
+    ) -> None:
+        """Send the body in chunks (``sendfile`` over plain HTTP, the thread's buffer otherwise),
+        calling `progress` after each."""
         limited = self.bucket.rate > 0
         chunk = min(self.bucket.burst, SEND_CHUNK) if limited else SEND_CHUNK
         send = self._sendfile if _HAS_SENDFILE and not isinstance(sock, ssl.SSLSocket) else None
@@ -436,7 +444,6 @@ class PartSender:
                 self._send_buffered(sock, file, offset + sent, n)
             sent += n
             progress(n)
-        return sent
 
     def _send_buffered(self, sock: socket.socket, file: io.FileIO, offset: int, n: int) -> None:
         """Send `n` bytes from `offset` through the thread's buffer (TLS; systems without

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import socket
 import ssl
 import threading
 import time
@@ -34,6 +35,7 @@ class Behaviour:
     close_after_response: bool = False
     answer_delay: float = 0.0
     slow_reads: bool = False
+    drop_after: int | None = None
     bodies: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
@@ -59,6 +61,12 @@ def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             length = int(self.headers["Content-Length"])
+            if behaviour.drop_after is not None:
+                # The connection breaks halfway through the body (a network drop).
+                self.rfile.read(behaviour.drop_after)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if behaviour.slow_reads:
                 # A receiver slower than the sender: the sender's socket fills up and must wait.
                 received = bytearray()
@@ -215,6 +223,21 @@ def test_a_slow_receiver_gets_every_byte_of_a_sendfile_body(
     assert behaviour.bodies == [data]
     assert sum(moved) == len(data)
     assert waits  # the socket did fill up: the waiting path was taken
+
+
+def test_a_body_broken_halfway_rewinds_all_the_progress_it_reported(tmp_path: Path) -> None:
+    data = os.urandom(24 * 1024 * 1024)  # several 4 MiB chunks, each reported as it leaves
+    path = tmp_path / "big.mp4"
+    path.write_bytes(data)
+    sender = PartSender(bucket=TokenBucket(0), timeout=5)
+    moved: list[int] = []
+    with serve(Behaviour(drop_after=9 * 1024 * 1024)) as url, pytest.raises(NetworkError):
+        sender.put_part(
+            url=url, headers={}, path=str(path), offset=0, length=len(data),
+            cancelled=threading.Event(), progress=moved.append,
+        )  # fmt: skip
+    assert max(moved) > 0  # chunks were reported before the break...
+    assert sum(moved) == 0  # ...and all of them taken back
 
 
 def test_tls_bodies_go_through_the_buffer(
