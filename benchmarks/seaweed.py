@@ -99,7 +99,7 @@ def seaweedfs(workdir: Path, *, https: bool = False) -> Iterator[dict[str, S3End
         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }
     config.write_text(json.dumps({"identities": [identity]}))
-    master, volume, filer, s3 = (free_port() for _ in range(4))
+    master, volume, filer, s3, https_port = _distinct_ports(5)
     argv = [
         weed_binary(),
         "server",
@@ -126,7 +126,7 @@ def seaweedfs(workdir: Path, *, https: bool = False) -> Iterator[dict[str, S3End
         cert, key = self_signed_cert(data)
         # With a certificate and `-s3.port.https`, the gateway keeps plain HTTP on `-s3.port`
         # and serves HTTPS on the second port (without `.https` it would turn `-s3.port` to TLS).
-        ports["https"] = free_port()
+        ports["https"] = https_port
         argv += [f"-s3.port.https={ports['https']}", f"-s3.cert.file={cert}"]
         argv += [f"-s3.key.file={key}"]
         ca_file = str(cert)
@@ -144,6 +144,18 @@ def seaweedfs(workdir: Path, *, https: bool = False) -> Iterator[dict[str, S3End
             )
             _wait_s3_ready(endpoints[transport])
         yield endpoints
+
+
+def _distinct_ports(n: int) -> list[int]:
+    """`n` free ports none of which is another's +10000 (SeaweedFS's gRPC port for each): picked
+    one by one, a later port could be an earlier one's gRPC port, and weed then fails to bind."""
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        taken = {q for p in ports for q in (p, p + 10000)}
+        if port not in taken and port + 10000 not in taken:
+            ports.append(port)
+    return ports
 
 
 def _wait_s3_ready(endpoint: S3Endpoint, timeout: float = 60) -> None:
