@@ -62,7 +62,7 @@ def _gui_checks() -> GuiChecks:
 def _exit_now(code: int) -> NoReturn:
     """End a finished CLI command without the interpreter's teardown.
 
-    Tearing down the ~900 modules an upload loaded (garbage collection of everything, every
+    Tearing down the ~500 modules an upload loaded (garbage collection of everything, every
     module's finalisers) costs ~50 ms of CPU after the last byte and the receipt, which the
     command's result no longer depends on: its state is committed to SQLite as it goes, and its
     log and output are flushed here. Used only when nothing but daemon threads is left, which the
