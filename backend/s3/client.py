@@ -1,4 +1,4 @@
-"""A lean S3 client for the upload hot path: six calls, signed by hand, one urllib3 pool.
+"""A lean S3 client for the upload hot path: six calls, signed by hand, one connection pool.
 
 Each upload makes a handful of storage calls, and through botocore each cost about 1 ms of CPU in
 its generic pipeline. This client builds each request directly, signs it (`sigv4`), sends it on
@@ -10,6 +10,7 @@ backend's error classes: it raises `S3Error` (storage answered with an error) or
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import random
 import time
@@ -18,13 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
-
+from backend.s3.connections import Answer, Connections
 from backend.s3.sigv4 import EMPTY_SHA256, Credentials, Signer, uri_encode
 
 logger = logging.getLogger(__name__)
@@ -180,18 +178,14 @@ class LeanS3:
         self._signer = Signer(region)
         self._credentials = credentials
         self._max_attempts = max_attempts
-        options: dict[str, Any] = {}
-        if endpoint.scheme == "https":
-            options = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE"}
-            if verify and ca_bundle:
-                options["ca_certs"] = ca_bundle
-        self._pool = urllib3.connection_from_url(
-            endpoint.url,
-            maxsize=pool_size,
-            block=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            retries=False,
-            **options,
+        self._pool = Connections(
+            endpoint.scheme,
+            endpoint.host,
+            size=pool_size,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            ca_bundle=ca_bundle,
+            verify=verify,
         )
 
     def close(self) -> None:
@@ -207,7 +201,7 @@ class LeanS3:
         query: Mapping[str, str],
         headers: dict[str, str] | None = None,
         body: bytes = b"",
-    ) -> urllib3.BaseHTTPResponse:
+    ) -> Answer:
         """Send a signed request, retrying what botocore retries; raise unless storage said 2xx."""
         path = self.endpoint.path(key)
         target = uri_encode(path, keep_slash=True)
@@ -226,16 +220,8 @@ class LeanS3:
                 self._credentials(), method, path, query, signed, payload_sha, _amz_date()
             )
             try:
-                resp = self._pool.urlopen(
-                    method,
-                    target,
-                    body=body or None,
-                    headers=signed,
-                    redirect=False,
-                    assert_same_host=False,
-                    preload_content=True,
-                )
-            except Urllib3Error as exc:
+                resp = self._pool.request(method, target, signed, body or None)
+            except (OSError, http.client.HTTPException) as exc:
                 if attempt < self._max_attempts:
                     _backoff(attempt)
                     continue
@@ -350,7 +336,7 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.random() * min(_MAX_BACKOFF_S, 2.0 ** (attempt - 1)))
 
 
-def _error_of(resp: urllib3.BaseHTTPResponse) -> S3Error:
+def _error_of(resp: Answer) -> S3Error:
     """The S3 error of a non-2xx answer (HEAD has no body: its status is the code, as botocore)."""
     code, message = "", ""
     if resp.data:
@@ -363,9 +349,7 @@ def _error_of(resp: urllib3.BaseHTTPResponse) -> S3Error:
     return S3Error(code or str(resp.status), resp.status, message)
 
 
-def _error_in_ok(
-    method: str, query: Mapping[str, str], resp: urllib3.BaseHTTPResponse
-) -> S3Error | None:
+def _error_in_ok(method: str, query: Mapping[str, str], resp: Answer) -> S3Error | None:
     """S3 may answer CompleteMultipartUpload 200 and put an `<Error>` in the body."""
     if method != "POST" or "uploadId" not in query:
         return None
