@@ -30,7 +30,7 @@ from benchmarks.procs import run_measured
 from benchmarks.stack import DEFAULT_INTEGRITY, running_stack
 from benchmarks.sweep import load_best
 from benchmarks.toolchain import ROOT, prepare
-from benchmarks.uploaders import ours
+from benchmarks.uploaders import Settings, ours
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", type=Path, help="another checkout whose CLI runs interleaved with this one"
     )
+    parser.add_argument(
+        "--parts", help="compare parts in flight instead, e.g. 4,16 (this checkout)"
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / ".tools" / "bench-work")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -84,9 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     small = random_file(args.workdir / "data", 1024)
     settings = load_best(tls=args.tls)["ours"]
     load_start = os.getloadavg()
-    variants: dict[str, Path | None] = {"this": None}
+    # name -> (checkout, settings)
+    variants: dict[str, tuple[Path | None, Settings]] = {"this": (None, settings)}
     if args.baseline is not None:
-        variants = {"baseline": args.baseline, "this": None}
+        variants = {"baseline": (args.baseline, settings), "this": (None, settings)}
+    if args.parts:
+        variants = {
+            f"c{n}": (None, Settings(int(n), settings.part_mib)) for n in args.parts.split(",")
+        }
     small_cpu: dict[str, list[float]] = {v: [] for v in variants}
     big_cpu: dict[str, list[float]] = {v: [] for v in variants}
     lane = ("https" if args.tls else "http", DEFAULT_INTEGRITY)
@@ -96,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             # Alternate the order each round, so neither variant always runs first.
             order = list(variants) if r % 2 == 0 else list(reversed(variants))
             for name in order:
-                u, s = _once(bench, settings, small, source=variants[name])
+                source, chosen = variants[name]
+                u, s = _once(bench, chosen, small, source=source)
                 small_cpu[name].append(u + s)
                 logger.info(
                     "round %d %-8s 1 KiB: user %.3f sys %.3f = %.3f CPU-s", r, name, u, s, u + s
                 )
-                u, s = _once(bench, settings, big, source=variants[name])
+                u, s = _once(bench, chosen, big, source=source)
                 big_cpu[name].append(u + s)
                 logger.info(
                     "round %d %-8s %s: user %.2f sys %.2f = %.2f CPU-s, %.2f per GiB",
@@ -125,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         start_up = statistics.median(small_cpu[name])
         whole = statistics.median(big_cpu[name])
         print(
-            f"{name:8s} {'https' if args.tls else 'http'} {settings.label()}: 1 KiB upload "
-            f"{start_up:.3f} CPU-s; {args.size} upload {whole / (size / GIB):.2f} CPU-s/GiB, of "
-            f"which bytes {(whole - start_up) / (size / GIB):.2f}"
+            f"{name:8s} {'https' if args.tls else 'http'} {variants[name][1].label()}: 1 KiB "
+            f"upload {start_up:.3f} CPU-s; {args.size} upload {whole / (size / GIB):.2f} "
+            f"CPU-s/GiB, of which bytes {(whole - start_up) / (size / GIB):.2f}"
         )
     print(f"load {load_start} -> {os.getloadavg()}")
     return 0
