@@ -187,6 +187,9 @@ class Storage(Protocol):
     def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload and free its parts."""
 
+    def delete(self, key: str) -> None:
+        """Delete the object at `key` (nothing happens if there is none)."""
+
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
         """A URL that accepts a whole object by one PUT."""
 
@@ -433,6 +436,10 @@ class S3Storage:
     def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload; storage frees its parts."""
         self._lean_call("abort multipart upload", self._lean.abort, key, upload_id)
+
+    def delete(self, key: str) -> None:
+        """DeleteObject; S3 answers the same whether or not the object was there."""
+        self._lean_call("delete object", self._lean.delete, key)
 
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
         """A URL for one whole-object PUT; the Content-Type is part of the signature.

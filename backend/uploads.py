@@ -585,23 +585,49 @@ class UploadService:
         if info is None:
             logger.error("Upload %s: no object after completing", rec.upload_id)
             raise ApiError(502, "storage_error", "Storage has no object after completing.")
-        if info.size != rec.size:
+        return etag or info.etag, self._accept_assembled(rec, info, expected)
+
+    def _accept_assembled(
+        self, rec: UploadRecord, info: ObjectInfo, expected: Checksum | None
+    ) -> str | None:
+        """The CRC of the object storage assembled for `rec`, once it has the declared size and
+        the expected CRC.
+
+        Otherwise the object is deleted before the refusal is raised: it sits at the key reserved
+        for this upload, was never receipted and never can be, and no wrongly assembled object may
+        stay under a recording's name. Its multipart upload is spent, so the upload ends here and
+        the client starts a new one. Storage refuses such parts itself where it checks the CRCs it
+        was given; this is what still holds where it does not.
+        """
+        try:
+            if info.size != rec.size:
+                logger.error(
+                    "Upload %s: stored object size %s differs from declared %d",
+                    rec.upload_id,
+                    info.size,
+                    rec.size,
+                )
+                raise ApiError(
+                    409,
+                    "size_mismatch",
+                    f"the parts hold {info.size} bytes but the upload was declared as "
+                    f"{rec.size} bytes; start a new upload.",
+                )
+            return _check_stored(rec, info, expected)
+        except ApiError:
+            self._discard_assembled(rec)
+            raise
+
+    def _discard_assembled(self, rec: UploadRecord) -> None:
+        """Delete the refused object at `rec`'s key and end the upload."""
+        try:
+            with storage_errors():
+                self._storage.delete(rec.key)
+        except ApiError:
             logger.error(
-                "Upload %s: stored object size %s differs from declared %d",
-                rec.upload_id,
-                info.size,
-                rec.size,
+                "Upload %s: could not delete the refused object at %s", rec.upload_id, rec.key
             )
-            # Storage assembled the named parts, so their sizes were not the planned ones; the
-            # multipart upload is spent: the object is never receipted and the upload ends here.
-            self._db.mark_aborted(rec.upload_id, time.time())
-            raise ApiError(
-                409,
-                "size_mismatch",
-                f"the parts hold {info.size} bytes but the upload was declared as {rec.size} "
-                "bytes; start a new upload.",
-            )
-        return etag or info.etag, _check_stored(rec, info, expected)
+        self._db.mark_aborted(rec.upload_id, time.time())
 
     def _check_listed_parts(self, rec: UploadRecord, parts: list[PartToComplete]) -> None:
         """Each named part is in storage with its ETag and its planned size.
@@ -663,7 +689,7 @@ class UploadService:
         with storage_errors():
             info = self._storage.head(rec.key, checksums=expected is not None)
         if info is not None and info.size == rec.size and "-" in info.etag:
-            stored = _check_stored(rec, info, expected)
+            stored = self._accept_assembled(rec, info, expected)
             logger.info(
                 "Upload %s: found its completed object; recording the completion", rec.upload_id
             )

@@ -306,6 +306,10 @@ class LeanS3:
         """AbortMultipartUpload."""
         self._request("DELETE", key, {"uploadId": upload_id})
 
+    def delete(self, key: str) -> None:
+        """DeleteObject."""
+        self._request("DELETE", key, {})
+
     def presign(
         self,
         method: str,
