@@ -42,7 +42,7 @@ def _once(
     spy: Path | None = None,
     importtime: Path | None = None,
     source: Path | None = None,
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     invocation = ours(bench.tools, bench.target(path), settings)
     argv = invocation.argv
     env = dict(invocation.env)
@@ -61,7 +61,7 @@ def _once(
     if measured.returncode != 0:
         raise RuntimeError(measured.output_tail)
     tp.delete_all(bench)
-    return measured.user_s, measured.sys_s
+    return measured.user_s, measured.sys_s, measured.wall_s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,15 +105,15 @@ def main(argv: list[str] | None = None) -> int:
             order = list(variants) if r % 2 == 0 else list(reversed(variants))
             for name in order:
                 source, chosen = variants[name]
-                u, s = _once(bench, chosen, small, source=source)
+                u, s, _ = _once(bench, chosen, small, source=source)
                 small_cpu[name].append(u + s)
                 logger.info(
                     "round %d %-8s 1 KiB: user %.3f sys %.3f = %.3f CPU-s", r, name, u, s, u + s
                 )
-                u, s = _once(bench, chosen, big, source=source)
+                u, s, wall = _once(bench, chosen, big, source=source)
                 big_cpu[name].append(u + s)
                 logger.info(
-                    "round %d %-8s %s: user %.2f sys %.2f = %.2f CPU-s, %.2f per GiB",
+                    "round %d %-8s %s: user %.2f sys %.2f = %.2f CPU-s, %.2f per GiB, %.1f MB/s",
                     r,
                     name,
                     args.size,
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     s,
                     u + s,
                     (u + s) / (size / GIB),
+                    size / wall / 1e6,
                 )
         if args.importtime is not None:
             _once(bench, settings, small, importtime=args.importtime)
