@@ -46,7 +46,7 @@ import platformdirs
 from desktop import APP_ID, platforms
 from desktop.api.urls import validate_server_url
 from desktop.errors import ConfigError, InvalidServerUrlError, StateStoreError
-from desktop.recordings import KINDS
+from desktop.recordings import KINDS, SETTLE_SECONDS
 
 __all__ = [
     "HOME_ENV",
@@ -292,7 +292,7 @@ class AppConfig:
     watch_path: str = ""
     watch_exam_id: str = ""
     watch_kind: str = "other"
-    watch_settle_seconds: int = 10
+    watch_settle_seconds: int = SETTLE_SECONDS
     follow_recordings: bool = True
     start_minimized: bool = False
     language: str = "system"

@@ -12,6 +12,10 @@ from typing import Final
 
 #: The kinds of recording an upload can be, in the order the app lists them.
 KINDS: Final = ("webcam", "screen", "other")
+
+#: A recording that has not changed for this many seconds has ended, even if its recorder never
+#: closed it: the default of the settings, the CLI's --settle and the engine alike.
+SETTLE_SECONDS: Final = 10
 #: The kind of a recording whose name says nothing.
 DEFAULT_KIND: Final = "other"
 

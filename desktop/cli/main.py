@@ -14,7 +14,7 @@ import sys
 from desktop import __version__
 from desktop.cli.outcome import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from desktop.errors import UploaderError
-from desktop.recordings import KINDS
+from desktop.recordings import KINDS, SETTLE_SECONDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--settle",
         type=float,
         metavar="SECONDS",
-        help="with --follow: a recording that has not changed this long has ended, even if "
-        "its recorder never closed it (default: the settle time in the settings, 10 s)",
+        help="with --follow: a recording that has not changed this long has ended, even if its "
+        f"recorder never closed it (default: the settle time in the settings, {SETTLE_SECONDS} s)",
     )
     _password_option(p)
 

@@ -25,13 +25,14 @@ from pathlib import Path
 
 from desktop.engine.closewatch import CloseWatch, open_close_watch
 from desktop.errors import DataChangedError
+from desktop.recordings import SETTLE_SECONDS
 
 logger = logging.getLogger(__name__)
 
 #: How long a file must stay unchanged after its writer closed it: a writer that closes and
 #: reopens (to append again) would otherwise be taken as finished.
 CLOSE_QUIET = 0.2
-DEFAULT_SETTLE = 30.0
+DEFAULT_SETTLE = float(SETTLE_SECONDS)
 DEFAULT_MARGIN = 1024 * 1024
 
 
