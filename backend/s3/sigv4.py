@@ -61,6 +61,33 @@ def canonical_query(pairs: list[tuple[str, str]]) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
+def signed_names(headers: Mapping[str, str]) -> str:
+    """`a;b;c`: the signed headers' (lowercase) names, sorted."""
+    return ";".join(sorted(headers))
+
+
+def canonical_request(
+    method: str,
+    path: str,
+    pairs: list[tuple[str, str]],
+    headers: Mapping[str, str],
+    signed: str,
+    payload_sha256: str,
+) -> str:
+    """The canonical request SigV4 hashes: one form for signed headers and presigned URLs."""
+    canonical_headers = "".join(f"{n}:{' '.join(headers[n].split())}\n" for n in sorted(headers))
+    return "\n".join(
+        (
+            method,
+            uri_encode(path, keep_slash=True),
+            canonical_query(pairs),
+            canonical_headers,
+            signed,
+            payload_sha256,
+        )
+    )
+
+
 class Signer:
     """Signs S3 requests for one region; safe to share between threads.
 
@@ -119,18 +146,9 @@ class Signer:
         headers["x-amz-content-sha256"] = payload_sha256
         if creds.token:
             headers["x-amz-security-token"] = creds.token
-        names = sorted(headers)
-        canonical_headers = "".join(f"{n}:{' '.join(headers[n].split())}\n" for n in names)
-        signed = ";".join(names)
-        request = "\n".join(
-            (
-                method,
-                uri_encode(path, keep_slash=True),
-                canonical_query(encode_pairs(query)),
-                canonical_headers,
-                signed,
-                payload_sha256,
-            )
+        signed = signed_names(headers)
+        request = canonical_request(
+            method, path, encode_pairs(query), headers, signed, payload_sha256
         )
         signature = self._signature(creds, amz_date, request)
         headers["authorization"] = (
@@ -153,8 +171,7 @@ class Signer:
         `headers` (lowercase names, `host` included) are signed: a request using the URL must send
         each of them with exactly this value. The payload is unsigned, as S3 expects of URLs.
         """
-        names = sorted(headers)
-        signed = ";".join(names)
+        signed = signed_names(headers)
         # botocore's order in the URL (the signature covers the sorted form): the operation's
         # parameters, then the signing ones; URLs stay byte-identical to the ones it made.
         params = dict(query)
@@ -165,18 +182,8 @@ class Signer:
         params["X-Amz-Expires"] = str(expires_in)
         if creds.token:
             params["X-Amz-Security-Token"] = creds.token
-        canonical_headers = "".join(f"{n}:{' '.join(headers[n].split())}\n" for n in names)
         pairs = encode_pairs(params)
-        request = "\n".join(
-            (
-                method,
-                uri_encode(path, keep_slash=True),
-                canonical_query(pairs),
-                canonical_headers,
-                signed,
-                UNSIGNED_PAYLOAD,
-            )
-        )
+        request = canonical_request(method, path, pairs, headers, signed, UNSIGNED_PAYLOAD)
         signature = self._signature(creds, amz_date, request)
         in_order = "&".join(f"{k}={v}" for k, v in pairs)
         return f"{in_order}&X-Amz-Signature={signature}"
