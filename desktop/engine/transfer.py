@@ -430,7 +430,8 @@ class PartSender:
         calling `progress` after each."""
         limited = self.bucket.rate > 0
         chunk = min(self.bucket.burst, SEND_CHUNK) if limited else SEND_CHUNK
-        send = self._sendfile if _HAS_SENDFILE and not isinstance(sock, ssl.SSLSocket) else None
+        plain = _HAS_SENDFILE and not isinstance(sock, ssl.SSLSocket)
+        send = self._sendfile if plain else self._send_buffered
         sent = 0
         while sent < length:
             if cancelled.is_set():
@@ -438,10 +439,7 @@ class PartSender:
             n = min(chunk, length - sent)
             if not self.bucket.acquire(n, cancelled):
                 raise CancelledError
-            if send is not None:
-                send(sock, file, offset + sent, n)
-            else:
-                self._send_buffered(sock, file, offset + sent, n)
+            send(sock, file, offset + sent, n)
             sent += n
             progress(n)
 
