@@ -80,9 +80,19 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+def console() -> NoReturn:
+    """The `proctor-uploader` console script and `python -m desktop`: run, then exit.
+
+    One ending for both, so what the benchmarks time (`python -m desktop`) is what users run.
+    A CLI subcommand ends without the interpreter's teardown; the app and the demo end the
+    normal way, since Qt's objects must be destroyed in order.
+    """
+    args = sys.argv[1:]
+    code = main()
+    if args and args[0] not in ("demo", "--self-test"):
+        _exit_now(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    _args = sys.argv[1:]
-    _code = main()
-    if _args and _args[0] not in ("demo", "--self-test"):
-        _exit_now(_code)  # a CLI subcommand (the app and the demo end the normal way)
-    sys.exit(_code)
+    console()
