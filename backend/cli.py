@@ -110,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API against the configured storage."""
     from backend.app import create_app
     from backend.log import setup_logging
-    from backend.server import bind_socket, make_server
+    from backend.server import bind_socket, make_server, settle_heap
 
     settings = _settings(args)
     setup_logging(settings.log_level)
@@ -123,6 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         logger.warning(
             "Storage is not reachable yet (%s); serving anyway, requests will get 503", exc
         )
+    settle_heap()
     sock = bind_socket(settings.host, settings.port)
     logger.info(
         "Serving on http://%s:%d/api/v1 (bucket %s, endpoint %s)",

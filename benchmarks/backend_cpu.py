@@ -37,7 +37,7 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
     from backend.app import create_app, prepare_data
     from backend.log import setup_logging
     from backend.security import hash_password
-    from backend.server import bind_socket, make_server
+    from backend.server import bind_socket, make_server, settle_heap
     from backend.settings import Settings
     from backend.storage import Checksum, ObjectInfo, PartToComplete, PresignedRequest, StoredPart
 
@@ -89,6 +89,7 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
     db = app.state.services.db
     if not db.update_user(USERNAME, password_hash=hash_password(PASSWORD)):
         db.add_user(USERNAME, hash_password(PASSWORD), "user")
+    settle_heap()
     make_server(app, log_level="warning").run(sockets=[bind_socket("127.0.0.1", port)])
 
 
