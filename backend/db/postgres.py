@@ -9,11 +9,10 @@ throttle), which serialise those transactions per name on every instance alike.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -51,19 +50,16 @@ class PostgresDriver:
         Raises:
             DatabaseError: The server cannot be reached or refuses the connection.
         """
-        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection[object], float] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._last_used_lock = threading.Lock()
         self._failed_at = -CHECK_ALL_AFTER_FAILURE_S
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             timeout=POOL_WAIT_S,
+            connection_class=_Connection,
             kwargs={"autocommit": True, "row_factory": dict_row},
             # A connection the server closed (restart, idle timeout) is replaced, not handed out;
-            # one just used is trusted (see CHECK_IF_IDLE_S). Its last use is noted by `_lent`,
+            # one just used is trusted (see CHECK_IF_IDLE_S). Its last use is noted by `_loan`,
             # not by a `reset` callback: with one, the pool hands every returned connection to a
             # worker thread (a wake-up per loan, ~15 % of the backend's CPU in a burst).
             check=self._check,
@@ -81,40 +77,69 @@ class PostgresDriver:
         self._pool.close()
 
     @contextmanager
-    def _lent(self) -> Iterator[psycopg.Connection[object]]:
-        """A pooled connection; a failure puts the pool on its guard, a success notes the use."""
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-                with self._last_used_lock:
-                    self._last_used[conn] = time.monotonic()
-        except psycopg.OperationalError:
-            self._failed_at = time.monotonic()
-            raise
+    def _loan(self) -> Iterator[_Connection]:
+        """A pooled connection, the driver's exceptions translated; a failure puts the pool on
+        its guard, a success notes the use.
 
-    def _check(self, conn: psycopg.Connection[object]) -> None:
+        One context manager for what were three (translation, the note, the pool's own), and each
+        connection keeps its cursor: ~25 us of CPU less per statement, a dozen statements per
+        upload.
+        """
+        try:
+            conn = self._pool.getconn()
+            try:
+                yield conn
+                conn.last_used = time.monotonic()
+            finally:
+                self._pool.putconn(conn)
+        except psycopg.OperationalError as exc:
+            self._failed_at = time.monotonic()
+            raise DatabaseError(f"database error: {exc}") from exc
+        except psycopg.errors.IntegrityError as exc:
+            raise ConstraintError(str(exc)) from exc
+        except PoolTimeout as exc:
+            raise DatabaseError(f"no free database connection within {POOL_WAIT_S:.0f} s") from exc
+        except psycopg.Error as exc:
+            raise DatabaseError(f"database error: {exc}") from exc
+
+    def _check(self, conn: _Connection) -> None:
         """Before a loan: make sure `conn` works, unless it was used a moment ago."""
         now = time.monotonic()
-        with self._last_used_lock:
-            last_used = self._last_used.get(conn)
-        recent = last_used is not None and now - last_used < CHECK_IF_IDLE_S
+        recent = now - conn.last_used < CHECK_IF_IDLE_S
         if not recent or now - self._failed_at < CHECK_ALL_AFTER_FAILURE_S:
             ConnectionPool.check_connection(conn)
 
     @contextmanager
     def transaction(self, locks: Sequence[str] = ()) -> Iterator[Tx]:
         """A transaction on a pooled connection, holding an advisory lock per name in `locks`."""
-        with _translated(), self._lent() as conn, conn.transaction():
-            cur = conn.cursor()
+        with self._loan() as conn, conn.transaction():
+            tx = conn.tx()
             for name in sorted_locks(locks):
-                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
-            yield Tx(cur, DIALECT)
+                tx.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (name,))
+            yield tx
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """Autocommit statements on a pooled connection (reads, single-statement writes)."""
-        with _translated(), self._lent() as conn:
-            yield Tx(conn.cursor(), DIALECT)
+        with self._loan() as conn:
+            yield conn.tx()
+
+
+class _Connection(psycopg.Connection[Any]):
+    """A pooled connection that keeps its cursor (as a `Tx`) and the time of its last use.
+
+    It is lent to one thread at a time, so its cursor is too.
+    """
+
+    # Never used yet: its first loan is checked.
+    last_used: float = -CHECK_IF_IDLE_S
+    _tx: Tx | None = None
+
+    def tx(self) -> Tx:
+        """This connection's statements, on a cursor made at the first call."""
+        if self._tx is None:
+            self._tx = Tx(self.cursor(), DIALECT)
+        return self._tx
 
 
 def redact(url: str) -> str:
@@ -124,15 +149,3 @@ def redact(url: str) -> str:
     if not at or ":" not in userinfo:
         return url
     return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except psycopg.errors.IntegrityError as exc:
-        raise ConstraintError(str(exc)) from exc
-    except PoolTimeout as exc:
-        raise DatabaseError(f"no free database connection within {POOL_WAIT_S:.0f} s") from exc
-    except psycopg.Error as exc:
-        raise DatabaseError(f"database error: {exc}") from exc
