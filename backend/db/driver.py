@@ -31,7 +31,8 @@ class Dialect:
 
 
 @lru_cache(maxsize=512)
-def _translate(sql: str, placeholder: str) -> str:
+def translate(sql: str, placeholder: str) -> str:
+    """`sql` with the repository's `?` placeholders spelled as the driver's."""
     return sql if placeholder == "?" else sql.replace("?", placeholder)
 
 
@@ -45,24 +46,24 @@ class Tx:
 
     def run(self, sql: str, params: Sequence[object] = ()) -> int:
         """Execute a statement; the number of rows it changed."""
-        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        self._cursor.execute(translate(sql, self._dialect.placeholder), tuple(params))
         return int(self._cursor.rowcount)
 
     def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """The first row of a query, or None."""
-        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        self._cursor.execute(translate(sql, self._dialect.placeholder), tuple(params))
         row: Row | None = self._cursor.fetchone()
         return row
 
     def all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Every row of a query."""
-        self._cursor.execute(_translate(sql, self._dialect.placeholder), tuple(params))
+        self._cursor.execute(translate(sql, self._dialect.placeholder), tuple(params))
         return list(self._cursor.fetchall())
 
     def many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Execute a statement once per parameter row."""
         self._cursor.executemany(
-            _translate(sql, self._dialect.placeholder), [tuple(r) for r in rows]
+            translate(sql, self._dialect.placeholder), [tuple(r) for r in rows]
         )
 
 
@@ -79,6 +80,14 @@ class Driver(Protocol):
 
         `locks` names things the transaction must have to itself until it ends (a login scope,
         the schema): a database that locks all writers at once (SQLite) may ignore them.
+        """
+        ...
+
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """Run writes whose results nobody reads as one transaction: all of them or none.
+
+        Where the database takes several statements in one message (PostgreSQL), that is one
+        round trip where `transaction` costs one per statement, plus a BEGIN and a COMMIT.
         """
         ...
 
@@ -104,6 +113,9 @@ class RepositoryBase:
 
     def _read(self) -> AbstractContextManager[Tx]:
         return self._driver.read()
+
+    def _write_all(self, *statements: tuple[str, Sequence[object]]) -> None:
+        self._driver.write_all(statements)
 
     def _write_one(self) -> AbstractContextManager[Tx]:
         """For a write that is a single statement: it commits by itself, so it skips the BEGIN and

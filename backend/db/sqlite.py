@@ -70,6 +70,12 @@ class SQLiteDriver:
                 raise
             cur.execute("COMMIT")
 
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """The statements in one transaction (in-process: no round trips to save)."""
+        with self.transaction() as tx:
+            for sql, params in statements:
+                tx.run(sql, params)
+
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """Autocommit statements under the lock (reads, single-statement writes)."""

@@ -113,21 +113,23 @@ class UploadsRepository(RepositoryBase):
         `release` is a claim `(name, owner)` given up in the same transaction: the completion's
         last write and the end of its claim cost one commit instead of two.
         """
-        with self._tx() if release else self._write_one() as tx:
-            tx.run(
-                "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ?, "
-                "size = ?, part_count = ? WHERE upload_id = ? AND status = 'in_progress'",
-                (
-                    etag,
-                    completed_at,
-                    json.dumps(receipt),
-                    _UNKNOWN_SIZE if size is None else size,
-                    part_count,
-                    upload_id,
-                ),
-            )
-            if release:
-                tx.run(_RELEASE, release)
+        update = (
+            "UPDATE uploads SET status = 'completed', etag = ?, completed_at = ?, receipt = ?, "
+            "size = ?, part_count = ? WHERE upload_id = ? AND status = 'in_progress'",
+            (
+                etag,
+                completed_at,
+                json.dumps(receipt),
+                _UNKNOWN_SIZE if size is None else size,
+                part_count,
+                upload_id,
+            ),
+        )
+        if release:
+            self._write_all(update, (_RELEASE, release))
+        else:
+            with self._write_one() as tx:
+                tx.run(*update)
 
     def mark_aborted(self, upload_id: str, now: float) -> None:
         """Record that an in-progress upload is gone."""

@@ -1,0 +1,96 @@
+"""Writes sent together (a completion and the end of its claim) are one transaction on both
+databases, and values reach the database unchanged whichever side binds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.db import ConstraintError, Database, UploadRecord, open_database
+from backend.db.driver import Driver
+from backend.db.postgres import PostgresDriver
+from backend.db.sqlite import SQLiteDriver
+from tests.support.postgres import PostgresServer
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each kind in turn."""
+    if request.param == "sqlite":
+        where = str(tmp_path / "b.sqlite3")
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        where = server.create_database()
+    open_database(where).close()  # migrated
+    return where
+
+
+@pytest.fixture
+def db(target: str) -> Iterator[Database]:
+    database = open_database(target, pool_size=2)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def driver(target: str) -> Iterator[Driver]:
+    raw: Driver = (
+        PostgresDriver(target, pool_size=1)
+        if target.startswith("postgresql")
+        else SQLiteDriver(target)
+    )
+    yield raw
+    raw.close()
+
+
+def _upload(db: Database) -> UploadRecord:
+    user = db.add_user("ann", "h", "user")
+    assert db.reserve_key("k/1", user.id, "multipart")
+    return db.insert_upload(
+        UploadRecord(
+            seq=0, upload_id="up_1", s3_upload_id="s3-1", user_id=user.id, username="ann",
+            key="k/1", filename="f.webm", content_type="video/webm", size=4, part_size=4,
+            part_count=1, sha256=None, exam_id="E1", kind="webcam", status="in_progress",
+            created_at=1.0, completed_at=None, aborted_at=None, etag=None, receipt=None,
+        )
+    )  # fmt: skip
+
+
+def test_a_completion_and_the_end_of_its_claim_are_written_together(db: Database) -> None:
+    _upload(db)
+    assert db.claim("up_1", "worker-a", now=10.0, stale_before=0.0)
+    # Quotes, backslashes, a percent sign, a semicolon and non-ASCII: what a client-side binding
+    # must quote, not pass through.
+    receipt = {"filename": "it's 100%; \\ DROP TABLE uploads; -- ü 試験", "n": 1.25}
+    db.mark_completed(
+        "up_1", "etag-'1'", 1733529600.1234567, receipt, size=4, part_count=1,
+        release=("up_1", "worker-a"),
+    )  # fmt: skip
+    rec = db.get_upload("up_1")
+    assert rec is not None
+    assert (rec.status, rec.etag, rec.completed_at, rec.receipt) == (
+        "completed", "etag-'1'", 1733529600.1234567, receipt,
+    )  # fmt: skip
+    # The claim is gone: another worker takes it at once, not after it goes stale.
+    assert db.claim("up_1", "worker-b", now=11.0, stale_before=0.0)
+
+
+def test_writes_sent_together_are_all_undone_when_one_fails(db: Database, driver: Driver) -> None:
+    _upload(db)
+    with pytest.raises(ConstraintError):
+        driver.write_all(
+            [
+                ("UPDATE uploads SET status = 'aborted' WHERE upload_id = ?", ("up_1",)),
+                ("INSERT INTO claims (name, owner, claimed_at) VALUES (?, NULL, ?)", ("c", 1.0)),
+            ]
+        )
+    rec = db.get_upload("up_1")
+    assert rec is not None
+    assert rec.status == "in_progress"
+    # The connection is usable after the failure (on PostgreSQL: no transaction left open).
+    driver.write_all([("UPDATE uploads SET status = 'aborted' WHERE upload_id = ?", ("up_1",))])
+    rec = db.get_upload("up_1")
+    assert rec is not None
+    assert rec.status == "aborted"
