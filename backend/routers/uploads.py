@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from backend.db import UploadRecord
 from backend.deps import ServicesDep, UserDep
 from backend.errors import ApiError
+from backend.lean_route import LeanRoute
 from backend.models import (
     CompleteRequest,
     CreateUploadRequest,
@@ -29,7 +30,8 @@ from backend.models import (
 from backend.storage import PartToComplete
 from backend.uploads import algorithm_of, iso
 
-router = APIRouter(tags=["uploads"])
+# The hot routes of an upload (create, sign, complete) skip FastAPI's dependency solving.
+router = APIRouter(tags=["uploads"], route_class=LeanRoute)
 
 _COMMON: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid access token"},
