@@ -16,7 +16,7 @@ class AccountsRepository(RepositoryBase):
     def add_user(self, username: str, password_hash: str, role: str) -> User:
         """Insert a user; raises `ConstraintError` if the name is taken."""
         now = time.time()
-        with self._tx() as tx:
+        with self._write_one() as tx:
             row = tx.one(
                 "INSERT INTO users (username, password_hash, role, created_at) "
                 "VALUES (?, ?, ?, ?) RETURNING id",
@@ -65,17 +65,18 @@ class AccountsRepository(RepositoryBase):
         self, *, jti: str, family_id: str, user_id: int, issued_at: float, expires_at: float
     ) -> None:
         """Record a refresh token (by id only: the token itself is never stored)."""
-        with self._tx() as tx:
-            tx.run(
+        self._write_all(
+            (
                 "INSERT INTO token_families (family_id, user_id, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (family_id) DO NOTHING",
                 (family_id, user_id, issued_at),
-            )
-            tx.run(
+            ),
+            (
                 "INSERT INTO refresh_tokens (jti, family_id, issued_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
                 (jti, family_id, issued_at, expires_at),
-            )
+            ),
+        )
 
     def use_refresh_token(self, jti: str, family_id: str, now: float) -> str:
         """Mark a refresh token used, atomically (also between processes and database servers).
@@ -135,7 +136,7 @@ class AccountsRepository(RepositoryBase):
 
     def revoke_family(self, family_id: str, reason: str, now: float) -> None:
         """Revoke every refresh token of a family."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
                 "WHERE family_id = ? AND revoked_at IS NULL",
@@ -144,7 +145,7 @@ class AccountsRepository(RepositoryBase):
 
     def revoke_user_families(self, user_id: int, reason: str, now: float) -> None:
         """Revoke every refresh token a user holds (password change, disable)."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
                 "WHERE user_id = ? AND revoked_at IS NULL",
@@ -153,12 +154,14 @@ class AccountsRepository(RepositoryBase):
 
     def prune_tokens(self, now: float) -> None:
         """Forget refresh tokens that expired (their families too, once empty)."""
-        with self._tx() as tx:
-            tx.run("DELETE FROM refresh_tokens WHERE expires_at < ?", (now,))
-            tx.run(
+        self._write_all(
+            ("DELETE FROM refresh_tokens WHERE expires_at < ?", (now,)),
+            (
                 "DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t "
-                "WHERE t.family_id = token_families.family_id)"
-            )
+                "WHERE t.family_id = token_families.family_id)",
+                (),
+            ),
+        )
 
     # --- login throttling ----------------------------------------------------------------------
 
@@ -197,12 +200,15 @@ class AccountsRepository(RepositoryBase):
 
     def forget_failures(self, row_ids: list[int]) -> None:
         """Drop counted attempts by row id (an attempt that turned out to succeed)."""
-        with self._tx() as tx:
-            tx.many("DELETE FROM login_failures WHERE id = ?", [(i,) for i in row_ids])
+        if not row_ids:
+            return
+        marks = ", ".join("?" for _ in row_ids)
+        with self._write_one() as tx:
+            tx.run(f"DELETE FROM login_failures WHERE id IN ({marks})", row_ids)
 
     def remember_address(self, username: str, address: str, now: float) -> None:
         """Note that `username` signed in from `address` at `now`."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "INSERT INTO login_addresses (username, address, last_success_at) "
                 "VALUES (?, ?, ?) ON CONFLICT (username, address) "
@@ -222,7 +228,7 @@ class AccountsRepository(RepositoryBase):
 
     def clear_failures(self, scope: str) -> None:
         """Forget the failures of `scope` (after a successful login)."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run("DELETE FROM login_failures WHERE scope = ?", (scope,))
 
 

@@ -60,12 +60,6 @@ class Tx:
         self._cursor.execute(translate(sql, self._dialect.placeholder), tuple(params))
         return list(self._cursor.fetchall())
 
-    def many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        """Execute a statement once per parameter row."""
-        self._cursor.executemany(
-            translate(sql, self._dialect.placeholder), [tuple(r) for r in rows]
-        )
-
 
 class Driver(Protocol):
     """One database's connections behind the repository.

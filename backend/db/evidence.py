@@ -14,7 +14,7 @@ class EvidenceRepository(RepositoryBase):
 
     def record_audit(self, audit: AuditRecord) -> None:
         """Append one audit result (earlier ones stay: the history is the evidence)."""
-        with self._tx() as tx:
+        with self._write_one() as tx:
             tx.run(
                 "INSERT INTO audits (upload_id, audited_at, result, size, sha256, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

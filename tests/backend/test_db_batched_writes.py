@@ -94,3 +94,15 @@ def test_writes_sent_together_are_all_undone_when_one_fails(db: Database, driver
     rec = db.get_upload("up_1")
     assert rec is not None
     assert rec.status == "aborted"
+
+
+def test_pruning_forgets_expired_refresh_tokens_and_their_emptied_families(db: Database) -> None:
+    user = db.add_user("ann", "h", "user")
+    db.add_refresh_token(jti="old", family_id="f-old", user_id=user.id, issued_at=1, expires_at=5)
+    db.add_refresh_token(jti="a", family_id="f-mixed", user_id=user.id, issued_at=1, expires_at=5)
+    db.add_refresh_token(jti="b", family_id="f-mixed", user_id=user.id, issued_at=2, expires_at=50)
+    db.prune_tokens(now=10.0)
+    assert not db.family_active("f-old")  # gone with its only token
+    assert db.family_active("f-mixed")  # it still holds a live token
+    assert db.use_refresh_token("a", "f-mixed", now=10.0) == "unknown"
+    assert db.use_refresh_token("b", "f-mixed", now=10.0) == "ok"
