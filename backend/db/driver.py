@@ -77,8 +77,9 @@ class Driver(Protocol):
         """
         ...
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
-        """Run writes whose results nobody reads as one transaction: all of them or none.
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> Row | None:
+        """Run writes as one transaction, all of them or none; the first row of the first
+        statement's result (its `RETURNING`), or None. The others' results are not read.
 
         Where the database takes several statements in one message (PostgreSQL), that is one
         round trip where `transaction` costs one per statement, plus a BEGIN and a COMMIT.
@@ -108,8 +109,8 @@ class RepositoryBase:
     def _read(self) -> AbstractContextManager[Tx]:
         return self._driver.read()
 
-    def _write_all(self, *statements: tuple[str, Sequence[object]]) -> None:
-        self._driver.write_all(statements)
+    def _write_all(self, *statements: tuple[str, Sequence[object]]) -> Row | None:
+        return self._driver.write_all(statements)
 
     def _write_one(self) -> AbstractContextManager[Tx]:
         """For a write that is a single statement: it commits by itself, so it skips the BEGIN and

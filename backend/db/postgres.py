@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from backend.db.driver import Dialect, Tx, sorted_locks, translate
+from backend.db.driver import Dialect, Row, Tx, sorted_locks, translate
 from backend.db.errors import ConstraintError, DatabaseError
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class PostgresDriver:
                 tx.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (name,))
             yield tx
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> Row | None:
         """The statements in one message, which the server runs as one implicit transaction.
 
         Bound by psycopg on this side (its client cursor quotes each value as a literal): the
@@ -128,7 +128,11 @@ class PostgresDriver:
         sql = "; ".join(translate(text, DIALECT.placeholder) for text, _ in statements)
         params = [value for _, values in statements for value in values]
         with self._loan() as conn:
-            conn.batch_cursor().execute(sql, params)
+            cursor = conn.batch_cursor()
+            cursor.execute(sql, params)
+            # After a multi-statement execute the cursor is on the first statement's result.
+            row: Row | None = cursor.fetchone() if cursor.description is not None else None
+        return row
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from backend.db.driver import Dialect, Tx
+from backend.db.driver import Dialect, Row, Tx
 from backend.db.errors import ConstraintError, DatabaseError
 
 DIALECT = Dialect(name="sqlite", identity="INTEGER PRIMARY KEY AUTOINCREMENT", placeholder="?")
@@ -70,11 +70,14 @@ class SQLiteDriver:
                 raise
             cur.execute("COMMIT")
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> Row | None:
         """The statements in one transaction (in-process: no round trips to save)."""
+        (first, first_params), *rest = statements
         with self.transaction() as tx:
-            for sql, params in statements:
+            row = tx.one(first, first_params)
+            for sql, params in rest:
                 tx.run(sql, params)
+        return row
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

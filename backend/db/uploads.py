@@ -70,14 +70,15 @@ class UploadsRepository(RepositoryBase):
             with self._write_one() as tx:
                 row = tx.one(insert, params)
         else:
-            with self._tx() as tx:
-                row = tx.one(insert, params)
-                tx.run(
+            row = self._write_all(
+                (insert, params),
+                (
                     "INSERT INTO upload_tokens (user_id, client_token, upload_id) "
                     "VALUES (?, ?, ?) ON CONFLICT (user_id, client_token) "
                     "DO UPDATE SET upload_id = excluded.upload_id",
                     (rec.user_id, client_token, rec.upload_id),
-                )
+                ),
+            )
         assert row is not None
         return _with_seq(rec, int(row["seq"]))
 

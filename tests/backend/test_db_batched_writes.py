@@ -45,7 +45,7 @@ def driver(target: str) -> Iterator[Driver]:
     raw.close()
 
 
-def _upload(db: Database) -> UploadRecord:
+def _upload(db: Database, client_token: str | None = None) -> UploadRecord:
     user = db.add_user("ann", "h", "user")
     assert db.reserve_key("k/1", user.id, "multipart")
     return db.insert_upload(
@@ -54,8 +54,18 @@ def _upload(db: Database) -> UploadRecord:
             key="k/1", filename="f.webm", content_type="video/webm", size=4, part_size=4,
             part_count=1, sha256=None, exam_id="E1", kind="webcam", status="in_progress",
             created_at=1.0, completed_at=None, aborted_at=None, etag=None, receipt=None,
-        )
+        ),
+        client_token=client_token,
     )  # fmt: skip
+
+
+def test_an_upload_and_its_client_token_are_written_together_with_its_seq(db: Database) -> None:
+    created = _upload(db, client_token="job-1")
+    assert created.seq >= 1  # the insert's RETURNING, read back through the batch
+    stored = db.get_upload("up_1")
+    by_token = db.upload_for_token(created.user_id, "job-1")
+    assert stored is not None
+    assert by_token == stored == created
 
 
 def test_a_completion_and_the_end_of_its_claim_are_written_together(db: Database) -> None:
