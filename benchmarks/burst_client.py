@@ -34,10 +34,12 @@ PAYLOAD_CRC64NVME = base64.b64encode(crc64nvme(PAYLOAD).to_bytes(8, "big")).deco
 
 
 class Recorder:
-    """Latencies and errors per request kind."""
+    """Latencies and errors per request kind, and how long each workstation took in all."""
 
     def __init__(self) -> None:
         self.latencies: dict[str, list[float]] = {}
+        # From a workstation's start to its second completion: what its proctor waits for.
+        self.finishes: list[float] = []
         self.errors: Counter[str] = Counter()
         self.error_samples: list[str] = []
 
@@ -145,6 +147,7 @@ async def workstation(
 ) -> bool:
     """One machine's end-of-exam sequence; True when both uploads completed."""
     await asyncio.sleep(delay)
+    began = time.perf_counter()
     parsed = urllib.parse.urlsplit(api)
     prefix = parsed.path.rstrip("/")
     auth = {"Authorization": f"Bearer {token}"}
@@ -207,6 +210,8 @@ async def workstation(
         await backend.close()
         if storage is not None:
             await storage.close()
+    if completed == 2:
+        rec.finishes.append(time.perf_counter() - began)
     return completed == 2
 
 
@@ -217,7 +222,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def summarize(rec: Recorder, wall: float, finished: int, n: int) -> dict[str, Any]:
-    """p50/p99 per kind and over every backend request, errors, requests per second."""
+    """p50/p99 per kind and over every backend request, of the workstations' whole sequences,
+    errors, requests per second."""
     per_kind = {
         kind: {
             "count": len(v),
@@ -241,6 +247,8 @@ def summarize(rec: Recorder, wall: float, finished: int, n: int) -> dict[str, An
         "p50_ms": round(_pct(backend, 50) * 1000, 1) if backend else None,
         "p99_ms": round(_pct(backend, 99) * 1000, 1) if backend else None,
         "max_ms": round(max(backend) * 1000, 1) if backend else None,
+        "workstation_p50_ms": round(_pct(rec.finishes, 50) * 1000, 1) if rec.finishes else None,
+        "workstation_p99_ms": round(_pct(rec.finishes, 99) * 1000, 1) if rec.finishes else None,
         "errors": sum(rec.errors.values()),
         "errors_by_kind": dict(rec.errors),
         "error_samples": rec.error_samples,

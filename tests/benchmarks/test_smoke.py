@@ -156,6 +156,8 @@ def test_memory_resume_and_burst_ran(smoke_result: dict[str, Any]) -> None:
             assert scenario["errors"] == 0, scenario["error_samples"]
             assert scenario["backend_requests"] == 6 * burst["workstations"]
             assert scenario["backend_cpu_s"] > 0
+            # Each workstation's whole sequence is timed too (eight requests one after another).
+            assert scenario["workstation_p99_ms"] >= scenario["workstation_p50_ms"] > 0
     assert configurations["postgresql-2"]["scenarios"][0]["database_cpu_s"] > 0
 
 
