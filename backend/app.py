@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -91,6 +93,13 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     )
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown, close storage's kept-alive connections while their event loop still runs."""
+    yield
+    await app.state.services.storage.aclose()
+
+
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """A ready ASGI app; `storage` defaults to S3 per `settings` (tests may pass their own)."""
     services = build_services(settings, storage)
@@ -101,6 +110,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.services = services
     install_error_handlers(app)

@@ -1,14 +1,16 @@
 """The storage adapter: S3 multipart calls and presigning behind a Protocol.
 
 The HTTP layer only sees `Storage` and the exceptions below. The calls every upload makes go
-through the lean client of `backend.s3`; boto3 serves the rest (reads, lifecycle rules, the
-readiness check), and decides once where the bucket is addressed.
+through the lean client of `backend.s3` and are coroutines, awaited on the event loop; boto3 serves
+the rest (reads, lifecycle rules, the readiness check, all outside the upload routes), and decides
+once where the bucket is addressed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -147,10 +149,10 @@ class Storage(Protocol):
     def check(self) -> None:
         """Raise `StorageUnavailableError` or `StorageError` unless the bucket is reachable."""
 
-    def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
+    async def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
         """The stored object at `key` (with `checksums`, its full-object checksums), or None."""
 
-    def create_multipart(
+    async def create_multipart(
         self,
         key: str,
         content_type: str,
@@ -172,10 +174,10 @@ class Storage(Protocol):
     ) -> PresignedRequest:
         """A URL that accepts one part by plain HTTP PUT (only bytes with `checksum`, if given)."""
 
-    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+    async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         """Every part storage holds for the upload (re-sent parts may appear more than once)."""
 
-    def complete(
+    async def complete(
         self,
         key: str,
         upload_id: str,
@@ -184,14 +186,17 @@ class Storage(Protocol):
     ) -> str:
         """Complete the upload from its parts; returns the ETag without quotes."""
 
-    def abort(self, key: str, upload_id: str) -> None:
+    async def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload and free its parts."""
 
-    def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         """Delete the object at `key` (nothing happens if there is none)."""
 
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
         """A URL that accepts a whole object by one PUT."""
+
+    async def aclose(self) -> None:
+        """Close the connections the awaited calls keep open (the app's last act on its loop)."""
 
     def object_url(self, key: str) -> str:
         """The unsigned URL of the object (a stable reference, not a download link)."""
@@ -220,8 +225,8 @@ _UNAVAILABLE_CODES = {
 _INVALID_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
 _CRC_NAMES = ("CRC64NVME", "CRC32C")
 _MAX_ATTEMPTS = 3
-# One connection per thread that may call storage at once (uvicorn's thread pool runs 40 sync
-# routes concurrently); botocore's default of 10 made calls queue for a connection.
+# Storage calls in flight at once, per client (boto3's calls run on uvicorn's 40 worker threads;
+# the lean client's on the event loop, where a burst could otherwise open a connection per request).
 _POOL_CONNECTIONS = 64
 
 
@@ -262,9 +267,12 @@ class S3Storage:
         )
         self._lean = _lean_client(settings, session)
 
-    def _lean_call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @staticmethod
+    @contextmanager
+    def _lean_errors(what: str) -> Iterator[None]:
+        """The lean client's exceptions as ours."""
         try:
-            return fn(*args, **kwargs)
+            yield
         except S3Error as exc:
             raise _translate_code(what, exc.code, exc.status, exc.message) from exc
         except S3Unreachable as exc:
@@ -297,9 +305,10 @@ class S3Storage:
         """Raise unless the bucket answers HEAD."""
         self._call("head bucket", self._client.head_bucket, Bucket=self.bucket)
 
-    def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
+    async def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
         """The stored object at `key`, or None when there is none."""
-        head = self._lean_call("head object", self._lean.head, key, checksums=checksums)
+        with self._lean_errors("head object"):
+            head = await self._lean.head(key, checksums=checksums)
         if head is None:
             return None
         found = {name: head.checksums[name] for name in _CRC_NAMES if head.checksums.get(name)}
@@ -326,7 +335,7 @@ class S3Storage:
             size=int(resp["ContentLength"]), etag=strip_etag(resp["ETag"]), chunks=chunks()
         )
 
-    def create_multipart(
+    async def create_multipart(
         self,
         key: str,
         content_type: str,
@@ -343,9 +352,8 @@ class S3Storage:
         if checksum_algorithm is not None:
             headers["x-amz-checksum-algorithm"] = checksum_algorithm
             headers["x-amz-checksum-type"] = "FULL_OBJECT"
-        return str(
-            self._lean_call("create multipart upload", self._lean.create_multipart, key, headers)
-        )
+        with self._lean_errors("create multipart upload"):
+            return await self._lean.create_multipart(key, headers)
 
     def presign_part(
         self,
@@ -364,18 +372,17 @@ class S3Storage:
         headers: dict[str, str] = {}
         if checksum is not None:
             headers[checksums.header(checksum.algorithm)] = checksum.value
-        url = self._lean_call(
-            "presign part",
-            self._lean.presign,
-            "PUT",
-            key,
-            {"uploadId": upload_id, "partNumber": str(part_number)},
-            headers,
-            expires_in,
-        )
+        with self._lean_errors("presign part"):
+            url = self._lean.presign(
+                "PUT",
+                key,
+                {"uploadId": upload_id, "partNumber": str(part_number)},
+                headers,
+                expires_in,
+            )
         return PresignedRequest(url=url, headers=headers)
 
-    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+    async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         """Every stored part, following ListParts pagination (1000 per page).
 
         Some servers (SeaweedFS) list every upload of a re-sent part number, not only the last one;
@@ -384,7 +391,8 @@ class S3Storage:
         parts: list[StoredPart] = []
         marker = 0
         while True:
-            page = self._lean_call("list parts", self._lean.list_parts, key, upload_id, marker)
+            with self._lean_errors("list parts"):
+                page = await self._lean.list_parts(key, upload_id, marker)
             parts.extend(
                 StoredPart(
                     p.part_number,
@@ -402,7 +410,7 @@ class S3Storage:
             marker = page.next_marker
         return parts
 
-    def complete(
+    async def complete(
         self,
         key: str,
         upload_id: str,
@@ -428,18 +436,23 @@ class S3Storage:
         if full_object is not None:
             headers[checksums.header(full_object.algorithm)] = full_object.value
             headers["x-amz-checksum-type"] = "FULL_OBJECT"
-        etag = self._lean_call(
-            "complete multipart upload", self._lean.complete, key, upload_id, listed, headers
-        )
-        return strip_etag(str(etag))
+        with self._lean_errors("complete multipart upload"):
+            etag = await self._lean.complete(key, upload_id, listed, headers)
+        return strip_etag(etag)
 
-    def abort(self, key: str, upload_id: str) -> None:
+    async def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload; storage frees its parts."""
-        self._lean_call("abort multipart upload", self._lean.abort, key, upload_id)
+        with self._lean_errors("abort multipart upload"):
+            await self._lean.abort(key, upload_id)
 
-    def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         """DeleteObject; S3 answers the same whether or not the object was there."""
-        self._lean_call("delete object", self._lean.delete, key)
+        with self._lean_errors("delete object"):
+            await self._lean.delete(key)
+
+    async def aclose(self) -> None:
+        """Close the lean client's idle connections (on the loop that used them)."""
+        await self._lean.aclose()
 
     def presign_put(self, key: str, content_type: str, expires_in: int) -> PresignedRequest:
         """A URL for one whole-object PUT; the Content-Type is part of the signature.
@@ -448,9 +461,8 @@ class S3Storage:
         the URL within its life cannot overwrite a finished recording.
         """
         headers = {"Content-Type": content_type, "If-None-Match": "*"}
-        url = self._lean_call(
-            "presign put", self._lean.presign, "PUT", key, {}, headers, expires_in
-        )
+        with self._lean_errors("presign put"):
+            url = self._lean.presign("PUT", key, {}, headers, expires_in)
         return PresignedRequest(url=url, headers=headers)
 
     def object_url(self, key: str) -> str:

@@ -5,15 +5,15 @@ The routers call this; it talks to storage only through `Storage` and to SQLite 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
 import os
 import secrets
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,22 +100,26 @@ class UploadService:
         self._db = db
         self._storage = storage
         self._receipts = receipts
-        # Striped locks: bounded memory, and two uploads rarely share a stripe.
-        self._locks = [threading.Lock() for _ in range(64)]
+        # The name each request in `_upload_lock` holds, and what its waiters wait for.
+        self._holders: dict[str, asyncio.Event] = {}
         self._owner = f"{os.getpid()}:{secrets.token_hex(4)}"
         # A claim outlives no holder: past every storage call's timeouts and retries it is stale.
         self._claim_stale_s = 4 * settings.s3_read_timeout_seconds + 60
 
-    @contextmanager
-    def _upload_lock(self, name: str) -> Iterator[_Claim]:
+    @asynccontextmanager
+    async def _upload_lock(self, name: str) -> AsyncIterator[_Claim]:
         """Serialise complete/abort of one upload (or creates with one client token).
 
         So a double click cannot complete twice, and a completion and an abort cannot interleave.
-        Threads of this process wait on a lock; the worker processes of `serve --workers N` and
-        other instances see each other through a claim row in the database, polled briefly, then
-        `503 busy`. The body may give the claim up in its own last write (`_Claim.released`).
+        Requests of this process (coroutines on its one event loop) wait for the one holding the
+        name; the worker processes of `serve --workers N` and other instances see each other
+        through a claim row in the database, polled briefly, then `503 busy`. The body may give the
+        claim up in its own last write (`_Claim.released`).
         """
-        with self._locks[hash(name) % len(self._locks)]:
+        while (holder := self._holders.get(name)) is not None:
+            await holder.wait()
+        self._holders[name] = done = asyncio.Event()
+        try:
             deadline = time.monotonic() + CLAIM_WAIT_S
             while True:
                 now = time.time()
@@ -128,17 +132,20 @@ class UploadService:
                         "Another request is working on this upload; retry shortly.",
                         headers={"Retry-After": "2"},
                     )
-                time.sleep(0.05)
+                await asyncio.sleep(0.05)
             claim = _Claim(name, self._owner)
             try:
                 yield claim
             finally:
                 if not claim.released:
                     self._db.release(name, self._owner)
+        finally:
+            del self._holders[name]
+            done.set()
 
     # --- create ----------------------------------------------------------------------------
 
-    def create(
+    async def create(
         self,
         user: Principal,
         *,
@@ -161,10 +168,10 @@ class UploadService:
         token returns that upload, so a client that never heard the answer does not orphan it.
         """
         if client_token is None:
-            return self._create_new(
+            return await self._create_new(
                 user, filename, size, content_type, sha256, part_size_hint, exam_id, kind, None
             )
-        with self._upload_lock(f"token:{user.user_id}:{client_token}"):
+        async with self._upload_lock(f"token:{user.user_id}:{client_token}"):
             rec = self._db.upload_for_token(user.user_id, client_token)
             if rec is not None and rec.status == "in_progress":
                 if (rec.size, rec.exam_id, rec.kind) != (size, exam_id, kind):
@@ -173,12 +180,12 @@ class UploadService:
                     )
                 logger.info("Upload %s: create repeated with its client token", rec.upload_id)
                 return rec
-            return self._create_new(
+            return await self._create_new(
                 user, filename, size, content_type, sha256, part_size_hint, exam_id, kind,
                 client_token,
             )  # fmt: skip
 
-    def _create_new(
+    async def _create_new(
         self,
         user: Principal,
         filename: str,
@@ -218,11 +225,11 @@ class UploadService:
             filename=clean,
             when=datetime.fromtimestamp(now, UTC),
         )
-        key = self._reserve_key(base, user, "multipart")
+        key = await self._reserve_key(base, user, "multipart")
         algorithm = checksums.algorithm_for(self._settings.integrity)
         try:
             with storage_errors():
-                s3_upload_id = self._storage.create_multipart(
+                s3_upload_id = await self._storage.create_multipart(
                     key,
                     content_type,
                     {"exam-id": exam_id, "kind": kind, "owner": user.username},
@@ -287,14 +294,14 @@ class UploadService:
                 f"{self._settings.user_quota_days} days.",
             )
 
-    def _reserve_key(self, base: str, user: Principal, source: str) -> str:
+    async def _reserve_key(self, base: str, user: Principal, source: str) -> str:
         """The first candidate neither the database nor storage has ever held."""
         for key in candidate_keys(base):
             if not self._db.reserve_key(key, user.user_id, source):
                 continue
             try:
                 with storage_errors():
-                    exists = self._storage.head(key) is not None
+                    exists = await self._storage.head(key) is not None
             except BaseException:
                 self._db.release_key(key)
                 raise
@@ -305,7 +312,7 @@ class UploadService:
 
     # --- single PUT (existing clients) -----------------------------------------------------------
 
-    def presign_single(
+    async def presign_single(
         self, user: Principal, *, filename: str, content_type: str, exam_id: str, kind: str
     ) -> tuple[str, PresignedRequest, str, str]:
         """`(key, request, file_url, expires_at)` for one whole-object PUT."""
@@ -324,7 +331,7 @@ class UploadService:
             filename=clean,
             when=datetime.fromtimestamp(now, UTC),
         )
-        key = self._reserve_key(base, user, "single")
+        key = await self._reserve_key(base, user, "single")
         ttl = self._settings.url_ttl_seconds
         with storage_errors():
             req = self._storage.presign_put(key, content_type, ttl)
@@ -420,13 +427,13 @@ class UploadService:
             ]
         return signed, expires_at
 
-    def list_parts(self, user: Principal, upload_id: str) -> list[StoredPart]:
+    async def list_parts(self, user: Principal, upload_id: str) -> list[StoredPart]:
         """Parts storage holds: the source of truth for a resuming client."""
         rec = self.get(user, upload_id)
         self._require_in_progress(rec)
         try:
             with storage_errors():
-                listed = latest_parts(self._storage.list_parts(rec.key, rec.s3_upload_id))
+                listed = latest_parts(await self._storage.list_parts(rec.key, rec.s3_upload_id))
         except ApiError as exc:
             if exc.code == "upload_not_found":
                 self._db.mark_aborted(rec.upload_id, time.time())
@@ -443,7 +450,7 @@ class UploadService:
             for p in listed
         ]
 
-    def complete(
+    async def complete(
         self,
         user: Principal,
         upload_id: str,
@@ -463,7 +470,7 @@ class UploadService:
         equal it before the completion is recorded.
         """
         rec = self.get(user, upload_id)
-        with self._upload_lock(rec.upload_id) as claim:
+        async with self._upload_lock(rec.upload_id) as claim:
             rec = self.get(user, upload_id)
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
@@ -487,10 +494,10 @@ class UploadService:
             ordered = sorted(parts, key=lambda p: p.part_number)
             expected = self._expected_checksum(rec, ordered, checksum)
             try:
-                etag, stored = self._assemble(rec, ordered, expected, list_first=sized_now)
+                etag, stored = await self._assemble(rec, ordered, expected, list_first=sized_now)
             except ApiError as exc:
                 if exc.code == "upload_not_found":
-                    recovered = self._recover_completed(rec, expected)
+                    recovered = await self._recover_completed(rec, expected)
                     if recovered is None:
                         self._db.mark_aborted(rec.upload_id, time.time())
                         raise
@@ -558,7 +565,7 @@ class UploadService:
             )
         return Checksum(algorithm, expected)
 
-    def _assemble(
+    async def _assemble(
         self,
         rec: UploadRecord,
         parts: list[PartToComplete],
@@ -578,16 +585,16 @@ class UploadService:
         wrong one is then refused as `size_mismatch`, the upload kept, on any store.
         """
         if expected is None or list_first:
-            self._check_listed_parts(rec, parts)
+            await self._check_listed_parts(rec, parts)
         with storage_errors():
-            etag = self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
-            info = self._storage.head(rec.key, checksums=expected is not None)
+            etag = await self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
+            info = await self._storage.head(rec.key, checksums=expected is not None)
         if info is None:
             logger.error("Upload %s: no object after completing", rec.upload_id)
             raise ApiError(502, "storage_error", "Storage has no object after completing.")
-        return etag or info.etag, self._accept_assembled(rec, info, expected)
+        return etag or info.etag, await self._accept_assembled(rec, info, expected)
 
-    def _accept_assembled(
+    async def _accept_assembled(
         self, rec: UploadRecord, info: ObjectInfo, expected: Checksum | None
     ) -> str | None:
         """The CRC of the object storage assembled for `rec`, once it has the declared size and
@@ -615,28 +622,28 @@ class UploadService:
                 )
             return _check_stored(rec, info, expected)
         except ApiError:
-            self._discard_assembled(rec)
+            await self._discard_assembled(rec)
             raise
 
-    def _discard_assembled(self, rec: UploadRecord) -> None:
+    async def _discard_assembled(self, rec: UploadRecord) -> None:
         """Delete the refused object at `rec`'s key and end the upload."""
         try:
             with storage_errors():
-                self._storage.delete(rec.key)
+                await self._storage.delete(rec.key)
         except ApiError:
             logger.error(
                 "Upload %s: could not delete the refused object at %s", rec.upload_id, rec.key
             )
         self._db.mark_aborted(rec.upload_id, time.time())
 
-    def _check_listed_parts(self, rec: UploadRecord, parts: list[PartToComplete]) -> None:
+    async def _check_listed_parts(self, rec: UploadRecord, parts: list[PartToComplete]) -> None:
         """Each named part is in storage with its ETag and its planned size.
 
         At an MD5 completion storage checks neither sizes nor content (only ETags), so the parts
         are compared with its listing before the upload is spent.
         """
         with storage_errors():
-            listed = self._storage.list_parts(rec.key, rec.s3_upload_id)
+            listed = await self._storage.list_parts(rec.key, rec.s3_upload_id)
         # (number, etag) -> size: a re-sent part may be listed once per upload of it (SeaweedFS),
         # and storage assembles the one whose ETag the completion names.
         stored = {(p.part_number, p.etag): p.size for p in listed}
@@ -672,7 +679,7 @@ class UploadService:
                 f"({rec.part_size} bytes per part, the last one the rest).",
             )
 
-    def _recover_completed(
+    async def _recover_completed(
         self, rec: UploadRecord, expected: Checksum | None
     ) -> tuple[str, str | None] | None:
         """The ETag (and CRC) of this upload's object if an earlier completion reached storage
@@ -687,16 +694,16 @@ class UploadService:
                 answers NoSuchUpload to a completion of an upload that holds no part yet.
         """
         with storage_errors():
-            info = self._storage.head(rec.key, checksums=expected is not None)
+            info = await self._storage.head(rec.key, checksums=expected is not None)
         if info is not None and info.size == rec.size and "-" in info.etag:
-            stored = self._accept_assembled(rec, info, expected)
+            stored = await self._accept_assembled(rec, info, expected)
             logger.info(
                 "Upload %s: found its completed object; recording the completion", rec.upload_id
             )
             return info.etag, stored
         try:
             with storage_errors():
-                held = self._storage.list_parts(rec.key, rec.s3_upload_id)
+                held = await self._storage.list_parts(rec.key, rec.s3_upload_id)
         except ApiError as exc:
             if exc.code == "upload_not_found":
                 return None
@@ -783,10 +790,10 @@ class UploadService:
             )
         )
 
-    def abort(self, user: Principal, upload_id: str) -> None:
+    async def abort(self, user: Principal, upload_id: str) -> None:
         """Abort the multipart upload; aborting twice is fine, aborting a completed one is not."""
         rec = self.get(user, upload_id)
-        with self._upload_lock(rec.upload_id):
+        async with self._upload_lock(rec.upload_id):
             rec = self.get(user, upload_id)
             if rec.status == "aborted":
                 return
@@ -794,7 +801,7 @@ class UploadService:
                 raise ApiError(409, "already_completed", "A completed upload cannot be aborted.")
             try:
                 with storage_errors():
-                    self._storage.abort(rec.key, rec.s3_upload_id)
+                    await self._storage.abort(rec.key, rec.s3_upload_id)
             except ApiError as exc:
                 if exc.code != "upload_not_found":
                     raise

@@ -49,11 +49,11 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
         def __init__(self) -> None:
             self._done: dict[str, dict[str, str]] = {}
 
-        def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
+        async def head(self, key: str, *, checksums: bool = False) -> ObjectInfo | None:
             done = self._done.get(key)
             return None if done is None else ObjectInfo(len(PAYLOAD), "etag-1", done)
 
-        def create_multipart(
+        async def create_multipart(
             self, key: str, content_type: str, metadata: dict[str, str], algorithm: str | None
         ) -> str:
             return uuid.uuid4().hex
@@ -64,10 +64,10 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
             headers = {"x-amz-checksum-crc64nvme": checksum.value} if checksum else {}
             return PresignedRequest(f"http://127.0.0.1:9/{key}?partNumber={number}", headers)
 
-        def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
             return [StoredPart(1, "part-1", len(PAYLOAD))]
 
-        def complete(
+        async def complete(
             self,
             key: str,
             upload_id: str,
@@ -76,6 +76,9 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
         ) -> str:
             self._done[key] = {full_object.algorithm: full_object.value} if full_object else {}
             return "etag-1"
+
+        async def aclose(self) -> None:
+            pass
 
     settings = Settings(
         data_dir=data_dir,

@@ -7,22 +7,24 @@ makes per upload (HEAD before creating, create, presign the part, ListParts, com
 completing), once through botocore as the backend used to, once through `backend.storage`'s
 `S3Storage` (the lean client). A CRC upload's completion now skips ListParts (MD5 uploads keep
 it); the last line gives what a CRC upload costs. `time.process_time` around each call counts
-this process's CPU only (SeaweedFS runs in its own process). Also times the presigner alone:
+this process's CPU only (SeaweedFS runs in its own process); the lean client's calls are awaited
+on one event loop, as the backend's routes await them. Also times the presigner alone:
 SigV4 by hand against awscrt's C signer, the two ways the lean client could sign.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import statistics
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from awscrt import auth as crt_auth
@@ -35,6 +37,7 @@ from backend.settings import Settings
 from backend.storage import Checksum, PartToComplete, S3Storage, _client_config
 from benchmarks.seaweed import S3Endpoint, s3_client, seaweedfs
 
+T = TypeVar("T")
 CALLS = ("head before", "create", "presign", "list parts", "complete", "head after")
 _BODY = b"x" * 1024
 _CRC = base64.b64encode(crt_checksums.crc64nvme(_BODY).to_bytes(8, "big")).decode()
@@ -114,12 +117,21 @@ def _botocore_upload(client: Any, bucket: str, key: str, samples: dict[str, list
     )
 
 
-def _lean_upload(storage: S3Storage, key: str, samples: dict[str, list[float]]) -> None:
-    _timed(samples, "head before", lambda: storage.head(key))
-    upload_id = _timed(
+async def _awaited(samples: dict[str, list[float]], name: str, call: Awaitable[T]) -> T:
+    start = time.process_time()
+    result = await call
+    samples[name].append(time.process_time() - start)
+    return result
+
+
+async def _lean_upload(storage: S3Storage, key: str, samples: dict[str, list[float]]) -> None:
+    # Awaited on one event loop, as the backend's routes await them; nothing else runs on it, so
+    # the process's CPU around an await is the call's (the part PUT blocks it, untimed).
+    await _awaited(samples, "head before", storage.head(key))
+    upload_id = await _awaited(
         samples,
         "create",
-        lambda: storage.create_multipart(
+        storage.create_multipart(
             key, "video/webm", {"exam-id": "E", "kind": "webcam", "owner": "alice"}, "CRC64NVME"
         ),
     )
@@ -129,15 +141,15 @@ def _lean_upload(storage: S3Storage, key: str, samples: dict[str, list[float]]) 
         lambda: storage.presign_part(key, upload_id, 1, 900, Checksum("CRC64NVME", _CRC)),
     )
     etag = _put(signed.url, signed.headers)
-    _timed(samples, "list parts", lambda: storage.list_parts(key, upload_id))
-    _timed(
+    await _awaited(samples, "list parts", storage.list_parts(key, upload_id))
+    await _awaited(
         samples,
         "complete",
-        lambda: storage.complete(
+        storage.complete(
             key, upload_id, [PartToComplete(1, etag, _CRC)], Checksum("CRC64NVME", _CRC)
         ),
     )
-    _timed(samples, "head after", lambda: storage.head(key, checksums=True))
+    await _awaited(samples, "head after", storage.head(key, checksums=True))
 
 
 def _signers(rounds: int) -> tuple[float, float]:
@@ -215,14 +227,17 @@ def _measure(endpoint: S3Endpoint, uploads: int) -> None:
     # Warm both (connections, botocore's lazy loaders), then alternate so drift hits both alike.
     warm_b: dict[str, list[float]] = {c: [] for c in CALLS}
     warm_l: dict[str, list[float]] = {c: [] for c in CALLS}
+    loop = asyncio.new_event_loop()
     for i in range(10):
         _botocore_upload(client, bucket, f"warm/b{i}", warm_b)
-        _lean_upload(storage, f"warm/l{i}", warm_l)
+        loop.run_until_complete(_lean_upload(storage, f"warm/l{i}", warm_l))
     boto: dict[str, list[float]] = {c: [] for c in CALLS}
     lean: dict[str, list[float]] = {c: [] for c in CALLS}
     for i in range(uploads):
         _botocore_upload(client, bucket, f"exam/botocore/{i}.webm", boto)
-        _lean_upload(storage, f"exam/lean/{i}.webm", lean)
+        loop.run_until_complete(_lean_upload(storage, f"exam/lean/{i}.webm", lean))
+    loop.run_until_complete(storage.aclose())
+    loop.close()
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"{uploads} uploads each, ms of client CPU per call (load {' '.join(load)})")

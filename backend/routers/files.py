@@ -18,14 +18,14 @@ router = APIRouter(tags=["files"])
         503: {"description": "Storage unavailable"},
     },
 )
-def presigned_url(
+async def presigned_url(
     body: PresignedUrlRequest, user: UserDep, services: ServicesDep
 ) -> PresignedUrlResponse:
     """A URL that accepts the whole file by one PUT (S3 caps a single PUT at 5 GiB).
 
     Send the returned `headers` (the Content-Type is part of the signature).
     """
-    key, req, file_url, expires_at = services.uploads.presign_single(
+    key, req, file_url, expires_at = await services.uploads.presign_single(
         user,
         filename=body.fileName,
         content_type=body.contentType,

@@ -58,9 +58,11 @@ def _json(model: BaseModel, status_code: int = 200) -> Response:
     response_model=CreateUploadResponse,
     responses={**_COMMON, 413: {"description": "Larger than the server allows"}},
 )
-def create_upload(body: CreateUploadRequest, user: UserDep, services: ServicesDep) -> Response:
+async def create_upload(
+    body: CreateUploadRequest, user: UserDep, services: ServicesDep
+) -> Response:
     """Choose the key and create the S3 multipart upload."""
-    rec = services.uploads.create(
+    rec = await services.uploads.create(
         user,
         filename=body.filename,
         size=body.size,
@@ -82,9 +84,9 @@ def create_upload(body: CreateUploadRequest, user: UserDep, services: ServicesDe
     return _json(created, 201)
 
 
-# Routes that only touch SQLite (and presign, which is local CPU work) are coroutines: a plain
-# `def` route pays a thread-pool hop per request. Routes that call storage over the network stay
-# `def`, so a slow storage server never stalls the event loop.
+# Every route here is a coroutine: a plain `def` route pays a thread-pool hop per request (and
+# waits for one of its 40 threads in a burst). Storage calls are awaited on the event loop;
+# SQLite and PostgreSQL calls are short and run on it directly.
 
 
 @router.get("/uploads", responses=_COMMON)
@@ -128,9 +130,9 @@ async def sign_parts(
 
 
 @router.get("/uploads/{upload_id}/parts", responses=_COMMON)
-def list_parts(upload_id: str, user: UserDep, services: ServicesDep) -> ListPartsResponse:
+async def list_parts(upload_id: str, user: UserDep, services: ServicesDep) -> ListPartsResponse:
     """The parts storage holds (S3 ListParts): what a resuming client still has to send."""
-    parts = services.uploads.list_parts(user, upload_id)
+    parts = await services.uploads.list_parts(user, upload_id)
     return ListPartsResponse(
         parts=[
             StoredPartModel(
@@ -146,11 +148,11 @@ def list_parts(upload_id: str, user: UserDep, services: ServicesDep) -> ListPart
     response_model=Receipt,
     responses={**_COMMON, 409: {"description": "Size or SHA-256 mismatch"}},
 )
-def complete(
+async def complete(
     upload_id: str, body: CompleteRequest, user: UserDep, services: ServicesDep
 ) -> Response:
     """Assemble the object; completing again returns the same receipt."""
-    receipt = services.uploads.complete(
+    receipt = await services.uploads.complete(
         user,
         upload_id,
         [PartToComplete(p.part_number, p.etag, p.checksum) for p in body.parts],
@@ -162,9 +164,9 @@ def complete(
 
 
 @router.delete("/uploads/{upload_id}", status_code=204, responses=_COMMON)
-def abort(upload_id: str, user: UserDep, services: ServicesDep) -> Response:
+async def abort(upload_id: str, user: UserDep, services: ServicesDep) -> Response:
     """Abort the multipart upload; storage frees its parts."""
-    services.uploads.abort(user, upload_id)
+    await services.uploads.abort(user, upload_id)
     return Response(status_code=204)
 
 

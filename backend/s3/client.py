@@ -2,15 +2,16 @@
 
 Each upload makes a handful of storage calls, and through botocore each cost about 1 ms of CPU in
 its generic pipeline. This client builds each request directly, signs it (`sigv4`), sends it on
-one connection pool and reads the few XML fields the backend needs. It knows nothing of the
+one connection pool and reads the few XML fields the backend needs. Its calls are coroutines: the
+routes that make them run on the event loop, not on a worker thread. It knows nothing of the
 backend's error classes: it raises `S3Error` (storage answered with an error) or `S3Unreachable`
 (no answer), and `backend.storage` translates them exactly as it does botocore's errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import http.client
 import logging
 import random
 import time
@@ -21,6 +22,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+import httptools
 
 from backend.s3.connections import Answer, Connections
 from backend.s3.sigv4 import EMPTY_SHA256, Credentials, Signer, uri_encode
@@ -188,13 +191,13 @@ class LeanS3:
             verify=verify,
         )
 
-    def close(self) -> None:
-        """Close the pool's connections."""
-        self._pool.close()
+    async def aclose(self) -> None:
+        """Close the pool's idle connections."""
+        await self._pool.aclose()
 
     # --- requests ------------------------------------------------------------------------------
 
-    def _request(
+    async def _request(
         self,
         method: str,
         key: str,
@@ -220,10 +223,10 @@ class LeanS3:
                 self._credentials(), method, path, query, signed, payload_sha, _amz_date()
             )
             try:
-                resp = self._pool.request(method, target, signed, body or None)
-            except (OSError, http.client.HTTPException) as exc:
+                resp = await self._pool.request(method, target, signed, body)
+            except (OSError, httptools.HttpParserError) as exc:
                 if attempt < self._max_attempts:
-                    _backoff(attempt)
+                    await _backoff(attempt)
                     continue
                 raise S3Unreachable(type(exc).__name__) from exc
             if 200 <= resp.status < 300:
@@ -235,15 +238,15 @@ class LeanS3:
             if attempt < self._max_attempts and (
                 error.status in _RETRY_STATUSES or error.code in _RETRY_CODES
             ):
-                _backoff(attempt)
+                await _backoff(attempt)
                 continue
             raise error
 
-    def head(self, key: str, *, checksums: bool = False) -> Head | None:
+    async def head(self, key: str, *, checksums: bool = False) -> Head | None:
         """HeadObject; None when there is no object at `key`."""
         headers = {"x-amz-checksum-mode": "ENABLED"} if checksums else None
         try:
-            resp = self._request("HEAD", key, {}, headers)
+            resp = await self._request("HEAD", key, {}, headers)
         except S3Error as exc:
             if exc.status == 404:
                 return None
@@ -251,18 +254,20 @@ class LeanS3:
         found = {
             name[len("x-amz-checksum-") :].upper(): value
             for name, value in resp.headers.items()
-            if name.lower().startswith("x-amz-checksum-") and name.lower() != "x-amz-checksum-type"
+            if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type"
         }
         return Head(int(resp.headers.get("content-length", 0)), resp.headers.get("etag", ""), found)
 
-    def create_multipart(self, key: str, headers: dict[str, str]) -> str:
+    async def create_multipart(self, key: str, headers: dict[str, str]) -> str:
         """CreateMultipartUpload with `headers` (lowercase names); returns the upload id."""
-        resp = self._request("POST", key, {"uploads": ""}, headers)
+        resp = await self._request("POST", key, {"uploads": ""}, headers)
         return _text(_xml(resp.data), "UploadId")
 
-    def list_parts(self, key: str, upload_id: str, marker: int) -> PartsPage:
+    async def list_parts(self, key: str, upload_id: str, marker: int) -> PartsPage:
         """One page of ListParts after part number `marker`."""
-        resp = self._request("GET", key, {"part-number-marker": str(marker), "uploadId": upload_id})
+        resp = await self._request(
+            "GET", key, {"part-number-marker": str(marker), "uploadId": upload_id}
+        )
         root = _xml(resp.data)
         parts = [
             ListedPart(
@@ -284,7 +289,7 @@ class LeanS3:
             int(_text(root, "NextPartNumberMarker") or 0),
         )
 
-    def complete(
+    async def complete(
         self,
         key: str,
         upload_id: str,
@@ -299,16 +304,16 @@ class LeanS3:
             for number, etag, sums in parts
         )
         xml = f'<CompleteMultipartUpload xmlns="{_NS[1:-1]}">{body}</CompleteMultipartUpload>'
-        resp = self._request("POST", key, {"uploadId": upload_id}, headers, xml.encode())
+        resp = await self._request("POST", key, {"uploadId": upload_id}, headers, xml.encode())
         return _text(_xml(resp.data), "ETag")
 
-    def abort(self, key: str, upload_id: str) -> None:
+    async def abort(self, key: str, upload_id: str) -> None:
         """AbortMultipartUpload."""
-        self._request("DELETE", key, {"uploadId": upload_id})
+        await self._request("DELETE", key, {"uploadId": upload_id})
 
-    def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         """DeleteObject."""
-        self._request("DELETE", key, {})
+        await self._request("DELETE", key, {})
 
     def presign(
         self,
@@ -335,9 +340,9 @@ def _amz_date() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
-def _backoff(attempt: int) -> None:
+async def _backoff(attempt: int) -> None:
     # botocore's standard mode: a random wait below 2^(attempt - 1) seconds, at most 20 s.
-    time.sleep(random.random() * min(_MAX_BACKOFF_S, 2.0 ** (attempt - 1)))
+    await asyncio.sleep(random.random() * min(_MAX_BACKOFF_S, 2.0 ** (attempt - 1)))
 
 
 def _error_of(resp: Answer) -> S3Error:

@@ -6,6 +6,7 @@ stand in for two workers here (the HTTP tests of `serve --workers 2` are in test
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -55,13 +56,18 @@ def test_complete_waits_for_another_worker_then_answers_busy(
     )
     monkeypatch.setattr(uploads_mod, "CLAIM_WAIT_S", 0.3)
     try:
-        with other_worker._upload_lock(upload["upload_id"]):
-            busy = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
-            assert busy.status_code == 503
-            assert error_code(busy) == "busy"
-            assert busy.headers["Retry-After"] == "2"
-            aborted = alice.delete(f"/uploads/{upload['upload_id']}")
-            assert aborted.status_code == 503
+
+        async def while_the_other_worker_holds_it() -> None:
+            async with other_worker._upload_lock(upload["upload_id"]):
+                path = f"/uploads/{upload['upload_id']}"
+                busy = await asyncio.to_thread(alice.post, f"{path}/complete", {"parts": parts})
+                assert busy.status_code == 503
+                assert error_code(busy) == "busy"
+                assert busy.headers["Retry-After"] == "2"
+                aborted = await asyncio.to_thread(alice.delete, path)
+                assert aborted.status_code == 503
+
+        asyncio.run(while_the_other_worker_holds_it())
         # Released: the completion goes through.
         done = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
         assert done.status_code == 200, done.text

@@ -7,6 +7,7 @@ SeaweedFS checks every signature and checksum; a loopback server plays the answe
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import http.server
 import os
@@ -36,6 +37,7 @@ from backend.storage import (
     StorageUnavailableError,
 )
 from tests.support.checksums import crc64nvme
+from tests.support.lean import no_backoff, run
 from tests.support.storage import S3Endpoint, free_port, make_bucket
 from tests.support.tls import self_signed_cert
 
@@ -135,37 +137,43 @@ def storage(seaweedfs_endpoint: S3Endpoint) -> S3Storage:
 @pytest.mark.integration
 @pytest.mark.seaweedfs
 def test_storage_errors_map_onto_the_same_exceptions(storage: S3Storage) -> None:
-    assert storage.head(_KEY) is None
+    run(storage, _errors_map_onto_the_same_exceptions(storage))
+
+
+async def _errors_map_onto_the_same_exceptions(storage: S3Storage) -> None:
+    assert await storage.head(_KEY) is None
     with pytest.raises(NoSuchUploadError):
-        storage.list_parts(_KEY, "no-such-upload")
+        await storage.list_parts(_KEY, "no-such-upload")
     data = os.urandom(1000)
     crc = crc64nvme(data)
-    upload_id = storage.create_multipart(_KEY, "video/webm", {"exam-id": "E"}, "CRC64NVME")
+    upload_id = await storage.create_multipart(_KEY, "video/webm", {"exam-id": "E"}, "CRC64NVME")
     signed = storage.presign_part(_KEY, upload_id, 1, 60, Checksum("CRC64NVME", crc))
-    resp = requests.put(signed.url, data=data, headers=signed.headers, timeout=30)
+    resp = await asyncio.to_thread(
+        requests.put, signed.url, data=data, headers=signed.headers, timeout=30
+    )
     assert resp.status_code == 200, resp.text
     etag = resp.headers["ETag"]
-    (listed,) = storage.list_parts(_KEY, upload_id)
+    (listed,) = await storage.list_parts(_KEY, upload_id)
     assert (listed.part_number, listed.etag, listed.size) == (1, etag.strip('"'), 1000)
     with pytest.raises(InvalidPartsError):
-        storage.complete(
+        await storage.complete(
             _KEY, upload_id, [PartToComplete(1, "0" * 32, crc)], Checksum("CRC64NVME", crc)
         )
     with pytest.raises(ChecksumMismatchError):
-        storage.complete(
+        await storage.complete(
             _KEY, upload_id, [PartToComplete(1, etag, crc)], Checksum("CRC64NVME", crc64nvme(b"x"))
         )
-    done = storage.complete(
+    done = await storage.complete(
         _KEY, upload_id, [PartToComplete(1, etag, crc)], Checksum("CRC64NVME", crc)
     )
     assert done
-    info = storage.head(_KEY, checksums=True)
+    info = await storage.head(_KEY, checksums=True)
     assert info is not None
     assert (info.size, info.checksums["CRC64NVME"]) == (1000, crc)
-    other = storage.create_multipart("other", "video/webm", {})
-    storage.abort("other", other)
+    other = await storage.create_multipart("other", "video/webm", {})
+    await storage.abort("other", other)
     with pytest.raises(NoSuchUploadError):
-        storage.list_parts("other", other)
+        await storage.list_parts("other", other)
 
 
 @pytest.mark.integration
@@ -179,7 +187,7 @@ def test_wrong_credentials_are_a_storage_error(seaweedfs_endpoint: S3Endpoint) -
     )
     storage = S3Storage(settings, session=wrong)
     with pytest.raises(StorageError, match="credentials") as caught:
-        storage.create_multipart("k", "video/webm", {})
+        run(storage, storage.create_multipart("k", "video/webm", {}))
     assert not isinstance(caught.value, StorageUnavailableError)
 
 
@@ -189,7 +197,7 @@ def test_no_listener_is_storage_unavailable_after_retries() -> None:
     )
     storage = S3Storage(settings, session=_session(None))
     with pytest.raises(StorageUnavailableError):
-        storage.head("k")
+        run(storage, storage.head("k"))
 
 
 class _Canned(http.server.BaseHTTPRequestHandler):
@@ -244,18 +252,20 @@ def test_tls_trusts_the_ca_bundle_botocore_would(
     cert, key = self_signed_cert(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    monkeypatch.setattr(lean_client, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(lean_client, "_backoff", no_backoff)
     with _serving(context) as (handler, url):
         handler.answer = (200, b"")
         settings = Settings(bucket="b", s3_endpoint_url=url)
         # The default trust (certifi's bundle, as botocore's) refuses a self-signed storage...
         monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+        untrusting = S3Storage(settings, session=_session(None))
         with pytest.raises(StorageUnavailableError):
-            S3Storage(settings, session=_session(None)).head("k")
+            run(untrusting, untrusting.head("k"))
         assert handler.seen == []  # no request got through the handshake
         # ...and AWS_CA_BUNDLE, which botocore reads, makes it trusted.
         monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
-        info = S3Storage(settings, session=_session(None)).head("k")
+        trusting = S3Storage(settings, session=_session(None))
+        info = run(trusting, trusting.head("k"))
         assert info is not None
         assert handler.seen == ["HEAD"]
 
@@ -268,10 +278,10 @@ def test_an_error_inside_a_200_completion_is_retried_then_unavailable(
     canned: tuple[type[_Canned], S3Storage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler, storage = canned
-    monkeypatch.setattr(lean_client, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(lean_client, "_backoff", no_backoff)
     handler.answer = (200, _error("InternalError"))
     with pytest.raises(StorageUnavailableError):
-        storage.complete("k", "u", [PartToComplete(1, "e")])
+        run(storage, storage.complete("k", "u", [PartToComplete(1, "e")]))
     assert handler.seen == ["POST"] * 3  # what botocore's standard mode retries, as often
 
 
@@ -295,8 +305,8 @@ def test_error_codes_map_as_botocore_errors_did(
     raised: type[StorageError],
 ) -> None:
     handler, storage = canned
-    monkeypatch.setattr(lean_client, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(lean_client, "_backoff", no_backoff)
     handler.answer = (status, _error(code))
     with pytest.raises(raised) as caught:
-        storage.complete("k", "u", [PartToComplete(1, "e")])
+        run(storage, storage.complete("k", "u", [PartToComplete(1, "e")]))
     assert type(caught.value) is raised
