@@ -249,6 +249,33 @@ def test_the_pool_opens_at_most_its_size_of_connections(
     assert server.connections == 2
 
 
+def test_waiters_are_served_oldest_request_first(serving: Callable[..., LoopbackServer]) -> None:
+    # One connection: request A's first call holds it while B, then C, make their first calls.
+    # A's second call is queued after both, but A began first, so it goes before C (in the
+    # order of calls, C would go first and A would wait in the queue once per call).
+    server = serving(lambda n: ok(), delay=0.05)
+    pool = _pool(server, size=1)
+
+    async def two_calls() -> None:
+        await pool.request("GET", "/a1", {"host": "h"}, b"")
+        await pool.request("GET", "/a2", {"host": "h"}, b"")
+
+    async def one_call(path: str) -> None:
+        await pool.request("GET", path, {"host": "h"}, b"")
+
+    async def requests() -> None:
+        try:
+            first = asyncio.create_task(two_calls())  # each task is a request of its own
+            await asyncio.sleep(0.01)  # A's first call holds the connection
+            later = [asyncio.create_task(one_call(p)) for p in ("/b1", "/c1")]
+            await asyncio.gather(first, *later)
+        finally:
+            await pool.aclose()
+
+    asyncio.run(requests())
+    assert [line.split()[1] for line in server.requests] == ["/a1", "/b1", "/a2", "/c1"]
+
+
 def _storage(server: LoopbackServer, read_timeout: int = 5) -> S3Storage:
     return S3Storage(
         Settings(
