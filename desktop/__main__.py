@@ -88,7 +88,7 @@ def console() -> NoReturn:
     normal way, since Qt's objects must be destroyed in order.
     """
     args = sys.argv[1:]
-    code = main()
+    code = main(args)
     if args and args[0] not in ("demo", "--self-test"):
         _exit_now(code)
     sys.exit(code)
