@@ -41,6 +41,9 @@ class NetworkWatcher:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # Set when a start() arrives while the loop is already calling back: the callback restarts
+        # uploads, and one of them may meet the network down again before the thread has ended.
+        self._again = False
 
     def check(self) -> bool:
         """Probe once, now; True when the server answered."""
@@ -55,27 +58,44 @@ class NetworkWatcher:
     def watching(self) -> bool:
         """Whether a probe loop is running."""
         with self._lock:
-            return self._thread is not None and self._thread.is_alive()
+            return self._thread is not None
 
     def start(self) -> None:
-        """Start probing in the background (no-op when already probing)."""
+        """Start probing in the background; when already probing, make sure the loop probes on
+        after any callback in progress rather than ending with it."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._thread is not None:
+                self._again = True
                 return
             self._stop.clear()
+            self._again = False
             self._thread = threading.Thread(target=self._loop, name="network-watch", daemon=True)
             self._thread.start()
 
     def _loop(self) -> None:
+        try:
+            self._probe_until_online()
+        finally:
+            with self._lock:
+                self._thread = None
+
+    def _probe_until_online(self) -> None:
         attempt = 0
         while not self._stop.is_set():
             attempt += 1
             if self._stop.wait(self._backoff.delay(attempt)):
                 return
-            if self.check():
-                logger.info("server reachable again after %d probes", attempt)
-                self._on_online()
-                return
+            with self._lock:
+                self._again = False
+            if not self.check():
+                continue
+            logger.info("server reachable again after %d probes", attempt)
+            self._on_online()
+            with self._lock:
+                if not self._again:
+                    return
+            # The network went down again while uploads were restarting: probe on, from the start.
+            attempt = 0
 
     def stop(self, timeout: float | None = 5.0) -> None:
         """Stop probing and join the thread."""
