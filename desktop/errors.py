@@ -5,7 +5,7 @@ carries a short ``title`` (a row status, a dialog title), a ``message`` that say
 what to do*, and ``retryable``, which tells the engine whether trying again later can help.
 Transport and library exceptions are converted into these at the boundary
 (``desktop.api.client.convert_http_errors``, the keyring adapter in ``desktop.auth.credentials``),
-so nothing above that boundary ever sees a ``requests`` or ``keyring`` exception.
+so nothing above that boundary ever sees a transport or ``keyring`` exception.
 
 Subclasses give sensible default titles and messages, so ``raise NetworkError()`` is already human;
 pass a ``message`` when you know more.

@@ -11,8 +11,9 @@ The checks, in order:
   WAL database there (the queue store needs it; some network home folders refuse it).
 - ``config``: the settings load cleanly, including the IT preset file and
   ``PROCTOR_UPLOADER_SERVER_URL``; reports the server address and where it came from.
-- ``tls``: trusted certificate authorities are found for both HTTPS paths: ``requests`` (the API,
-  the certifi bundle) and :mod:`ssl`'s default context (the storage uploads, the system store).
+- ``tls``: trusted certificate authorities are found for both HTTPS paths: the API's (the certifi
+  bundle, or ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) and :mod:`ssl`'s default context (the
+  storage uploads, the system store).
 - ``receipts``: an Ed25519 signature can be made and checked through PyJWT, the way signed receipts
   are verified (a bundle missing ``cryptography``'s compiled part would pass every other check and
   show every receipt as not verified).
@@ -203,11 +204,9 @@ def _capath_count(capath: str | None) -> int:
 
 
 def _api_trust() -> str:
-    import requests.utils
+    from desktop.api.transport import api_ca_bundle
 
-    # requests' own order: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, then certifi's bundle.
-    variable = next((v for v in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if os.environ.get(v)), "")
-    bundle = os.environ[variable] if variable else requests.utils.DEFAULT_CA_BUNDLE_PATH
+    bundle, variable = api_ca_bundle()
     if not os.path.isfile(bundle):
         raise CheckFailed(f"the CA bundle for the API ({bundle}) is missing")
     try:

@@ -1,12 +1,12 @@
 """The HTTP client for the reference backend's API (issue 2 contract, ``docs/api.md``).
 
-One :class:`ApiClient` holds one ``requests.Session`` whose connection pool is sized for the
-engine's concurrency. Every call has a timeout, verifies TLS (optionally against an organisation's
-CA bundle, never ``verify=False``), honours proxy settings from the environment, and makes exactly
-one attempt (plus one retry after refreshing an expired access token): retry policy belongs to the
-engine, which knows whether waiting is worth it.
+One :class:`ApiClient` holds one :class:`~desktop.api.transport.HttpTransport` whose connection
+pool is sized for the engine's concurrency. Every call has a timeout, verifies TLS (optionally
+against an organisation's CA bundle, never unverified), honours proxy settings from the
+environment, and makes exactly one attempt (plus one retry after refreshing an expired access
+token): retry policy belongs to the engine, which knows whether waiting is worth it.
 
-Nothing ``requests`` raises leaves this module: :func:`convert_http_errors` turns transport
+No transport exception leaves this module: :func:`convert_http_errors` turns transport
 exceptions, and :func:`error_from_response` turns error statuses, into :mod:`desktop.errors`;
 both live in :mod:`desktop.api.http_errors` and are re-exported here.
 """
@@ -19,10 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
-
-import requests
-from requests.adapters import HTTPAdapter
+from urllib.parse import quote, urlencode
 
 from desktop import __version__
 from desktop.api.http_errors import RequestContext, convert_http_errors, error_from_response
@@ -35,6 +32,7 @@ from desktop.api.models import (
     UploadReceipt,
     User,
 )
+from desktop.api.transport import Answer, HttpTransport
 from desktop.api.urls import API_PREFIX, check_storage_url, validate_server_url
 from desktop.errors import AuthError, BackendError, TlsError
 
@@ -111,18 +109,15 @@ class ApiClient:
                 f"The CA bundle file {self._ca_bundle} does not exist. Check the path in Settings, "
                 "or clear it to use the system's certificates."
             )
-        # Passed on every request: a session-level verify loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
-        # in
-        # requests' environment merge (psf/requests#3829), so an explicit per-request value keeps
-        # our choice.
-        self._verify: bool | str = self._ca_bundle or True
-        self._session = requests.Session()
-        self._session.trust_env = True  # proxies (HTTPS_PROXY, NO_PROXY) come from the environment
-        self._session.headers["User-Agent"] = f"proctor-uploader/{__version__}"
-        self._session.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        self._transport = HttpTransport(
+            timeout=timeout,
+            pool_size=self._pool_size,
+            ca_bundle=self._ca_bundle,
+            headers={
+                "User-Agent": f"proctor-uploader/{__version__}",
+                "Accept": "application/json",
+            },
+        )
 
     @property
     def server_url(self) -> str:
@@ -152,7 +147,7 @@ class ApiClient:
 
     def close(self) -> None:
         """Close pooled connections. The client may not be used afterwards."""
-        self._session.close()
+        self._transport.close()
 
     # -- endpoints --------------------------------------------------------------------------------
 
@@ -393,23 +388,21 @@ class ApiClient:
         params: Mapping[str, str] | None = None,
         auth: bool = True,
         context: RequestContext = RequestContext.GENERIC,
-    ) -> requests.Response:
+    ) -> Answer:
         """Send one request (and one retry after a token refresh); return a 2xx answer or raise."""
         if not auth:
             response = self._send(method, path, json_body, params, token=None)
         else:
             response = self._send_authorised(method, path, json_body, params)
-        if 200 <= response.status_code < 300:
+        if 200 <= response.status < 300:
             return response
         error = error_from_response(response, context=context.value)
-        logger.info(
-            "%s %s failed: HTTP %d %s", method, path, response.status_code, type(error).__name__
-        )
+        logger.info("%s %s failed: HTTP %d %s", method, path, response.status, type(error).__name__)
         raise error
 
     def _send_authorised(
         self, method: str, path: str, json_body: object, params: Mapping[str, str] | None
-    ) -> requests.Response:
+    ) -> Answer:
         tokens = self._tokens
         if tokens is None:
             raise AuthError("You are not signed in. Please sign in.")
@@ -419,8 +412,7 @@ class ApiClient:
             token = tokens.refresh()
             refreshed = True
         response = self._send(method, path, json_body, params, token=token)
-        if response.status_code == 401 and not refreshed:
-            response.close()
+        if response.status == 401 and not refreshed:
             # Another thread may have refreshed while this request was in flight: use its token
             # rather
             # than rotating the refresh token a second time.
@@ -437,35 +429,32 @@ class ApiClient:
         params: Mapping[str, str] | None,
         *,
         token: str | None,
-    ) -> requests.Response:
+    ) -> Answer:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body, allow_nan=False).encode()
+            headers["Content-Type"] = "application/json"
+        url = self._base + path
+        if params:
+            url += "?" + urlencode(params)
         started = time.monotonic()
+        # The transport never follows a redirect: a password or token is never replayed to
+        # wherever one points. The body is read inside the conversion: a connection dropped
+        # mid-body is a network error too.
         with convert_http_errors(self._server_url):
-            response = self._session.request(
-                method,
-                self._base + path,
-                json=json_body,
-                params=params,
-                headers=headers,
-                timeout=self._timeout,
-                verify=self._verify,
-                # Never replay a password or token to wherever a redirect points.
-                allow_redirects=False,
-            )
-            # Read the body inside the conversion: a connection dropped mid-body is a network error
-            # too.
-            _ = response.content
+            response = self._transport.request(method, url, body=body, headers=headers)
         logger.debug(
             "%s %s -> %d in %.0f ms",
             method,
             path,
-            response.status_code,
+            response.status,
             (time.monotonic() - started) * 1000,
         )
         return response
 
-    def _json(self, response: requests.Response) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _json(self, response: Answer) -> Any:
+        if response.status == 204 or not response.content:
             raise BackendError(
                 "The server sent an empty answer where data was expected.", code="invalid_response"
             )
@@ -475,7 +464,7 @@ class ApiClient:
             raise BackendError(
                 "The server sent an answer that is not JSON. Check that the server address points "
                 "to the Proctor Uploader service.",
-                status=response.status_code,
+                status=response.status,
                 code="invalid_response",
                 title="Unexpected server response",
             ) from exc

@@ -1,20 +1,24 @@
 """How failures of the backend's HTTP API become :mod:`desktop.errors`, so callers
-never handle ``requests`` exceptions.
+never handle transport exceptions.
 
-:func:`convert_http_errors` turns transport exceptions (``requests`` and the OS errors it lets
-through) into :class:`NetworkError`/:class:`TlsError`; :func:`error_from_response` turns an error
-status, with the backend's ``{"error": {"code", "message"}}`` body, into the matching error with a
-message that says what to do. Both are re-exported by :mod:`desktop.api.client`.
+:func:`convert_http_errors` turns transport exceptions (the standard library's, and those of
+:mod:`desktop.api.transport`) into :class:`NetworkError`/:class:`TlsError`;
+:func:`error_from_response` turns an error status, with the backend's
+``{"error": {"code", "message"}}`` body, into the matching error with a message that says what to
+do. Both are re-exported by :mod:`desktop.api.client`.
 """
 
 from __future__ import annotations
 
+import errno
+import http.client
+import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 
-import requests
-
+from desktop.api.transport import Answer, CaBundleError, ProxyError
 from desktop.errors import (
     AuthError,
     BackendError,
@@ -29,6 +33,7 @@ from desktop.errors import (
 __all__ = ["RequestContext", "convert_http_errors", "error_from_response"]
 
 _UPLOAD_NOT_FOUND_CODES = frozenset({"upload_not_found", "not_found", "no_such_upload"})
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
 
 
 class RequestContext(Enum):
@@ -54,37 +59,39 @@ def convert_http_errors(server_url: str = "") -> Iterator[None]:
     where = f"the server at {server_url}" if server_url else "the server"
     try:
         yield
-    except requests.exceptions.SSLError as exc:
+    except CaBundleError as exc:
+        raise TlsError(
+            "The CA bundle file set in Settings cannot be read. Check the path, or clear it "
+            "to use the system's certificates."
+        ) from exc
+    except ssl.SSLError as exc:
         raise _tls_error(str(exc), where) from exc
-    except requests.exceptions.ProxyError as exc:
+    except ProxyError as exc:
         raise NetworkError(
             f"The proxy server refused or dropped the connection to {where}. Check the proxy "
             "settings (HTTPS_PROXY) or ask IT."
         ) from exc
-    except requests.exceptions.Timeout as exc:
+    except TimeoutError as exc:
         raise NetworkError(
             f"{where[0].upper()}{where[1:]} did not answer in time. Check the network connection; "
             "the upload continues when the server answers again.",
             title="Server not answering",
         ) from exc
-    except requests.exceptions.ConnectionError as exc:
-        raise _connection_error(str(exc), where) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+    except http.client.InvalidURL as exc:
         raise NetworkError(
             f"The address of {where} is not valid. Check the server address.", retryable=False
         ) from exc
-    except requests.exceptions.RequestException as exc:
-        # ChunkedEncodingError, ContentDecodingError and friends: the answer broke off on the way.
+    except (ConnectionError, socket.gaierror) as exc:
+        # The class name too: RemoteDisconnected's message does not say what happened.
+        raise _connection_error(f"{type(exc).__name__}: {exc}", where) from exc
+    except http.client.HTTPException as exc:
+        # IncompleteRead, BadStatusLine and friends: the answer broke off on the way.
         raise NetworkError(
             f"The connection to {where} broke off ({type(exc).__name__}). It will be tried again."
         ) from exc
     except OSError as exc:
-        # requests raises a plain OSError when the configured CA bundle cannot be read.
-        if "CA certificate bundle" in str(exc):
-            raise TlsError(
-                "The CA bundle file set in Settings cannot be read. Check the path, or clear it "
-                "to use the system's certificates."
-            ) from exc
+        if exc.errno in _UNREACHABLE:
+            raise _connection_error(str(exc), where) from exc
         raise NetworkError(f"Could not talk to {where}: {exc.strerror or exc}.") from exc
 
 
@@ -160,7 +167,7 @@ def _connection_error(text: str, where: str) -> NetworkError:
     )
 
 
-def _error_body(response: requests.Response) -> tuple[str, str]:
+def _error_body(response: Answer) -> tuple[str, str]:
     """The backend's ``{"error": {"code", "message"}}``, or empty strings for any other body."""
     try:
         body = response.json()
@@ -174,7 +181,7 @@ def _error_body(response: requests.Response) -> tuple[str, str]:
     return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")
 
 
-def error_from_response(response: requests.Response, *, context: str = "generic") -> UploaderError:
+def error_from_response(response: Answer, *, context: str = "generic") -> UploaderError:
     """The error a non-2xx answer means, with a message that says what to do.
 
     Args:
@@ -186,9 +193,9 @@ def error_from_response(response: requests.Response, *, context: str = "generic"
         The error to raise; never raises itself.
     """
     ctx = RequestContext(context)
-    status = response.status_code
+    status = response.status
     code, backend_message = _error_body(response)
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
     detail = f" ({backend_message})" if backend_message else ""
 
     if ctx is RequestContext.LOGIN and status == 401:
@@ -220,7 +227,7 @@ def error_from_response(response: requests.Response, *, context: str = "generic"
     if status == 404 and ctx is RequestContext.UPLOAD and (code in _UPLOAD_NOT_FOUND_CODES):
         return UploadNotFoundError(status=status, code=code)
     if 300 <= status < 400:
-        target = response.headers.get("Location", "").split("?", 1)[0]
+        target = response.headers.get("location", "").split("?", 1)[0]
         return BackendError(
             f"The server redirected the request{f' to {target}' if target else ''}. Use the final "
             "server address (usually the https:// one) in the sign-in settings.",

@@ -1,7 +1,7 @@
 """Checking and normalising the server address a proctor types (or an IT preset provides).
 
 Kept apart from the HTTP client so ``desktop.config`` can validate a configured address without
-importing ``requests``.
+importing the HTTP client.
 """
 
 from __future__ import annotations

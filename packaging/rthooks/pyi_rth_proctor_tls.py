@@ -1,6 +1,6 @@
 """PyInstaller runtime hook: a CA store for storage uploads where the bundled OpenSSL finds none.
 
-The API client (requests) trusts certifi's bundle, which the build includes. Storage uploads use
+The API client (http.client) trusts certifi's bundle, which the build includes. Storage uploads use
 ``ssl.create_default_context()``, which trusts OpenSSL's compiled-in system paths: the build
 machine's. Those exist on Debian and Ubuntu, but not on Fedora/RHEL (different paths) nor on macOS
 (python.org and Homebrew OpenSSL look in their own prefix, which a proctor's Mac does not have),

@@ -1,18 +1,22 @@
 """How answers and transport failures become errors: the mapping tables of desktop.api.client.
 
-Error statuses are built as real ``requests.Response`` objects and transport failures as the real
-``requests`` exception types; the end-to-end tests in test_client.py show the same paths over
-real sockets.
+Error statuses are built as the transport's answers and transport failures as the exception types
+the standard library and the transport raise; the end-to-end tests in test_client.py show the same
+paths over real sockets.
 """
 
 from __future__ import annotations
 
+import errno
+import http.client
 import json
+import socket
+import ssl
 
 import pytest
-import requests
 
 from desktop.api.http_errors import convert_http_errors, error_from_response
+from desktop.api.transport import Answer, CaBundleError, ProxyError
 from desktop.errors import (
     AuthError,
     BackendError,
@@ -24,18 +28,16 @@ from desktop.errors import (
 )
 
 
-def response(status: int, body: object = None, **headers: str) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
+def response(status: int, body: object = None, **headers: str) -> Answer:
+    fields = {k.replace("_", "-").lower(): v for k, v in headers.items()}
     if isinstance(body, bytes):
-        answer._content = body
+        content = body
     elif body is not None:
-        answer._content = json.dumps(body).encode()
-        answer.headers["Content-Type"] = "application/json"
+        content = json.dumps(body).encode()
+        fields["content-type"] = "application/json"
     else:
-        answer._content = b""
-    answer.headers.update({k.replace("_", "-"): v for k, v in headers.items()})
-    return answer
+        content = b""
+    return Answer(status, fields, content)
 
 
 def backend_error(code: str, message: str = "Explained by the server.") -> dict[str, object]:
@@ -148,7 +150,7 @@ def backend_error(code: str, message: str = "Explained by the server.") -> dict[
 )
 def test_statuses(
     context: str,
-    answer: requests.Response,
+    answer: Answer,
     cls: type[UploaderError],
     retryable: bool,
     text: str,
@@ -158,7 +160,7 @@ def test_statuses(
     assert error.retryable is retryable
     assert text in error.message
     if isinstance(error, BackendError):
-        assert error.status == answer.status_code
+        assert error.status == answer.status
         assert error.code
 
 
@@ -178,67 +180,70 @@ def test_retry_after_is_kept() -> None:
     ("raised", "cls", "title_or_text"),
     [
         (
-            requests.exceptions.SSLError("certificate verify failed: certificate has expired"),
+            ssl.SSLCertVerificationError("certificate verify failed: certificate has expired"),
             TlsError,
             "has expired",
         ),
         (
-            requests.exceptions.SSLError("hostname 'a' doesn't match 'b'"),
+            ssl.SSLCertVerificationError(
+                "certificate verify failed: Hostname mismatch, certificate is not valid for 'a'"
+            ),
             TlsError,
             "different name",
         ),
         (
-            requests.exceptions.SSLError("self-signed certificate in certificate chain"),
+            ssl.SSLCertVerificationError(
+                "certificate verify failed: self-signed certificate in certificate chain"
+            ),
             TlsError,
             "CA bundle",
         ),
         (
-            requests.exceptions.SSLError("unable to get local issuer certificate"),
+            ssl.SSLCertVerificationError(
+                "certificate verify failed: unable to get local issuer certificate"
+            ),
             TlsError,
             "CA bundle",
         ),
         (
-            requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            ssl.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
             TlsError,
             "does not speak https",
         ),
-        (requests.exceptions.SSLError("handshake failure"), TlsError, "could not be established"),
-        (requests.exceptions.ProxyError("Unable to connect to proxy"), NetworkError, "proxy"),
-        (requests.exceptions.ConnectTimeout("timed out"), NetworkError, "did not answer in time"),
-        (requests.exceptions.ReadTimeout("read timed out"), NetworkError, "did not answer in time"),
+        (ssl.SSLError("handshake failure"), TlsError, "could not be established"),
+        (ssl.SSLEOFError("EOF occurred in violation of protocol"), TlsError, "could not be"),
+        (ProxyError("Unable to connect to proxy"), NetworkError, "proxy"),
+        (TimeoutError("timed out"), NetworkError, "did not answer in time"),
         (
-            requests.exceptions.ConnectionError("NameResolutionError: Failed to resolve 'x'"),
+            socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
             NetworkError,
             "could not be found",
         ),
         (
-            requests.exceptions.ConnectionError("[Errno 111] Connection refused"),
+            ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
             NetworkError,
             "refused the connection",
         ),
         (
-            requests.exceptions.ConnectionError("Connection reset by peer"),
+            ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
             NetworkError,
             "interrupted",
         ),
         (
-            requests.exceptions.ConnectionError("RemoteDisconnected('closed')"),
+            http.client.RemoteDisconnected("Remote end closed connection without response"),
             NetworkError,
             "interrupted",
         ),
         (
-            requests.exceptions.ConnectionError("Network is unreachable"),
+            OSError(errno.ENETUNREACH, "Network is unreachable"),
             NetworkError,
             "could not be reached",
         ),
-        (requests.exceptions.InvalidURL("bad"), NetworkError, "is not valid"),
-        (requests.exceptions.ChunkedEncodingError("IncompleteRead"), NetworkError, "broke off"),
-        (
-            OSError("Could not find a suitable TLS CA certificate bundle, invalid path: /x"),
-            TlsError,
-            "cannot be read",
-        ),
-        (OSError(24, "Too many open files"), NetworkError, "Too many open files"),
+        (http.client.InvalidURL("bad"), NetworkError, "is not valid"),
+        (http.client.IncompleteRead(b"{"), NetworkError, "broke off"),
+        (http.client.BadStatusLine("\x15\x03"), NetworkError, "broke off"),
+        (CaBundleError("The CA bundle /x cannot be read."), TlsError, "cannot be read"),
+        (OSError(errno.EMFILE, "Too many open files"), NetworkError, "Too many open files"),
     ],
 )
 def test_transport_failures(
@@ -250,16 +255,16 @@ def test_transport_failures(
     assert type(error) is cls
     assert title_or_text in error.message
     assert error.__cause__ is raised
-    if cls is NetworkError and not isinstance(raised, requests.exceptions.InvalidURL):
+    if cls is NetworkError and not isinstance(raised, http.client.InvalidURL):
         assert error.retryable
 
 
 def test_messages_name_the_server_when_known() -> None:
     with pytest.raises(NetworkError) as named, convert_http_errors("https://a.example"):
-        raise requests.exceptions.ConnectionError("Connection refused")
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
     assert "https://a.example" in named.value.message
     with pytest.raises(NetworkError) as anonymous, convert_http_errors():
-        raise requests.exceptions.ConnectionError("Connection refused")
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
     assert anonymous.value.message.startswith("The server refused")
 
 
