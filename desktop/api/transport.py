@@ -8,9 +8,9 @@ did it:
 
 - a pool per client: an idle connection is reused, up to ``pool_size`` are kept, and one the
   server closed while it was idle (its socket reads as ready) is replaced before it is used;
-- proxies from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``, read by
-  ``urllib.request``): https through a CONNECT tunnel, plain http in absolute form, credentials in
-  the proxy's URL sent as ``Proxy-Authorization``;
+- proxies from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``
+  with address ranges too, read by ``urllib.request``): https through a CONNECT tunnel, plain
+  http in absolute form, credentials in the proxy's URL sent as ``Proxy-Authorization``;
 - certificate authorities in ``requests``' order (:func:`api_ca_bundle`), host names checked,
   never unverified;
 - one timeout for connecting and for each read.
@@ -178,8 +178,10 @@ class HttpTransport:
             raise http.client.InvalidURL("no host in the URL")
         port = url.port or (443 if url.scheme == "https" else 80)
         proxy = None
-        if not urllib.request.proxy_bypass(host):
-            proxy = urllib.request.getproxies().get(url.scheme) or None
+        if not _bypasses_proxy(host):
+            # ALL_PROXY when the scheme has none, as requests did.
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(url.scheme) or proxies.get("all") or None
         return _Route(url.scheme, host, port, proxy)
 
     def _take(self, route: _Route) -> http.client.HTTPConnection:
@@ -268,6 +270,29 @@ def _still_open(conn: http.client.HTTPConnection) -> bool:
     except (OSError, ValueError):
         return False
     return not ready
+
+
+def _bypasses_proxy(host: str) -> bool:
+    """Whether ``NO_PROXY`` (or the OS settings) exempt `host` from the proxy: ``urllib``'s rules,
+    plus the address ranges (``10.0.0.0/8``) that requests also matched an IP address against."""
+    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
+    if "/" in no_proxy:
+        import ipaddress  # only address ranges need it
+
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is not None:
+            for entry in no_proxy.replace(" ", "").split(","):
+                if "/" not in entry:
+                    continue
+                try:
+                    if address in ipaddress.ip_network(entry, strict=False):
+                        return True
+                except ValueError:
+                    continue
+    return bool(urllib.request.proxy_bypass(host))
 
 
 def _proxy_auth(proxy: str) -> dict[str, str]:

@@ -614,6 +614,28 @@ def test_proxies_from_the_environment_are_used(
     assert (method, target) == ("GET", f"{client.server_url}/api/v1/health")
 
 
+def test_all_proxy_serves_a_scheme_without_its_own(
+    canned: CannedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", canned.url)
+    with ApiClient(f"http://127.0.0.2:{closed_port()}") as client:
+        assert client.health()["status"] == "ok"
+    assert canned.requests[0][1] == f"{client.server_url}/api/v1/health"
+
+
+def test_no_proxy_address_ranges_bypass_the_proxy(
+    canned: CannedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")  # nothing listens
+    monkeypatch.setenv("NO_PROXY", "uploads.example, 10.0.0.0/8 ,127.0.0.0/24")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with ApiClient(canned.url) as client:
+        assert client.health()["status"] == "ok"
+    assert canned.requests[0][1] == "/api/v1/health"
+
+
 def test_an_unreachable_proxy_is_a_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.delenv("NO_PROXY", raising=False)
