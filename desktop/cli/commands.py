@@ -479,7 +479,10 @@ def _remember_exam(paths: AppPaths, exam: str, kind: str | None) -> None:
     try:
         user = AppConfig.load(paths.config_file)
         kind = kind or user.last_kind  # detected kinds say nothing about the next prompt's default
-        dataclasses.replace(user, last_exam_id=exam, last_kind=kind).save(paths.config_file)
+        if (user.last_exam_id, user.last_kind) != (exam, kind):
+            # Unchanged, the file is left alone: rewriting it (and loading the TOML writer) is
+            # CPU every upload of the same exam would spend for nothing.
+            dataclasses.replace(user, last_exam_id=exam, last_kind=kind).save(paths.config_file)
     except UploaderError:
         pass  # a prefill only; never worth failing an upload for
 

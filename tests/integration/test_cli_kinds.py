@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.config import AppConfig, AppPaths
 from tests.integration.conftest import Stack, write_file
 from tests.integration.test_cli_end_to_end import cli, login
 
@@ -44,3 +45,22 @@ def test_kinds_come_from_each_name_not_from_the_last_run(stack: Stack, tmp_path:
     assert keys["other_screen.mkv"].startswith("recordings/screen/")
     assert keys["Webcam_014.mp4"].startswith("recordings/webcam/")
     assert keys["room.mp4"].startswith("recordings/other/")  # no hint: other, not "webcam" again
+
+
+def test_the_exam_is_remembered_and_the_settings_rewritten_only_when_it_changes(
+    stack: Stack, tmp_path: Path
+) -> None:
+    login(stack)
+    config_file = AppPaths.default().config_file
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        write_file(tmp_path / name, 10)
+    _upload(stack, str(tmp_path / "a.mp4"))
+    assert AppConfig.load(config_file).last_exam_id == "E"
+    before = config_file.stat()
+    _upload(stack, str(tmp_path / "b.mp4"))  # the same exam: the file is left as it was
+    after = config_file.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    r = cli("upload", str(tmp_path / "c.mp4"), "--exam", "F", "--password-stdin",
+            stdin=stack.password + "\n")  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert AppConfig.load(config_file).last_exam_id == "F"
