@@ -10,8 +10,6 @@ not justify a dependency, and nothing extra has to be collected into the frozen 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import select
@@ -75,6 +73,10 @@ def open_close_watch(path: str) -> CloseWatch | None:
     """A watch for `path` being closed by a writer, or None where the OS cannot tell us."""
     if not sys.platform.startswith("linux"):
         return None
+    # Loaded here, with the first recording followed, not whenever the engine is.
+    import ctypes
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)

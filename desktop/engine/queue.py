@@ -43,7 +43,6 @@ from desktop.engine.events import (
     JobSnapshot,
     JobState,
 )
-from desktop.engine.following import FollowRun
 from desktop.engine.growth import DEFAULT_SETTLE, FileIdentity
 from desktop.engine.jobs import RUNNING, Following, UploadJob
 from desktop.engine.ledger import Duplicate, duplicate_of
@@ -61,6 +60,7 @@ from desktop.recordings import KINDS
 
 if TYPE_CHECKING:
     from desktop.api.client import ApiClient
+    from desktop.engine.following import FollowRun
 
 logger = logging.getLogger(__name__)
 
@@ -439,6 +439,9 @@ class UploadQueue:
         if run.job.follow is None:
             self.control.submit_prepare(run)
             return
+        # Loaded with the first recording followed: an upload of finished files never needs it.
+        from desktop.engine.following import FollowRun
+
         follow = FollowRun(self._life, self._kit, self.control, run)
         with self._life.lock:
             self._follow_runs = [f for f in self._follow_runs if f.thread.is_alive()]

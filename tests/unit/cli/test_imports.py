@@ -21,6 +21,8 @@ HEAVY = [
     "desktop.engine.queue",
     "desktop.engine.store",
     "desktop.keepawake",
+    "desktop.engine.following",
+    "ctypes",
     "PySide6",
 ]
 
@@ -62,13 +64,16 @@ def test_resume_path_loads_only_what_it_uses_before_the_first_byte() -> None:
     loaded = _loaded_after(code)
     for needed in ("desktop.api.client", "keyring", "sqlite3", "desktop.engine.queue"):
         assert needed in loaded  # the probe sees real imports
-    # Terminal bars, S3 error parsing, config writing and keep-awake wait until they are needed;
-    # the API client speaks the standard library's HTTP, not requests (~0.06 CPU-s to import).
+    # Terminal bars, S3 error parsing, config writing, keep-awake and following a recording wait
+    # until they are needed; the API client speaks the standard library's HTTP, not requests
+    # (~0.06 CPU-s to import).
     assert not loaded & {
         "rich",
         "xml.etree.ElementTree",
         "tomli_w",
         "desktop.keepawake",
+        "desktop.engine.following",
+        "ctypes",
         "requests",
         "urllib3",
     }
