@@ -225,20 +225,14 @@ class UploadService:
             filename=clean,
             when=datetime.fromtimestamp(now, UTC),
         )
-        key = await self._reserve_key(base, user, "multipart")
         algorithm = checksums.algorithm_for(self._settings.integrity)
-        try:
-            with storage_errors():
-                s3_upload_id = await self._storage.create_multipart(
-                    key,
-                    content_type,
-                    {"exam-id": exam_id, "kind": kind, "owner": user.username},
-                    algorithm if checksums.is_crc(algorithm) else None,
-                )
-        except BaseException:
-            # Nothing half-created: the key goes back and no record claims an upload.
-            self._db.release_key(key)
-            raise
+        key, s3_upload_id = await self._create_at_free_key(
+            base,
+            user,
+            content_type,
+            {"exam-id": exam_id, "kind": kind, "owner": user.username},
+            algorithm if checksums.is_crc(algorithm) else None,
+        )
         rec = UploadRecord(
             seq=0,
             upload_id="up_" + secrets.token_urlsafe(16),
@@ -293,6 +287,59 @@ class UploadService:
                 f"quota: {held} of {quota} bytes used in the last "
                 f"{self._settings.user_quota_days} days.",
             )
+
+    async def _create_at_free_key(
+        self,
+        base: str,
+        user: Principal,
+        content_type: str,
+        metadata: dict[str, str],
+        checksum_algorithm: str | None,
+    ) -> tuple[str, str]:
+        """`(key, storage's upload id)`: a multipart upload at the first candidate that neither the
+        database nor storage has ever held.
+
+        Asking storage whether the key is free (HEAD) and creating the upload go out together, so
+        a create waits for one storage round trip rather than two. An upload created at a key that
+        storage turns out to hold is aborted (never completed, it overwrites nothing) and the next
+        candidate is tried; on any failure nothing is left half-created and the key goes back.
+        """
+        for key in candidate_keys(base):
+            if not self._db.reserve_key(key, user.user_id, "multipart"):
+                continue
+            try:
+                found, created = await asyncio.gather(
+                    self._storage.head(key),
+                    self._storage.create_multipart(key, content_type, metadata, checksum_algorithm),
+                    return_exceptions=True,
+                )
+            except BaseException:
+                # Cancelled while both were out: the upload, if storage made it, never completes.
+                self._db.release_key(key)
+                raise
+            if isinstance(created, BaseException):
+                self._db.release_key(key)
+                with storage_errors():
+                    raise created
+            if isinstance(found, BaseException):
+                await self._abort_unused(key, created)
+                self._db.release_key(key)
+                with storage_errors():
+                    raise found
+            if found is None:
+                return key, created
+            # Someone put an object here outside this backend: keep the key reserved, try the next.
+            await self._abort_unused(key, created)
+        raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
+
+    async def _abort_unused(self, key: str, s3_upload_id: str) -> None:
+        """Abort an upload nothing will use; a failure leaves storage an incomplete upload only."""
+        try:
+            await self._storage.abort(key, s3_upload_id)
+        except StorageError as exc:
+            # Storage's lifecycle rules (docs/deployment.md) clear incomplete uploads; the key was
+            # never handed out, so no client will ever complete it.
+            logger.info("Unused multipart upload at %s not aborted: %s", key, exc)
 
     async def _reserve_key(self, base: str, user: Principal, source: str) -> str:
         """The first candidate neither the database nor storage has ever held."""

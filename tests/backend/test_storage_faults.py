@@ -108,6 +108,25 @@ def test_a_single_transient_storage_error_is_retried_invisibly(
     assert created["part_count"] == 1
 
 
+def test_a_failed_key_check_leaves_no_upload_and_gives_the_key_back(
+    proxied: tuple[RunningBackend, FaultProxy, Client], moto_endpoint: S3Endpoint
+) -> None:
+    """The check that the key is free and the upload's creation go out together: when the check
+    fails, the upload storage created meanwhile is aborted."""
+    backend, proxy, alice = proxied
+    rule = proxy.add_rule(Rule(method="HEAD", action=internal_error()))
+    resp = alice.post("/uploads", {"filename": "f.webm", "size": 1, "metadata": _META})
+    assert resp.status_code == 503, resp.text
+    assert error_code(resp) == "storage_unavailable"
+    assert proxy.stats().rules_fired[rule] >= 1
+    bucket = backend.settings.bucket
+    assert s3_client(moto_endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    db = backend.services.db
+    assert db.list_uploads(user_id=None, status=None, before_seq=None, limit=9) == []
+    proxy.remove_rule(rule)
+    assert alice.create(1, filename="f.webm")["key"].endswith("/alice/f.webm")
+
+
 def test_missing_bucket_is_502_with_nothing_created_until_it_exists(
     moto_endpoint: S3Endpoint, tmp_path: Path
 ) -> None:

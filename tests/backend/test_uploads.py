@@ -76,6 +76,9 @@ def test_same_filename_gets_a_new_key_and_never_overwrites(
     s3_client(s3).put_object(Bucket=bucket, Key=third_key, Body=b"not ours")
     fourth = alice.create(3, filename="rec.webm")
     assert fourth["key"] == first["key"].replace("rec.webm", "rec-4.webm")
+    # The multipart upload created at the taken key alongside the check was aborted.
+    pending = s3_client(s3).list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert sorted(u["Key"] for u in pending) == sorted(u["key"] for u in (first, second, fourth))
     # An aborted upload's key is not handed out again.
     alice.delete(f"/uploads/{first['upload_id']}")
     fifth = alice.create(3, filename="rec.webm")
