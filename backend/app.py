@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend import __version__
+from backend.admission import ArrivalOrder
 from backend.db import open_configured
 from backend.deps import Services
 from backend.errors import BodySizeLimit, install_error_handlers
@@ -114,6 +115,12 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    # Innermost: a body is counted against the limit before a request queues for its turn.
+    app.add_middleware(
+        ArrivalOrder,
+        prefix=f"{API_PREFIX}/uploads",
+        in_service=settings.upload_requests_in_service,
+    )
     # The largest legitimate body, a completion of 10,000 parts, is under 1 MiB.
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_SIZE)
     app.add_middleware(AccessLog)

@@ -64,6 +64,9 @@ class Settings:
             addresses the user signed in from keep working, so strangers cannot lock it out.
         login_max_failures_per_address: Failed logins from one client address within the window
             before 429 (higher than the per-user limit: many proctors may share one NAT address).
+        upload_requests_in_service: Requests on the upload routes one process serves at once;
+            later ones wait in the order they arrived (`backend.admission`). Raise it when storage
+            is far away (each of these requests waits for storage's answers).
         password_hash_concurrency: Password hashes (64 MiB of argon2 each) one process computes
             at once; sign-ins beyond it wait briefly, then get 503 with Retry-After.
         login_failure_window_seconds: The window those failures count in.
@@ -106,6 +109,7 @@ class Settings:
     login_max_failures_per_address: int = 50
     login_failure_window_seconds: int = 300
     password_hash_concurrency: int = 2
+    upload_requests_in_service: int = 8
     s3_connect_timeout_seconds: int = 5
     s3_read_timeout_seconds: int = 120
     log_level: str = "INFO"
@@ -134,6 +138,7 @@ class Settings:
             "login_max_failures_per_user",
             "user_quota_days",
             "password_hash_concurrency",
+            "upload_requests_in_service",
             "login_max_failures_per_address",
             "login_failure_window_seconds",
             "s3_connect_timeout_seconds",
