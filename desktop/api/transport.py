@@ -8,9 +8,7 @@ did it:
 
 - a pool per client: an idle connection is reused, up to ``pool_size`` are kept, and one the
   server closed while it was idle (its socket reads as ready) is replaced before it is used;
-- proxies from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``
-  with address ranges too, read by ``urllib.request``): https through a CONNECT tunnel, plain
-  http in absolute form, credentials in the proxy's URL sent as ``Proxy-Authorization``;
+- proxies as :mod:`desktop.api.proxies` chooses them (the same rule as the uploads);
 - certificate authorities in ``requests``' order (:func:`api_ca_bundle`), host names checked,
   never unverified;
 - one timeout for connecting and for each read.
@@ -22,7 +20,6 @@ Transport failures leave as the standard library raises them (``ssl.SSLError``, 
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -30,11 +27,12 @@ import select
 import ssl
 import threading
 import urllib.parse
-import urllib.request
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from desktop.api.proxies import Route, new_connection, route_of
 
 __all__ = ["Answer", "CaBundleError", "HttpTransport", "ProxyError", "api_ca_bundle"]
 
@@ -87,14 +85,6 @@ def api_ca_bundle(configured: str | None = None) -> tuple[str, str]:
     return certifi.where(), ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Route:
-    scheme: str
-    host: str
-    port: int
-    proxy: str | None
-
-
 class HttpTransport:
     """Sends requests over a pool of kept-alive connections; safe to share between threads."""
 
@@ -119,7 +109,7 @@ class HttpTransport:
         self._ca_bundle = ca_bundle
         self._headers = dict(headers)
         self._lock = threading.Lock()
-        self._idle: dict[_Route, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Route, list[http.client.HTTPConnection]] = {}
         self._context: ssl.SSLContext | None = None
         self._bundle = ""
         # A client dropped without close() closes its idle connections when it is collected, as
@@ -139,13 +129,9 @@ class HttpTransport:
             http.client.HTTPException: The answer was not HTTP, or broke off.
         """
         split = urllib.parse.urlsplit(url)
-        route = self._route(split)
-        sent = {**self._headers, **headers}
-        if route.proxy and route.scheme == "http":
-            target = url
-            sent.update(_proxy_auth(route.proxy))
-        else:
-            target = urllib.parse.urlunsplit(("", "", split.path or "/", split.query, ""))
+        route = route_of(split)
+        sent = {**self._headers, **headers, **route.proxy_headers()}
+        target = route.target(url, split)
         if route.scheme == "https":
             self._check_bundle()
         conn = self._take(route)
@@ -170,21 +156,7 @@ class HttpTransport:
         with self._lock:
             _close_idle(self._idle)
 
-    def _route(self, url: urllib.parse.SplitResult) -> _Route:
-        if url.scheme not in ("http", "https"):
-            raise http.client.InvalidURL(f"unsupported scheme {url.scheme!r}")
-        host = url.hostname or ""
-        if not host:
-            raise http.client.InvalidURL("no host in the URL")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        proxy = None
-        if not _bypasses_proxy(host):
-            # ALL_PROXY when the scheme has none, as requests did.
-            proxies = urllib.request.getproxies()
-            proxy = proxies.get(url.scheme) or proxies.get("all") or None
-        return _Route(url.scheme, host, port, proxy)
-
-    def _take(self, route: _Route) -> http.client.HTTPConnection:
+    def _take(self, route: Route) -> http.client.HTTPConnection:
         while True:
             with self._lock:
                 idle = self._idle.get(route)
@@ -195,7 +167,7 @@ class HttpTransport:
                 return conn
             conn.close()
 
-    def _give_back(self, route: _Route, conn: http.client.HTTPConnection) -> None:
+    def _give_back(self, route: Route, conn: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(route, [])
             if len(idle) < self._pool_size:
@@ -203,23 +175,12 @@ class HttpTransport:
                 return
         conn.close()
 
-    def _new(self, route: _Route) -> http.client.HTTPConnection:
-        if route.proxy:
-            proxy = urllib.parse.urlsplit(route.proxy)
-            host, port = proxy.hostname or "", proxy.port or 80
-        else:
-            host, port = route.host, route.port
-        if route.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=self._timeout, context=self._ssl_context()
-            )
-            if route.proxy:
-                conn.set_tunnel(route.host, route.port, headers=_proxy_auth(route.proxy))
-            return conn
-        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+    def _new(self, route: Route) -> http.client.HTTPConnection:
+        context = self._ssl_context() if route.scheme == "https" else None
+        return new_connection(route, timeout=self._timeout, context=context)
 
     @staticmethod
-    def _connect(conn: http.client.HTTPConnection, route: _Route) -> None:
+    def _connect(conn: http.client.HTTPConnection, route: Route) -> None:
         try:
             conn.connect()
         except (ssl.SSLError, TimeoutError):
@@ -252,7 +213,7 @@ class HttpTransport:
             return self._context
 
 
-def _close_idle(idle: dict[_Route, list[http.client.HTTPConnection]]) -> None:
+def _close_idle(idle: dict[Route, list[http.client.HTTPConnection]]) -> None:
     while idle:
         _, conns = idle.popitem()
         for conn in conns:
@@ -270,40 +231,6 @@ def _still_open(conn: http.client.HTTPConnection) -> bool:
     except (OSError, ValueError):
         return False
     return not ready
-
-
-def _bypasses_proxy(host: str) -> bool:
-    """Whether ``NO_PROXY`` (or the OS settings) exempt `host` from the proxy: ``urllib``'s rules,
-    plus the address ranges (``10.0.0.0/8``) that requests also matched an IP address against."""
-    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-    if "/" in no_proxy:
-        import ipaddress  # only address ranges need it
-
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None:
-            for entry in no_proxy.replace(" ", "").split(","):
-                if "/" not in entry:
-                    continue
-                try:
-                    if address in ipaddress.ip_network(entry, strict=False):
-                        return True
-                except ValueError:
-                    continue
-    return bool(urllib.request.proxy_bypass(host))
-
-
-def _proxy_auth(proxy: str) -> dict[str, str]:
-    """``Proxy-Authorization`` for credentials in the proxy's URL, as requests sent it."""
-    split = urllib.parse.urlsplit(proxy)
-    if split.username is None:
-        return {}
-    user = urllib.parse.unquote(split.username)
-    password = urllib.parse.unquote(split.password or "")
-    token = base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
-    return {"Proxy-Authorization": f"Basic {token}"}
 
 
 def _headers(response: http.client.HTTPResponse) -> dict[str, str]:

@@ -29,13 +29,14 @@ import ssl
 import threading
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from desktop.api.proxies import Route, new_connection, route_of
 from desktop.engine import sourcefile
 from desktop.engine.ratelimit import TokenBucket
 from desktop.errors import (
+    BackendError,
     ClockSkewError,
     DataChangedError,
     NetworkError,
@@ -181,14 +182,6 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Endpoint:
-    scheme: str
-    host: str
-    port: int
-    proxy: str | None
-
-
 class PartSender:
     """Sends parts over kept-alive connections, one set of connections per worker thread.
 
@@ -232,7 +225,7 @@ class PartSender:
 
     def close_thread_connections(self) -> None:
         """Close the calling thread's connections (a worker calls this before it exits)."""
-        conns: dict[_Endpoint, http.client.HTTPConnection] = getattr(self._local, "conns", {})
+        conns: dict[Route, http.client.HTTPConnection] = getattr(self._local, "conns", {})
         for conn in conns.values():
             conn.close()
         conns.clear()
@@ -244,46 +237,23 @@ class PartSender:
             self._local.buf = buf
         return buf
 
-    def _endpoint(self, url: urllib.parse.SplitResult) -> _Endpoint:
-        host = url.hostname or ""
-        port = url.port or (443 if url.scheme == "https" else 80)
-        proxy = None
-        if not urllib.request.proxy_bypass(host):
-            proxy = urllib.request.getproxies().get(url.scheme)
-        return _Endpoint(url.scheme, host, port, proxy)
-
-    def _connection(self, ep: _Endpoint) -> tuple[http.client.HTTPConnection, bool]:
-        conns: dict[_Endpoint, http.client.HTTPConnection] | None = getattr(
-            self._local, "conns", None
-        )
+    def _connection(self, route: Route) -> tuple[http.client.HTTPConnection, bool]:
+        conns: dict[Route, http.client.HTTPConnection] | None = getattr(self._local, "conns", None)
         if conns is None:
             conns = {}
             self._local.conns = conns
-        conn = conns.get(ep)
+        conn = conns.get(route)
         if conn is not None and conn.sock is not None:
             return conn, True
-        if ep.proxy:
-            p = urllib.parse.urlsplit(ep.proxy)
-            phost, pport = p.hostname or "", p.port or 80
-            if ep.scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    phost, pport, timeout=self.timeout, context=self._ssl
-                )
-                conn.set_tunnel(ep.host, ep.port)
-            else:
-                conn = http.client.HTTPConnection(phost, pport, timeout=self.timeout)
-        elif ep.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                ep.host, ep.port, timeout=self.timeout, context=self._ssl
-            )
-        else:
-            conn = http.client.HTTPConnection(ep.host, ep.port, timeout=self.timeout)
-        conns[ep] = conn
+        # The TLS context is made on the first https connection only: reading the CA bundle costs.
+        context = self._ssl if route.scheme == "https" else None
+        conn = new_connection(route, timeout=self.timeout, context=context)
+        conns[route] = conn
         return conn, False
 
-    def _drop(self, ep: _Endpoint) -> None:
-        conns: dict[_Endpoint, http.client.HTTPConnection] = getattr(self._local, "conns", {})
-        conn = conns.pop(ep, None)
+    def _drop(self, route: Route) -> None:
+        conns: dict[Route, http.client.HTTPConnection] = getattr(self._local, "conns", {})
+        conn = conns.pop(route, None)
         if conn is not None:
             conn.close()
 
@@ -318,10 +288,20 @@ class PartSender:
         file = sourcefile.open_for_reading(path)
         try:
             split = urllib.parse.urlsplit(url)
-            ep = self._endpoint(split)
-            target = url if (ep.proxy and ep.scheme == "http") else _path_and_query(split)
+            try:
+                route = route_of(split)
+            except http.client.InvalidURL:
+                # The URL is a secret (its signature): the message names the problem only.
+                raise BackendError(
+                    "The server gave an upload address that is not an http(s) URL.",
+                    code="invalid_response",
+                    retryable=False,
+                ) from None
+            target = route.target(url, split)
+            if route.proxy:
+                headers = {**headers, **route.proxy_headers()}
             for fresh_retry in (False, True):
-                conn, reused = self._connection(ep)
+                conn, reused = self._connection(route)
                 try:
                     return self._put_once(
                         conn,
@@ -335,14 +315,14 @@ class PartSender:
                         expect_etag,
                     )
                 except _StaleConnectionError as exc:
-                    self._drop(ep)
+                    self._drop(route)
                     # A kept-alive connection the server had already closed: one immediate retry on
                     # a fresh one is safe (a part PUT is idempotent) and is not a failure.
                     if reused and not fresh_retry:
                         continue
                     raise exc.error from None
                 except BaseException:
-                    self._drop(ep)
+                    self._drop(route)
                     raise
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
@@ -515,8 +495,3 @@ class _StaleConnectionError(Exception):
     def __init__(self, error: UploaderError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-def _path_and_query(url: urllib.parse.SplitResult) -> str:
-    path = url.path or "/"
-    return f"{path}?{url.query}" if url.query else path

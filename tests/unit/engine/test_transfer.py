@@ -4,6 +4,7 @@ and cancellation."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import os
@@ -22,6 +23,7 @@ from desktop.engine.ratelimit import TokenBucket
 from desktop.engine.transfer import CancelledError, IntegrityError, PartSender
 from desktop.errors import DataChangedError, NetworkError, UploadExpiredError
 from tests.support.checksums import crc64nvme
+from tests.support.connectproxy import connect_proxy
 from tests.support.tls import self_signed_cert
 
 
@@ -369,6 +371,31 @@ def test_http_proxy_from_the_environment_is_used(
             _put(PartSender(bucket=TokenBucket(0)), url, path, 0, 4096)
             assert proxy.stats().bytes_forwarded_by_method.get("PUT") == 4096
     assert behaviour.bodies == [data[:4096]]
+
+
+def test_https_parts_go_through_the_proxy_tunnel_with_its_credentials(
+    part_file: tuple[Path, bytes],
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Storage PUTs take the route the API client takes (one rule): through HTTPS_PROXY's
+    CONNECT tunnel, opened with the credentials in the proxy's URL, the server still verified."""
+    path, data = part_file
+    behaviour = Behaviour()
+    server_ctx, client_ctx = tls
+    with serve(behaviour, server_ctx) as url, connect_proxy() as (proxy_url, heads):
+        monkeypatch.setenv("HTTPS_PROXY", proxy_url)
+        for name in ("no_proxy", "NO_PROXY", "https_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        _put(PartSender(bucket=TokenBucket(0), ssl_context=client_ctx), url, path, 0, 4096)
+    netloc = url.split("/")[2]
+    assert len(heads) == 1
+    assert heads[0].startswith(f"CONNECT {netloc} ".encode())
+    credentials = base64.b64encode(b"proctor:s@cret").decode()
+    assert f"Proxy-Authorization: Basic {credentials}".encode() in heads[0]
+    assert behaviour.bodies == [data[:4096]]
+    # The credentials went to the proxy only, never through the tunnel to storage.
+    assert "proxy-authorization" not in behaviour.headers[0]
 
 
 def test_an_answer_slower_than_the_socket_timeout_still_counts(
