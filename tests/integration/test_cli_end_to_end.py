@@ -11,7 +11,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,21 @@ def start_upload(stack: Stack, path: Path, *extra: str) -> subprocess.Popen[str]
             stderr=subprocess.PIPE,
             text=True,
         )
+
+
+@contextmanager
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """Children started inside take Ctrl+C as from a terminal, however this run was started.
+
+    A shell starts a background job with SIGINT ignored, and an ignored signal stays ignored
+    across exec: the CLI would then never see the SIGINT below (Python installs its Ctrl+C handler
+    only when it starts with the default). A handled signal is reset to the default at exec.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def wait_for_parts(stack: Stack, count: int, proc: subprocess.Popen[str]) -> None:
@@ -114,10 +130,9 @@ def test_ctrl_c_pauses_safely_and_resume_finishes(stack: Stack, tmp_path: Path) 
     login(stack)
     path = tmp_path / "screen.mkv"
     sha = write_file(path, 25 * MIB)
-    # One part at a time: the first one stored leaves four to go (5 s at this rate). With the
-    # default several in flight they share the rate and all end together, so Ctrl+C came when
-    # the upload was already done whenever a loaded machine noticed the first part late.
-    proc = start_upload(stack, path, "--parts", "1", "--limit-rate", "4M")
+    # One part at a time: the first one stored leaves four to go (5 s at this rate).
+    with ctrl_c_reaches_children():
+        proc = start_upload(stack, path, "--parts", "1", "--limit-rate", "4M")
     wait_for_parts(stack, 1, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
