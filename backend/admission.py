@@ -3,7 +3,7 @@
 Storage calls wait on the event loop, so without this every request of a burst is in progress at
 once: a workstation answered early runs through its sign, its PUT straight to storage and its
 completion while the last first creates still wait, and those early workstations' work (storage's
-above all) is what the last ones wait for. With at most `upload_requests_in_service` (8) served per
+above all) is what the last ones wait for. With at most `upload_requests_in_service` (32) served per
 process and the rest queued first come, first served, a request waits for the ones that arrived
 before it, not for the whole burst: on the burst benchmark (1,000 workstations at once) the
 per-request p99 fell from about half the burst's wall time to about a quarter, at the same CPU.

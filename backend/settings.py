@@ -109,7 +109,7 @@ class Settings:
     login_max_failures_per_address: int = 50
     login_failure_window_seconds: int = 300
     password_hash_concurrency: int = 2
-    upload_requests_in_service: int = 8
+    upload_requests_in_service: int = 32
     s3_connect_timeout_seconds: int = 5
     s3_read_timeout_seconds: int = 120
     log_level: str = "INFO"
