@@ -22,36 +22,7 @@ import collections
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-class _Turns:
-    """At most `size` holders; the rest are served in the order they asked."""
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def acquire(self) -> None:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-            return
-        turn = asyncio.get_running_loop().create_future()
-        self._waiting.append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.release()  # handed a turn as it was cancelled: pass it on
-            else:
-                turn.cancel()  # stays queued; `release` skips it
-            raise
-
-    def release(self) -> None:
-        while self._waiting:
-            turn = self._waiting.popleft()
-            if not turn.done():
-                turn.set_result(None)  # the place goes straight to the next in line
-                return
-        self._free += 1
+from backend.turns import Turns
 
 
 class ArrivalOrder:
@@ -61,7 +32,7 @@ class ArrivalOrder:
         """Wrap `app`; at most `in_service` requests under `prefix` are in it at once."""
         self._app = app
         self._prefix = prefix
-        self._turns = _Turns(in_service)
+        self._turns = Turns(in_service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -86,7 +57,7 @@ class ArrivalOrder:
                 give_up()
             await send(message)
 
-        await self._turns.acquire()
+        await self._turns.acquire(asyncio.get_running_loop().time())
         try:
             await self._app(scope, replay, send_releasing)
         finally:

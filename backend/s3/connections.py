@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httptools
+
+from backend.turns import Turns
 
 logger = logging.getLogger(__name__)
 
@@ -102,54 +101,12 @@ class _Connection:
             self.writer.close()
 
 
-class _Slots:
-    """At most `size` holders at once; waiters are served oldest request first."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
-        self._loop = loop
-        self._free = size
-        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._arrivals = itertools.count()  # ties (same request time) go in order of arrival
-
-    @contextlib.asynccontextmanager
-    async def held(self, since: float) -> AsyncIterator[None]:
-        """Hold a slot for the body, waiting if none is free; `since`: when the request began."""
-        await self._acquire(since)
-        try:
-            yield
-        finally:
-            self._release()
-
-    async def _acquire(self, since: float) -> None:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-            return
-        turn = self._loop.create_future()
-        heapq.heappush(self._waiting, (since, next(self._arrivals), turn))
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self._release()  # handed a slot as it was cancelled: pass it on
-            else:
-                turn.cancel()  # stays in the heap; `_release` skips it
-            raise
-
-    def _release(self) -> None:
-        while self._waiting:
-            turn = heapq.heappop(self._waiting)[2]
-            if not turn.done():
-                turn.set_result(None)  # the slot goes straight to the waiter
-                return
-        self._free += 1
-
-
 class _LoopPool:
     """The connections of one event loop (asyncio streams belong to the loop that opened them)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
         self.loop = loop
-        self.slots = _Slots(loop, size)
+        self.slots = Turns(size)
         self.idle: list[_Connection] = []
 
     def take(self) -> _Connection | None:
