@@ -10,9 +10,9 @@ per-request p99 fell from about half the burst's wall time to about a quarter, a
 Sign is queued too although it calls no storage: answered at once, it lets early workstations
 start their PUTs while first creates still wait, and those PUTs take storage's CPU.
 
-A request's body is read before it queues (a client that sends its body slowly holds no place in
-service), and its place is given up as its answer starts (a client that reads slowly holds none
-either).
+A request's body (POST, PUT, PATCH) is read before it queues (a client that sends its body slowly
+holds no place in service), and its place is given up as its answer starts (a client that reads
+slowly holds none either). Other methods' bodies are not waited for: no upload route reads one.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import collections
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.turns import Turns
+
+# Methods whose body the upload routes read (create, sign, complete).
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class ArrivalOrder:
@@ -39,10 +42,9 @@ class ArrivalOrder:
         if scope["type"] != "http" or not scope["path"].startswith(self._prefix):
             await self._app(scope, receive, send)
             return
-        received = await _whole_request(receive)
-
-        async def replay() -> Message:
-            return received.popleft() if received else await receive()
+        # The routes read no body for other methods: waiting for one a client declared and never
+        # sent would hold its answer for ever, where the route answers at once.
+        app_receive = await _replaying(receive) if scope["method"] in _WITH_BODY else receive
 
         held = True
 
@@ -59,9 +61,19 @@ class ArrivalOrder:
 
         await self._turns.acquire(asyncio.get_running_loop().time())
         try:
-            await self._app(scope, replay, send_releasing)
+            await self._app(scope, app_receive, send_releasing)
         finally:
             give_up()
+
+
+async def _replaying(receive: Receive) -> Receive:
+    """Read the request's body now; the app then receives it as if it were arriving."""
+    received = await _whole_request(receive)
+
+    async def replay() -> Message:
+        return received.popleft() if received else await receive()
+
+    return replay
 
 
 async def _whole_request(receive: Receive) -> collections.deque[Message]:

@@ -182,3 +182,28 @@ def test_a_request_cancelled_while_queued_loses_nobody_a_place() -> None:
         assert app.entered == ["a", "c"]
 
     _run(scenario)
+
+
+def test_a_get_is_answered_without_waiting_for_a_body_it_declared() -> None:
+    # Found by the fuzzing: `GET .../parts` with `Content-Length: 1` and no body. The route reads
+    # no body and answers at once; the queue must not wait for the byte that never comes.
+    async def scenario() -> None:
+        sent: list[str] = []
+
+        async def answering(scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"[]"})
+
+        async def silent() -> Message:
+            await asyncio.Event().wait()  # the declared body never arrives
+            raise AssertionError("unreachable")
+
+        async def record(message: Message) -> None:
+            sent.append(message["type"])
+
+        gate = ArrivalOrder(answering, PREFIX, in_service=1)
+        scope = {**_scope(f"{PREFIX}/up_x/parts"), "method": "GET"}
+        await asyncio.wait_for(gate(scope, silent, record), 2)
+        assert sent == ["http.response.start", "http.response.body"]
+
+    _run(scenario)
