@@ -304,9 +304,7 @@ class UploadService:
         storage turns out to hold is aborted (never completed, it overwrites nothing) and the next
         candidate is tried; on any failure nothing is left half-created and the key goes back.
         """
-        for key in candidate_keys(base):
-            if not self._db.reserve_key(key, user.user_id, "multipart"):
-                continue
+        for key in self._reserved_candidates(base, user, "multipart"):
             try:
                 found, created = await asyncio.gather(
                     self._storage.head(key),
@@ -330,7 +328,7 @@ class UploadService:
                 return key, created
             # Someone put an object here outside this backend: keep the key reserved, try the next.
             await self._abort_unused(key, created)
-        raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
+        raise AssertionError("unreachable: the candidates end with a conflict")  # pragma: no cover
 
     async def _abort_unused(self, key: str, s3_upload_id: str) -> None:
         """Abort an upload nothing will use; a failure leaves storage an incomplete upload only."""
@@ -341,11 +339,17 @@ class UploadService:
             # never handed out, so no client will ever complete it.
             logger.info("Unused multipart upload at %s not aborted: %s", key, exc)
 
+    def _reserved_candidates(self, base: str, user: Principal, source: str) -> Iterator[str]:
+        """The candidate keys for `base` that the database had never held, each reserved for
+        `user` as it is yielded; after the last, a 409 conflict."""
+        for key in candidate_keys(base):
+            if self._db.reserve_key(key, user.user_id, source):
+                yield key
+        raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
+
     async def _reserve_key(self, base: str, user: Principal, source: str) -> str:
         """The first candidate neither the database nor storage has ever held."""
-        for key in candidate_keys(base):
-            if not self._db.reserve_key(key, user.user_id, source):
-                continue
+        for key in self._reserved_candidates(base, user, source):
             try:
                 with storage_errors():
                     exists = await self._storage.head(key) is not None
@@ -355,7 +359,7 @@ class UploadService:
             if not exists:
                 return key
             # Someone put an object here outside this backend: keep the key reserved, try the next.
-        raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
+        raise AssertionError("unreachable: the candidates end with a conflict")  # pragma: no cover
 
     # --- single PUT (existing clients) -----------------------------------------------------------
 

@@ -557,3 +557,29 @@ def test_legacy_single_put_url(shared_backend: RunningBackend, moto_endpoint: S3
     assert stored["ContentType"] == "text/plain"
     again = alice.post("/files/presigned-url", {"fileName": "notes.txt"}).json()
     assert again["key"] != body["key"]
+
+
+def test_a_filename_whose_every_candidate_is_taken_is_a_conflict() -> None:
+    # The end of the candidates (1,000 names) is one rule for multipart and single-PUT keys.
+    from types import SimpleNamespace
+
+    from backend.errors import ApiError
+    from backend.uploads import UploadService
+
+    tried: list[str] = []
+
+    class EveryKeyTaken:
+        def reserve_key(self, key: str, user_id: int, source: str) -> bool:
+            tried.append(key)
+            return False
+
+    service: Any = SimpleNamespace(_db=EveryKeyTaken())
+    user: Any = SimpleNamespace(user_id=1)
+    candidates = UploadService._reserved_candidates(
+        service, "recordings/a/notes.txt", user, "single"
+    )
+    with pytest.raises(ApiError) as caught:
+        next(candidates)
+    assert (caught.value.status, caught.value.code) == (409, "conflict")
+    assert tried[:2] == ["recordings/a/notes.txt", "recordings/a/notes-2.txt"]
+    assert len(tried) == 1000
