@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import math
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -226,37 +227,41 @@ class UploadService:
             when=datetime.fromtimestamp(now, UTC),
         )
         algorithm = checksums.algorithm_for(self._settings.integrity)
-        key, s3_upload_id = await self._create_at_free_key(
+
+        def record(key: str, s3_upload_id: str) -> UploadRecord:
+            return UploadRecord(
+                seq=0,
+                upload_id="up_" + secrets.token_urlsafe(16),
+                s3_upload_id=s3_upload_id,
+                user_id=user.user_id,
+                username=user.username,
+                key=key,
+                filename=clean,
+                content_type=content_type,
+                size=size,
+                part_size=part_size,
+                part_count=part_count,
+                sha256=sha256.lower() if sha256 else None,
+                exam_id=exam_id,
+                kind=kind,
+                status="in_progress",
+                created_at=now,
+                completed_at=None,
+                aborted_at=None,
+                etag=None,
+                receipt=None,
+                checksum_algorithm=algorithm,
+            )
+
+        rec = await self._create_at_free_key(
             base,
             user,
             content_type,
             {"exam-id": exam_id, "kind": kind, "owner": user.username},
             algorithm if checksums.is_crc(algorithm) else None,
+            record,
+            client_token,
         )
-        rec = UploadRecord(
-            seq=0,
-            upload_id="up_" + secrets.token_urlsafe(16),
-            s3_upload_id=s3_upload_id,
-            user_id=user.user_id,
-            username=user.username,
-            key=key,
-            filename=clean,
-            content_type=content_type,
-            size=size,
-            part_size=part_size,
-            part_count=part_count,
-            sha256=sha256.lower() if sha256 else None,
-            exam_id=exam_id,
-            kind=kind,
-            status="in_progress",
-            created_at=now,
-            completed_at=None,
-            aborted_at=None,
-            etag=None,
-            receipt=None,
-            checksum_algorithm=algorithm,
-        )
-        rec = self._db.insert_upload(rec, client_token=client_token)
         logger.info(
             "Upload %s created by %s: %s bytes in %s%d parts of %d",
             rec.upload_id,
@@ -295,40 +300,77 @@ class UploadService:
         content_type: str,
         metadata: dict[str, str],
         checksum_algorithm: str | None,
-    ) -> tuple[str, str]:
-        """`(key, storage's upload id)`: a multipart upload at the first candidate that neither the
-        database nor storage has ever held.
+        record: Callable[[str, str], UploadRecord],
+        client_token: str | None,
+    ) -> UploadRecord:
+        """The upload, recorded: a multipart upload at the first candidate key that neither the
+        database nor storage has ever held, `record(key, storage's upload id)` inserted.
+
+        The first candidate is nearly always free, so the upload is created there first and the
+        key taken in the same database write that records the upload: one round trip, where
+        reserving the key ahead costs another. Only if that key turns out to be taken (the same
+        filename again that day) does the walk reserve each next candidate before creating there.
+        """
+        metadata_args = (content_type, metadata, checksum_algorithm)
+        created = await self._create_if_free(base, *metadata_args, reserved=False)
+        if created is not None:
+            rec = self._db.insert_upload_taking_key(
+                record(base, created), client_token=client_token
+            )
+            if rec is not None:
+                return rec
+            await self._abort_unused(base, created)
+        # The first candidate was just tried: the walk goes on from the second.
+        for key in self._reserved_candidates(base, user, "multipart", skip=1):
+            created = await self._create_if_free(key, *metadata_args, reserved=True)
+            if created is not None:
+                return self._db.insert_upload(record(key, created), client_token=client_token)
+        raise AssertionError("unreachable: the candidates end with a conflict")  # pragma: no cover
+
+    async def _create_if_free(
+        self,
+        key: str,
+        content_type: str,
+        metadata: dict[str, str],
+        checksum_algorithm: str | None,
+        *,
+        reserved: bool,
+    ) -> str | None:
+        """Storage's id of a multipart upload created at `key`, or None if storage holds an
+        object there.
 
         Asking storage whether the key is free (HEAD) and creating the upload go out together, so
         a create waits for one storage round trip rather than two. An upload created at a key that
-        storage turns out to hold is aborted (never completed, it overwrites nothing) and the next
-        candidate is tried; on any failure nothing is left half-created and the key goes back.
+        storage turns out to hold is aborted (never completed, it overwrites nothing); on any
+        failure nothing is left half-created and a `reserved` key goes back.
         """
-        for key in self._reserved_candidates(base, user, "multipart"):
-            try:
-                found, created = await asyncio.gather(
-                    self._storage.head(key),
-                    self._storage.create_multipart(key, content_type, metadata, checksum_algorithm),
-                    return_exceptions=True,
-                )
-            except BaseException:
-                # Cancelled while both were out: the upload, if storage made it, never completes.
+        try:
+            found, created = await asyncio.gather(
+                self._storage.head(key),
+                self._storage.create_multipart(key, content_type, metadata, checksum_algorithm),
+                return_exceptions=True,
+            )
+        except BaseException:
+            # Cancelled while both were out: the upload, if storage made it, never completes.
+            if reserved:
                 self._db.release_key(key)
-                raise
-            if isinstance(created, BaseException):
+            raise
+        if isinstance(created, BaseException):
+            if reserved:
                 self._db.release_key(key)
-                with storage_errors():
-                    raise created
-            if isinstance(found, BaseException):
-                await self._abort_unused(key, created)
-                self._db.release_key(key)
-                with storage_errors():
-                    raise found
-            if found is None:
-                return key, created
-            # Someone put an object here outside this backend: keep the key reserved, try the next.
+            with storage_errors():
+                raise created
+        if isinstance(found, BaseException):
             await self._abort_unused(key, created)
-        raise AssertionError("unreachable: the candidates end with a conflict")  # pragma: no cover
+            if reserved:
+                self._db.release_key(key)
+            with storage_errors():
+                raise found
+        if found is None:
+            return created
+        # Someone put an object here outside this backend: a reserved key stays reserved.
+        await self._abort_unused(key, created)
+        return None
 
     async def _abort_unused(self, key: str, s3_upload_id: str) -> None:
         """Abort an upload nothing will use; a failure leaves storage an incomplete upload only."""
@@ -339,10 +381,12 @@ class UploadService:
             # never handed out, so no client will ever complete it.
             logger.info("Unused multipart upload at %s not aborted: %s", key, exc)
 
-    def _reserved_candidates(self, base: str, user: Principal, source: str) -> Iterator[str]:
-        """The candidate keys for `base` that the database had never held, each reserved for
-        `user` as it is yielded; after the last, a 409 conflict."""
-        for key in candidate_keys(base):
+    def _reserved_candidates(
+        self, base: str, user: Principal, source: str, *, skip: int = 0
+    ) -> Iterator[str]:
+        """The candidate keys for `base` (after the first `skip`) that the database had never
+        held, each reserved for `user` as it is yielded; after the last, a 409 conflict."""
+        for key in itertools.islice(candidate_keys(base), skip, None):
             if self._db.reserve_key(key, user.user_id, source):
                 yield key
         raise ApiError(409, "conflict", "Too many uploads with this filename; rename the file.")
@@ -393,7 +437,10 @@ class UploadService:
 
     def get(self, user: Principal, upload_id: str) -> UploadRecord:
         """The caller's upload; anyone else's is the same 404 as a missing one."""
-        rec = self._db.get_upload(upload_id)
+        return self._owned(user, self._db.get_upload(upload_id))
+
+    @staticmethod
+    def _owned(user: Principal, rec: UploadRecord | None) -> UploadRecord:
         if rec is None or rec.user_id != user.user_id:
             raise not_found()
         return rec
@@ -520,9 +567,10 @@ class UploadService:
         client sends one), storage checks both, and the object's CRC that storage reports must
         equal it before the completion is recorded.
         """
-        rec = self.get(user, upload_id)
-        async with self._upload_lock(rec.upload_id) as claim:
-            rec = self.get(user, upload_id)
+        # Claimed before it is read: one read, of the state no other request can change now.
+        async with self._upload_lock(upload_id) as claim:
+            rec, signed = self._db.upload_and_signed_checksums(upload_id)
+            rec = self._owned(user, rec)
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
             self._require_in_progress(rec)
@@ -543,7 +591,7 @@ class UploadService:
                     "sha256 differs from the one declared when the upload was created.",
                 )
             ordered = sorted(parts, key=lambda p: p.part_number)
-            expected = self._expected_checksum(rec, ordered, checksum)
+            expected = self._expected_checksum(rec, ordered, checksum, signed)
             try:
                 etag, stored = await self._assemble(rec, ordered, expected, list_first=sized_now)
             except ApiError as exc:
@@ -583,13 +631,17 @@ class UploadService:
         )
 
     def _expected_checksum(
-        self, rec: UploadRecord, parts: list[PartToComplete], claimed: str | None
+        self,
+        rec: UploadRecord,
+        parts: list[PartToComplete],
+        claimed: str | None,
+        signed: dict[int, set[str]],
     ) -> Checksum | None:
-        """The whole object's CRC the parts predict (None for MD5 uploads)."""
+        """The whole object's CRC the parts predict from the checksums `signed` for each part
+        (None for MD5 uploads)."""
         algorithm = algorithm_of(rec)
         if not checksums.is_crc(algorithm):
             return None
-        signed = self._db.signed_checksums(rec.upload_id)
         lacking = [p.part_number for p in parts if p.checksum is None]
         if lacking:
             raise ApiError(
@@ -843,8 +895,7 @@ class UploadService:
 
     async def abort(self, user: Principal, upload_id: str) -> None:
         """Abort the multipart upload; aborting twice is fine, aborting a completed one is not."""
-        rec = self.get(user, upload_id)
-        async with self._upload_lock(rec.upload_id):
+        async with self._upload_lock(upload_id):
             rec = self.get(user, upload_id)
             if rec.status == "aborted":
                 return

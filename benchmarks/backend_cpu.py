@@ -77,6 +77,9 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
             self._done[key] = {full_object.algorithm: full_object.value} if full_object else {}
             return "etag-1"
 
+        async def abort(self, key: str, upload_id: str) -> None:
+            return None
+
         async def aclose(self) -> None:
             pass
 
@@ -122,8 +125,12 @@ class _Connection:
         return json.loads(payload) if payload else None
 
 
-async def _uploads(port: int, count: int, connections: int) -> None:
-    """`count` uploads (create, sign part 1, complete) spread over `connections` connections."""
+async def _uploads(port: int, count: int, connections: int, batch: str) -> None:
+    """`count` uploads (create, sign part 1, complete) spread over `connections` connections.
+
+    Their filenames are new (`batch` tells runs apart), as in an exam's burst: a name used
+    before that day costs create a walk to the next free key, which is not what is measured.
+    """
     first = _Connection(*await asyncio.open_connection("127.0.0.1", port))
     token = (await first.post("/auth/login", {"username": USERNAME, "password": PASSWORD}))[
         "access_token"
@@ -136,7 +143,7 @@ async def _uploads(port: int, count: int, connections: int) -> None:
             created = await conn.post(
                 "/uploads",
                 {
-                    "filename": f"cam-{n}.webm",
+                    "filename": f"cam-{batch}-{n}.webm",
                     "size": len(PAYLOAD),
                     "content_type": "video/webm",
                     "metadata": {"exam_id": "BENCH-1", "kind": "webcam"},
@@ -173,11 +180,11 @@ def main() -> int:
         log = Path(data_dir) / "server.log"
         with background(argv, log_path=log) as server:
             wait_for_port(port, 60, server)
-            asyncio.run(_uploads(port, args.warm_up, args.connections))
-            for _ in range(args.runs):
+            asyncio.run(_uploads(port, args.warm_up, args.connections, "warm-up"))
+            for run in range(args.runs):
                 load = os.getloadavg()[0]
                 cpu, start = cpu_seconds_of(server.pid), time.perf_counter()
-                asyncio.run(_uploads(port, args.uploads, args.connections))
+                asyncio.run(_uploads(port, args.uploads, args.connections, str(run)))
                 cpu, wall = cpu_seconds_of(server.pid) - cpu, time.perf_counter() - start
                 print(
                     f"{args.uploads} uploads over {args.connections} connections "

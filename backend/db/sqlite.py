@@ -70,14 +70,15 @@ class SQLiteDriver:
                 raise
             cur.execute("COMMIT")
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> Row | None:
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Row | None]:
         """The statements in one transaction (in-process: no round trips to save)."""
-        (first, first_params), *rest = statements
         with self.transaction() as tx:
-            row = tx.one(first, first_params)
-            for sql, params in rest:
-                tx.run(sql, params)
-        return row
+            return [tx.one(sql, params) for sql, params in statements]
+
+    def read_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[list[Row]]:
+        """The queries one after the other (in-process: no round trips to save)."""
+        with self.read() as tx:
+            return [tx.all(sql, params) for sql, params in statements]
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from backend.db.driver import RepositoryBase, Row
+from backend.db.errors import ConstraintError
 from backend.db.records import UploadRecord
 
 _UPLOAD_COLUMNS = tuple(name for name in UploadRecord.__slots__ if name != "seq")
 _COLUMN_LIST = ", ".join(_UPLOAD_COLUMNS)
 _MARKS = ", ".join("?" for _ in _UPLOAD_COLUMNS)
 _RELEASE = "DELETE FROM claims WHERE name = ? AND owner = ?"
+_SIGNED_CHECKSUMS = "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?"
 
 
 class UploadsRepository(RepositoryBase):
@@ -62,25 +65,55 @@ class UploadsRepository(RepositoryBase):
             )
 
     def insert_upload(self, rec: UploadRecord, *, client_token: str | None = None) -> UploadRecord:
-        """Insert an upload row (and map the client's token to it); returns it with its `seq`."""
+        """Insert an upload row at a key reserved before (and map the client's token to it);
+        returns it with its `seq`."""
+        row = self._write_all(*self._upload_inserts(rec, client_token))[0]
+        assert row is not None
+        return _with_seq(rec, int(row["seq"]))
+
+    def insert_upload_taking_key(
+        self, rec: UploadRecord, *, client_token: str | None = None
+    ) -> UploadRecord | None:
+        """Reserve `rec.key` for good and insert the upload row in one write; None (nothing
+        written) if the key was ever handed out before."""
+        take = (
+            "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?)",
+            (rec.key, rec.user_id, "multipart", time.time()),
+        )
+        try:
+            row = self._write_all(take, *self._upload_inserts(rec, client_token))[1]
+        except ConstraintError:
+            if self._key_held(rec.key):
+                return None
+            raise
+        assert row is not None
+        return _with_seq(rec, int(row["seq"]))
+
+    def _key_held(self, key: str) -> bool:
+        with self._read() as tx:
+            return tx.one("SELECT 1 AS held FROM keys WHERE key = ?", (key,)) is not None
+
+    @staticmethod
+    def _upload_inserts(
+        rec: UploadRecord, client_token: str | None
+    ) -> list[tuple[str, Sequence[object]]]:
         values = _upload_values(rec)
-        insert = f"INSERT INTO uploads ({_COLUMN_LIST}) VALUES ({_MARKS}) RETURNING seq"
-        params = [values[c] for c in _UPLOAD_COLUMNS]
-        if client_token is None:
-            with self._write_one() as tx:
-                row = tx.one(insert, params)
-        else:
-            row = self._write_all(
-                (insert, params),
+        statements: list[tuple[str, Sequence[object]]] = [
+            (
+                f"INSERT INTO uploads ({_COLUMN_LIST}) VALUES ({_MARKS}) RETURNING seq",
+                [values[c] for c in _UPLOAD_COLUMNS],
+            )
+        ]
+        if client_token is not None:
+            statements.append(
                 (
                     "INSERT INTO upload_tokens (user_id, client_token, upload_id) "
                     "VALUES (?, ?, ?) ON CONFLICT (user_id, client_token) "
                     "DO UPDATE SET upload_id = excluded.upload_id",
                     (rec.user_id, client_token, rec.upload_id),
-                ),
+                )
             )
-        assert row is not None
-        return _with_seq(rec, int(row["seq"]))
+        return statements
 
     def upload_for_token(self, user_id: int, client_token: str) -> UploadRecord | None:
         """The upload a client token was last used to create, or None."""
@@ -97,6 +130,17 @@ class UploadsRepository(RepositoryBase):
         with self._read() as tx:
             row = tx.one("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,))
         return upload_from_row(row) if row else None
+
+    def upload_and_signed_checksums(
+        self, upload_id: str
+    ) -> tuple[UploadRecord | None, dict[int, set[str]]]:
+        """The upload (or None) and every checksum a URL of each of its parts was signed with,
+        read together (one round trip on PostgreSQL)."""
+        uploads, signed = self._read_all(
+            ("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)),
+            (_SIGNED_CHECKSUMS, (upload_id,)),
+        )
+        return (upload_from_row(uploads[0]) if uploads else None), _by_part(signed)
 
     def mark_completed(
         self,
@@ -177,13 +221,7 @@ class UploadsRepository(RepositoryBase):
     def signed_checksums(self, upload_id: str) -> dict[int, set[str]]:
         """Every checksum a URL of each part number was signed with."""
         with self._read() as tx:
-            rows = tx.all(
-                "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?", (upload_id,)
-            )
-        signed: dict[int, set[str]] = {}
-        for row in rows:
-            signed.setdefault(int(row["part_number"]), set()).add(str(row["checksum"]))
-        return signed
+            return _by_part(tx.all(_SIGNED_CHECKSUMS, (upload_id,)))
 
     def list_uploads(
         self, *, user_id: int | None, status: str | None, before_seq: int | None, limit: int
@@ -223,6 +261,13 @@ def upload_from_row(row: Row) -> UploadRecord:
     if values["size"] == _UNKNOWN_SIZE:
         values["size"] = None
     return UploadRecord(**values)
+
+
+def _by_part(rows: list[Row]) -> dict[int, set[str]]:
+    signed: dict[int, set[str]] = {}
+    for row in rows:
+        signed.setdefault(int(row["part_number"]), set()).add(str(row["checksum"]))
+    return signed
 
 
 def _upload_values(rec: UploadRecord) -> dict[str, Any]:

@@ -116,3 +116,58 @@ def test_pruning_forgets_expired_refresh_tokens_and_their_emptied_families(db: D
     assert db.family_active("f-mixed")  # it still holds a live token
     assert db.use_refresh_token("a", "f-mixed", now=10.0) == "unknown"
     assert db.use_refresh_token("b", "f-mixed", now=10.0) == "ok"
+
+
+def _record(user_id: int, upload_id: str, key: str) -> UploadRecord:
+    return UploadRecord(
+        seq=0, upload_id=upload_id, s3_upload_id="s3-" + upload_id, user_id=user_id,
+        username="ann", key=key, filename="f.webm", content_type="video/webm", size=4,
+        part_size=4, part_count=1, sha256=None, exam_id="E1", kind="webcam",
+        status="in_progress", created_at=1.0, completed_at=None, aborted_at=None, etag=None,
+        receipt=None,
+    )  # fmt: skip
+
+
+def test_an_upload_takes_its_key_in_the_write_that_records_it(db: Database) -> None:
+    user = db.add_user("ann", "h", "user")
+    rec = db.insert_upload_taking_key(_record(user.id, "up_1", "k/1"), client_token="job-1")
+    assert rec is not None
+    assert rec.seq > 0
+    assert db.upload_for_token(user.id, "job-1") == rec
+    # The key is held for good now: neither a reservation nor another upload gets it.
+    assert not db.reserve_key("k/1", user.id, "single")
+    assert (
+        db.insert_upload_taking_key(_record(user.id, "up_2", "k/1"), client_token="job-2") is None
+    )
+    # The refused write left nothing: no upload, and the token still names the first upload.
+    assert db.get_upload("up_2") is None
+    assert db.upload_for_token(user.id, "job-2") is None
+    # A key reserved without an upload (a single PUT's) is taken as well.
+    assert db.reserve_key("k/2", user.id, "single")
+    assert db.insert_upload_taking_key(_record(user.id, "up_3", "k/2")) is None
+    assert db.get_upload("up_3") is None
+
+
+def test_a_refused_upload_write_that_is_not_about_the_key_is_not_mistaken_for_one(
+    db: Database,
+) -> None:
+    # An unknown user breaks the upload's foreign key, not the key's uniqueness: that must
+    # surface, not send the create on to the next key name.
+    with pytest.raises(ConstraintError):
+        db.insert_upload_taking_key(_record(999, "up_1", "k/1"))
+    # And it was undone whole: the key is still free.
+    assert db.get_upload("up_1") is None
+    user = db.add_user("ann", "h", "user")
+    assert db.reserve_key("k/1", user.id, "multipart")
+
+
+def test_the_upload_and_its_signed_checksums_are_read_together(db: Database) -> None:
+    rec = _upload(db)
+    assert db.upload_and_signed_checksums("up_missing") == (None, {})
+    assert db.upload_and_signed_checksums("up_1") == (rec, {})
+    db.record_signed_parts("up_1", [(1, "AAAA", 4), (1, "BBBB", 4), (2, "CCCC", None)])
+    assert db.upload_and_signed_checksums("up_1") == (
+        rec,
+        {1: {"AAAA", "BBBB"}, 2: {"CCCC"}},
+    )
+    assert db.signed_checksums("up_1") == {1: {"AAAA", "BBBB"}, 2: {"CCCC"}}
