@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from backend.db.driver import Dialect, Row, Tx, sorted_locks, translate
@@ -57,7 +57,7 @@ class PostgresDriver:
             max_size=pool_size,
             timeout=POOL_WAIT_S,
             connection_class=_Connection,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": tuple_row},
             # A connection the server closed (restart, idle timeout) is replaced, not handed out;
             # one just used is trusted (see CHECK_IF_IDLE_S). Its last use is noted by `_loan`,
             # not by a `reset` callback: with one, the pool hands every returned connection to a
@@ -141,10 +141,10 @@ class PostgresDriver:
             cursor = conn.batch_cursor()
             cursor.execute(sql, params)
             # After a multi-statement execute the cursor is on the first statement's result.
-            while True:
-                results.append(cursor.fetchall() if cursor.description is not None else [])
-                if not cursor.nextset():
-                    break
+            for text, _ in statements:
+                rows = cursor.fetchall() if cursor.description is not None else []
+                results.append(_named(cursor, text, rows))
+                cursor.nextset()
         return results
 
     @contextmanager
@@ -168,7 +168,7 @@ class _Connection(psycopg.Connection[Any]):
     def tx(self) -> Tx:
         """This connection's statements, on a cursor made at the first call."""
         if self._tx is None:
-            self._tx = Tx(self.cursor(), DIALECT)
+            self._tx = _NamedRowsTx(self.cursor(), DIALECT)
         return self._tx
 
     def batch_cursor(self) -> psycopg.ClientCursor[Any]:
@@ -176,6 +176,48 @@ class _Connection(psycopg.Connection[Any]):
         if self._batch is None:
             self._batch = psycopg.ClientCursor(self)
         return self._batch
+
+
+class _NamedRowsTx(Tx):
+    """Rows as dicts, their column names taken once per statement (see `_named`)."""
+
+    def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a query, or None."""
+        cursor = self._cursor
+        cursor.execute(translate(sql, DIALECT.placeholder), tuple(params))
+        raw = cursor.fetchone()
+        return None if raw is None else dict(zip(_names(cursor, sql), raw, strict=True))
+
+    def all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query."""
+        cursor = self._cursor
+        cursor.execute(translate(sql, DIALECT.placeholder), tuple(params))
+        return _named(cursor, sql, cursor.fetchall())
+
+
+# Column names by statement and column count. psycopg's dict rows decode every column's name
+# again for each result (~10 % of the backend's CPU in a burst, most of it the upload's 21
+# columns); a statement's columns change only with the schema, which adds columns (so the count
+# tells an older entry apart).
+_COLUMN_NAMES: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _names(cursor: psycopg.Cursor[Any], sql: str) -> tuple[str, ...]:
+    description = cursor.pgresult
+    count = description.nfields if description is not None else 0
+    names = _COLUMN_NAMES.get((sql, count))
+    if names is None:
+        names = tuple(column.name for column in cursor.description or ())
+        if len(_COLUMN_NAMES) < 1024:  # the repository's statements, not every list filter
+            _COLUMN_NAMES[(sql, count)] = names
+    return names
+
+
+def _named(cursor: psycopg.Cursor[Any], sql: str, rows: list[Any]) -> list[Row]:
+    if not rows:
+        return []
+    names = _names(cursor, sql)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def redact(url: str) -> str:
