@@ -517,6 +517,10 @@
         <source>Dismiss</source>
         <translation>닫기</translation>
     </message>
+    <message>
+        <source>Dismiss notice</source>
+        <translation>알림 닫기</translation>
+    </message>
 </context>
 <context>
     <name>Plurals</name>

@@ -94,6 +94,9 @@ class QueueView(QWidget):
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # Rows are selected whole, so Tab moving cell to cell did nothing visible and kept the
+        # keyboard in the table: Tab leaves it, for the notices' close buttons among others.
+        self.table.setTabKeyNavigation(False)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
