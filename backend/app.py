@@ -96,9 +96,24 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At shutdown, close storage's kept-alive connections while their event loop still runs."""
-    yield
-    await app.state.services.storage.aclose()
+    """While serving, hear session changes (PostgreSQL); at shutdown, stop, and close storage's
+    kept-alive connections while their event loop still runs."""
+    services: Services = app.state.services
+    listener = None
+    # On PostgreSQL each process remembers active sessions while it hears every instance's
+    # changes. SQLite has no notifications, so no cache there: each request asks the database,
+    # and `proctor-backend user disable` (another process) still ends tokens at once.
+    if services.settings.shared_database:
+        from backend.db.session_listener import SessionListener
+
+        listener = SessionListener(services.settings.database, services.db.sessions)
+        listener.start()
+    try:
+        yield
+    finally:
+        if listener is not None:
+            listener.stop()
+        await services.storage.aclose()
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:

@@ -144,13 +144,20 @@ class TokenService:
         # Access tokens already verified, by their exact text: a workstation sends the same token
         # with every request for its lifetime, and checking its signature and claims again cost
         # ~0.1 ms each time. Only the signature and the claims' shape are remembered; expiry is
-        # checked on every use and the session (revocation, disabled user) is looked up in the
-        # database on every request as before.
+        # checked on every use and the session (revocation, disabled user) is checked on every
+        # request (`Database.active_session_user`).
         self._verified: dict[str, dict[str, Any]] = {}
         self._verified_lock = threading.Lock()
 
-    def issue(self, user: User, family_id: str | None = None) -> TokenPair:
-        """A fresh access token and a refresh token in `family_id` (a new family when None)."""
+    def issue(
+        self, user: User, family_id: str | None = None, *, read_at: int | None = None
+    ) -> TokenPair:
+        """A fresh access token and a refresh token in `family_id` (a new family when None).
+
+        `read_at` is the database's `sessions.mark()` from before `user` was read: given, the
+        session is remembered as active (it was just created or checked), so the first request
+        with the new access token needs no session query.
+        """
         now = time.time()
         family_id = family_id or uuid.uuid4().hex
         jti = uuid.uuid4().hex
@@ -179,6 +186,8 @@ class TokenService:
             issued_at=now,
             expires_at=now + self._refresh_ttl,
         )
+        if read_at is not None:
+            self._db.sessions.put(family_id, user, read_at)
         return TokenPair(access, refresh, self._access_ttl)
 
     def _encode(self, claims: dict[str, Any], now: float, ttl: int) -> str:
@@ -237,6 +246,7 @@ class TokenService:
     def rotate(self, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; reusing a rotated token revokes its family."""
         claims = self._decode(refresh_token, "refresh")
+        read_at = self._db.sessions.mark()
         jti, family = claims.get("jti"), claims.get("fam")
         if not isinstance(jti, str) or not isinstance(family, str):
             raise unauthorized("The refresh token is not valid.")
@@ -252,7 +262,7 @@ class TokenService:
         if user is None or user.disabled:
             self._db.revoke_family(family, "user disabled", time.time())
             raise unauthorized("The account of this token is disabled or no longer exists.")
-        return self.issue(user, family)
+        return self.issue(user, family, read_at=read_at)
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke the family of a refresh token; expired or unknown tokens are already harmless."""

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from backend.db.driver import RepositoryBase, Row
+from backend.db.driver import Driver, RepositoryBase, Row, Tx
 from backend.db.records import User
+from backend.db.session_cache import SESSIONS_CHANGED, SessionCache
+
+# Sent in the transaction of every change that can end a session or change what the session
+# check answers: PostgreSQL delivers it to every instance's listener when the change commits.
+_NOTIFY_SESSIONS_CHANGED = f"NOTIFY {SESSIONS_CHANGED}"
 
 
 class AccountsRepository(RepositoryBase):
-    """The account half of `Database`."""
+    """The account half of `Database`.
+
+    Attributes:
+        sessions: The active sessions this process remembers (used only while a
+            `SessionListener` hears the changes; see `backend.db.session_cache`).
+    """
+
+    def __init__(self, driver: Driver) -> None:
+        """Work through `driver`."""
+        super().__init__(driver)
+        self.sessions = SessionCache()
 
     # --- users ---------------------------------------------------------------------------------
 
@@ -57,6 +73,8 @@ class AccountsRepository(RepositoryBase):
                 )
             if disabled is not None:
                 tx.run("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), row["id"]))
+            self._tell_sessions_changed(tx)
+        self.sessions.invalidate()
         return True
 
     # --- refresh-token families ----------------------------------------------------------------
@@ -88,6 +106,12 @@ class AccountsRepository(RepositoryBase):
             `ok` (it was fresh and is now used), `unknown`, `revoked` (its family was revoked),
             `expired`, or `reused` (it had been used before: its whole family is now revoked).
         """
+        outcome = self._take_refresh_token(jti, family_id, now)
+        if outcome == "reused":
+            self.sessions.invalidate()
+        return outcome
+
+    def _take_refresh_token(self, jti: str, family_id: str, now: float) -> str:
         with self._tx() as tx:
             taken = tx.run(
                 "UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND family_id = ? "
@@ -112,21 +136,31 @@ class AccountsRepository(RepositoryBase):
                     "WHERE family_id = ?",
                     (now, family_id),
                 )
+                self._tell_sessions_changed(tx)
                 return "reused"
         return "expired"
 
     def active_session_user(self, family_id: str, user_id: int) -> User | None:
         """The user `user_id` if sign-in family `family_id` is theirs and not revoked, else None.
 
-        One query for what every authenticated request checks (it was two).
+        One query for what every authenticated request checks (it was two), and none when this
+        process remembers the session (`sessions`).
         """
+        user = self.sessions.get(family_id, user_id)
+        if user is not None:
+            return user
+        mark = self.sessions.mark()
         with self._read() as tx:
             row = tx.one(
                 "SELECT u.* FROM token_families f JOIN users u ON u.id = f.user_id "
                 "WHERE f.family_id = ? AND f.user_id = ? AND f.revoked_at IS NULL",
                 (family_id, user_id),
             )
-        return _user(row) if row else None
+        if row is None:
+            return None
+        user = _user(row)
+        self.sessions.put(family_id, user, mark)
+        return user
 
     def family_active(self, family_id: str) -> bool:
         """True if the sign-in family exists and has not been revoked."""
@@ -136,32 +170,55 @@ class AccountsRepository(RepositoryBase):
 
     def revoke_family(self, family_id: str, reason: str, now: float) -> None:
         """Revoke every refresh token of a family."""
-        with self._write_one() as tx:
-            tx.run(
-                "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
-                "WHERE family_id = ? AND revoked_at IS NULL",
-                (now, reason, family_id),
-            )
+        self._change_sessions(
+            "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
+            "WHERE family_id = ? AND revoked_at IS NULL",
+            (now, reason, family_id),
+        )
 
     def revoke_user_families(self, user_id: int, reason: str, now: float) -> None:
         """Revoke every refresh token a user holds (password change, disable)."""
-        with self._write_one() as tx:
-            tx.run(
-                "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
-                "WHERE user_id = ? AND revoked_at IS NULL",
-                (now, reason, user_id),
-            )
+        self._change_sessions(
+            "UPDATE token_families SET revoked_at = ?, revoked_reason = ? "
+            "WHERE user_id = ? AND revoked_at IS NULL",
+            (now, reason, user_id),
+        )
 
     def prune_tokens(self, now: float) -> None:
         """Forget refresh tokens that expired (their families too, once empty)."""
-        self._write_all(
-            ("DELETE FROM refresh_tokens WHERE expires_at < ?", (now,)),
+        self._change_sessions(
+            "DELETE FROM refresh_tokens WHERE expires_at < ?",
+            (now,),
             (
                 "DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t "
                 "WHERE t.family_id = token_families.family_id)",
                 (),
             ),
         )
+
+    # --- telling every instance that sessions changed ------------------------------------------
+
+    def _tell_sessions_changed(self, tx: Tx) -> None:
+        """In `tx`, a change of sessions: on PostgreSQL every instance hears it at commit.
+
+        SQLite has no notifications and needs none: no session cache is used on it (one
+        machine; `user disable` from the CLI, another process, must still end tokens at once).
+        """
+        if self._driver.dialect.name == "postgresql":
+            tx.run(_NOTIFY_SESSIONS_CHANGED)
+
+    def _change_sessions(
+        self, sql: str, params: Sequence[object], *more: tuple[str, Sequence[object]]
+    ) -> None:
+        """Run writes that can end sessions in one transaction and tell every instance: the
+        others when it commits, this one's cache right after."""
+        notice: tuple[tuple[str, Sequence[object]], ...] = ()
+        if self._driver.dialect.name == "postgresql":
+            notice = ((_NOTIFY_SESSIONS_CHANGED, ()),)
+        try:
+            self._write_all((sql, params), *more, *notice)
+        finally:
+            self.sessions.invalidate()
 
     # --- login throttling ----------------------------------------------------------------------
 

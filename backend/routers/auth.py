@@ -39,6 +39,9 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
     with services.passwords.slot():
         # Counted as a failure before the (slow) verification, so parallel guesses see each other.
         attempt = services.throttle.begin(username, address)
+        # Before the account is read: the new session is remembered as this account's only if
+        # no session changed meanwhile (the account may have been disabled since).
+        read_at = services.db.sessions.mark()
         user = authenticate_password(services.db, username, body.password)
     if user is None:
         logger.info("Failed sign-in for %r from %s", username, address)
@@ -49,7 +52,7 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenR
             headers={"WWW-Authenticate": "Bearer"},
         )
     services.throttle.succeeded(attempt)
-    pair = services.tokens.issue(user)
+    pair = services.tokens.issue(user, read_at=read_at)
     logger.info("User %s signed in from %s", user.username, address)
     return TokenResponse(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
