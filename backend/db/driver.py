@@ -91,8 +91,12 @@ class Driver(Protocol):
         ...
 
     def read(self) -> AbstractContextManager[Tx]:
-        """Statements in autocommit: reads (each sees committed data), and writes that are one
-        statement, which the database makes atomic by itself without a BEGIN and a COMMIT."""
+        """Reads in autocommit: each sees committed data."""
+        ...
+
+    def write_one(self) -> AbstractContextManager[Tx]:
+        """Writes in autocommit, each one statement, which the database makes atomic by itself
+        without a BEGIN and a COMMIT."""
         ...
 
     def close(self) -> None:
@@ -123,7 +127,7 @@ class RepositoryBase:
         """For a write that is a single statement: it commits by itself, so it skips the BEGIN and
         COMMIT of `_tx` (on PostgreSQL two round trips fewer; on SQLite no immediate lock taken
         ahead of it)."""
-        return self._driver.read()
+        return self._driver.write_one()
 
 
 def sorted_locks(locks: Iterable[str]) -> Iterator[str]:

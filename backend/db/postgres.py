@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -149,9 +149,13 @@ class PostgresDriver:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """Autocommit statements on a pooled connection (reads, single-statement writes)."""
+        """Autocommit statements on a pooled connection."""
         with self._loan() as conn:
             yield conn.tx()
+
+    def write_one(self) -> AbstractContextManager[Tx]:
+        """Autocommit single-statement writes: as reads, the server makes each atomic."""
+        return self.read()
 
 
 class _Connection(psycopg.Connection[Any]):
