@@ -9,7 +9,7 @@ It reconnects in the background, waiting longer after each failure.
 from __future__ import annotations
 
 import logging
-import select
+import selectors
 import socket
 import threading
 from typing import Any
@@ -101,8 +101,13 @@ class SessionListener:
 
     def _hear(self, conn: psycopg.Connection[Any]) -> None:
         """Clear the cache at each notification, until stopped; raises when the connection fails."""
-        while not self._stop.is_set():
-            ready, _, _ = select.select([conn.fileno(), self._wake_read.fileno()], [], [])
-            # What arrived on the connection: notifications, or its end (which raises).
-            if conn.fileno() in ready and list(conn.notifies(timeout=0)):
-                self._cache.invalidate()
+        # A selector, not select(): a process serving a thousand workstations holds more than
+        # the 1,024 descriptors select() can watch, and a reconnect may get a higher one.
+        with selectors.DefaultSelector() as selector:
+            selector.register(conn.fileno(), selectors.EVENT_READ, "connection")
+            selector.register(self._wake_read, selectors.EVENT_READ, "stop")
+            while not self._stop.is_set():
+                ready = {key.data for key, _ in selector.select()}
+                # What arrived on the connection: notifications, or its end (which raises).
+                if "connection" in ready and list(conn.notifies(timeout=0)):
+                    self._cache.invalidate()

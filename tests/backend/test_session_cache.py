@@ -9,6 +9,7 @@ only a notification (or the listener's loss) can end a remembered session within
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -150,7 +151,8 @@ def test_user_disable_from_the_cli_ends_the_session_on_every_instance(
 def _terminate_listeners(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
             (APPLICATION_NAME,),
         ).fetchall()
     return len(rows)
@@ -190,6 +192,37 @@ def test_while_its_listener_is_lost_an_instance_asks_the_database_then_caches_ag
     before = len(session_queries)
     assert [_me(a, fresh["access_token"]) for _ in range(3)] == [200] * 3
     assert len(session_queries) == before
+
+
+def test_a_listener_on_a_descriptor_above_1024_hears_too(
+    postgres: PostgresServer,
+    moto_endpoint: S3Endpoint,
+    tmp_path: Path,
+    session_queries: list[str],
+) -> None:
+    # A process serving a thousand workstations holds that many sockets; its listener's
+    # connection (or the one it reconnects with) can get a descriptor select() cannot watch.
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        url = postgres.create_database()
+        bucket = make_bucket(moto_endpoint)
+        with run_backend(moto_endpoint, bucket=bucket, data_dir=tmp_path, database_url=url) as a:
+            add_test_users(a, "alice")
+            assert _wait_until(lambda: a.services.db.sessions.listening)
+            tokens = a.login("alice", PASSWORD)
+            assert [_me(a, tokens["access_token"]) for _ in range(2)] == [200, 200]
+            assert session_queries == []
+            alice = a.services.db.get_user("alice")
+            assert alice is not None
+            other = open_database(url)  # another instance
+            try:
+                other.revoke_user_families(alice.id, "x", time.time())
+            finally:
+                other.close()
+            assert _wait_until(lambda: _me(a, tokens["access_token"]) == 401)
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def test_a_lookup_that_read_before_a_revocation_does_not_remember_it(
