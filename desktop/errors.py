@@ -46,6 +46,118 @@ def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # the name lupdate loo
     return source
 
 
+# Messages that carry specifics the app cannot know in advance (the server's own words, a status, a
+# wait), in English with {placeholders}: the one home of these texts. The API client and the
+# engine fill them in and the CLI prints them as they are; the app finds the frame a message was
+# made from, looks it up in its catalogue (context "errors") and fills the same values into the
+# translation. So a Korean proctor reads the frame in Korean, while free text from the backend or
+# storage stays exactly as the server wrote it: it is not ours to translate, and IT needs it.
+_FRAMES: list[str] = []
+
+
+def _frame(template: str) -> str:
+    _FRAMES.append(template)
+    return template
+
+
+SIGN_IN_REFUSED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "The user name or password is not correct. Check them and try again."
+    )
+)
+SIGN_INS_PAUSED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "Too many failed sign-in attempts; the server is refusing new ones for a while.",
+    )
+)
+SIGN_INS_PAUSED_FOR = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "Too many failed sign-in attempts; the server is refusing new ones for a while. Try "
+        "again in about {minutes} minute(s).",
+    )
+)
+ACCOUNT_REFUSED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "The server refused this account. Ask your organisation's administrator."
+    )
+)
+ACCOUNT_REFUSED_SAYING = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The server refused this account ({detail}). Ask your organisation's administrator.",
+    )
+)
+SIGN_IN_ENDED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "Your sign-in has expired or was ended elsewhere. Please sign in again."
+    )
+)
+REDIRECTED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The server redirected the request. Use the final server address (usually the https:// "
+        "one) in the sign-in settings.",
+    )
+)
+REDIRECTED_TO = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The server redirected the request to {target}. Use the final server address (usually "
+        "the https:// one) in the sign-in settings.",
+    )
+)
+NOT_OUR_SERVICE = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "This server does not offer the Proctor Uploader service at this address (404). Check "
+        "the server address.",
+    )
+)
+SERVER_UNAVAILABLE = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "The server or its storage is temporarily unavailable. It will be tried again."
+    )
+)
+SERVER_UNAVAILABLE_SAYING = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The server or its storage is temporarily unavailable ({detail}). It will be tried again.",
+    )
+)
+SERVER_BUSY = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server is busy. It will be tried again shortly.")
+)
+SERVER_BUSY_SAYING = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server is busy ({detail}). It will be tried again shortly.")
+)
+SERVER_PROBLEM = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server ran into a problem. It will be tried again.")
+)
+SERVER_PROBLEM_SAYING = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server ran into a problem ({detail}). It will be tried again.")
+)
+REQUEST_REFUSED_SAYING = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server refused the request ({detail}).")
+)
+REQUEST_REFUSED_STATUS = _frame(
+    QT_TRANSLATE_NOOP("errors", "The server refused the request (HTTP {status}).")
+)
+PART_REFUSED = _frame(QT_TRANSLATE_NOOP("errors", "The storage server refused a part ({answer})."))
+PART_DAMAGED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "Storage received different bytes than were read from the file; the part is sent again.",
+    )
+)
+
+
+def frames() -> tuple[str, ...]:
+    """Every message template above, for the app to translate and its test to check."""
+    return tuple(_FRAMES)
+
+
 class UploaderError(Exception):
     """Base of every error a proctor may see.
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 
+from desktop import errors
 from desktop.api.transport import Answer, CaBundleError, ProxyError
 from desktop.errors import (
     AuthError,
@@ -196,63 +197,53 @@ def error_from_response(response: Answer, *, context: str = "generic") -> Upload
     status = response.status
     code, backend_message = _error_body(response)
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    detail = f" ({backend_message})" if backend_message else ""
+
+    def said(plain: str, saying: str) -> str:
+        # The backend's own message goes into the sentence as it is (the app translates the
+        # sentence around it, never the server's words).
+        return saying.format(detail=backend_message) if backend_message else plain
 
     if ctx is RequestContext.LOGIN and status == 401:
-        return AuthError(
-            "The user name or password is not correct. Check them and try again.",
-            title="Sign-in failed",
-        )
+        return AuthError(errors.SIGN_IN_REFUSED, title="Sign-in failed")
     if ctx is RequestContext.LOGIN and status == 429:
-        wait = (
-            f" Try again in about {max(1, round(retry_after / 60))} minute(s)."
-            if retry_after
-            else ""
-        )
         return TooManyAttemptsError(
-            f"Too many failed sign-in attempts; the server is refusing new ones for a while.{wait}",
+            errors.SIGN_INS_PAUSED_FOR.format(minutes=max(1, round(retry_after / 60)))
+            if retry_after
+            else errors.SIGN_INS_PAUSED,
             retry_after=retry_after,
         )
     if ctx in (RequestContext.LOGIN, RequestContext.REFRESH) and status == 403:
         return AuthError(
-            f"The server refused this account{detail}. Ask your organisation's administrator.",
-            title="Account refused",
+            said(errors.ACCOUNT_REFUSED, errors.ACCOUNT_REFUSED_SAYING), title="Account refused"
         )
     if status == 401:
         if ctx is RequestContext.REFRESH:
-            return AuthError(
-                "Your sign-in has expired or was ended elsewhere. Please sign in again."
-            )
+            return AuthError(errors.SIGN_IN_ENDED)
         return AuthError()
     if status == 404 and ctx is RequestContext.UPLOAD and (code in _UPLOAD_NOT_FOUND_CODES):
         return UploadNotFoundError(status=status, code=code)
     if 300 <= status < 400:
         target = response.headers.get("location", "").split("?", 1)[0]
         return BackendError(
-            f"The server redirected the request{f' to {target}' if target else ''}. Use the final "
-            "server address (usually the https:// one) in the sign-in settings.",
+            errors.REDIRECTED_TO.format(target=target) if target else errors.REDIRECTED,
             status=status,
             code=code or "redirected",
             title="Server address moved",
         )
     if status == 404 and not code:
         return BackendError(
-            "This server does not offer the Proctor Uploader service at this address (404). Check "
-            "the server address.",
+            errors.NOT_OUR_SERVICE,
             status=status,
             code="not_found",
             title="Not a Proctor Uploader server",
         )
     if status == 429 or status == 408 or status >= 500:
         if status in (502, 503, 504):
-            text = (
-                f"The server or its storage is temporarily unavailable{detail}. "
-                "It will be tried again."
-            )
+            text = said(errors.SERVER_UNAVAILABLE, errors.SERVER_UNAVAILABLE_SAYING)
         elif status in (429, 408):
-            text = f"The server is busy{detail}. It will be tried again shortly."
+            text = said(errors.SERVER_BUSY, errors.SERVER_BUSY_SAYING)
         else:
-            text = f"The server ran into a problem{detail}. It will be tried again."
+            text = said(errors.SERVER_PROBLEM, errors.SERVER_PROBLEM_SAYING)
         return BackendError(
             text,
             status=status,
@@ -261,7 +252,7 @@ def error_from_response(response: Answer, *, context: str = "generic") -> Upload
             retry_after=retry_after,
         )
     return BackendError(
-        f"The server refused the request{detail or f' (HTTP {status})'}.",
+        said(errors.REQUEST_REFUSED_STATUS.format(status=status), errors.REQUEST_REFUSED_SAYING),
         status=status,
         code=code or f"http_{status}",
         title="Request refused",

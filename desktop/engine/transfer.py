@@ -32,6 +32,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from desktop import errors
 from desktop.api.proxies import Route, new_connection, route_of
 from desktop.engine import sourcefile
 from desktop.engine.ratelimit import TokenBucket
@@ -163,9 +164,7 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
     if code == "NoSuchUpload" or (status == 404 and not code):
         return UploadNotFoundError(status=404, code="NoSuchUpload")
     if code in ("BadDigest", "InvalidDigest"):
-        return IntegrityError(
-            "Storage received different bytes than were read from the file; the part is sent again."
-        )
+        return IntegrityError(errors.PART_DAMAGED)
     retryable = (
         status >= 500
         or status < 400  # not an error status at all: a confused answer, try again
@@ -174,7 +173,7 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
     )
     what = f"{status} {code}".strip() if code else str(status)
     return StorageError(
-        f"The storage server refused a part ({what}).",
+        errors.PART_REFUSED.format(answer=what),
         status=status,
         code=code,
         retryable=retryable,

@@ -1041,6 +1041,74 @@
         <translation>사용자 이름 또는 비밀번호가 올바르지 않습니다. 확인한 후 다시 시도하세요.</translation>
     </message>
     <message>
+        <source>Too many failed sign-in attempts; the server is refusing new ones for a while.</source>
+        <translation>로그인에 너무 많이 실패하여 서버가 한동안 새 로그인 시도를 받지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Too many failed sign-in attempts; the server is refusing new ones for a while. Try again in about {minutes} minute(s).</source>
+        <translation>로그인에 너무 많이 실패하여 서버가 한동안 새 로그인 시도를 받지 않습니다. 약 {minutes}분 후에 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>The server refused this account ({detail}). Ask your organisation&apos;s administrator.</source>
+        <translation>서버가 이 계정을 거부했습니다(서버 메시지: {detail}). 기관 관리자에게 문의하세요.</translation>
+    </message>
+    <message>
+        <source>Your sign-in has expired or was ended elsewhere. Please sign in again.</source>
+        <translation>로그인이 만료되었거나 다른 곳에서 종료되었습니다. 다시 로그인하세요.</translation>
+    </message>
+    <message>
+        <source>The server redirected the request. Use the final server address (usually the https:// one) in the sign-in settings.</source>
+        <translation>서버가 요청을 다른 주소로 넘겼습니다. 로그인 설정에 최종 서버 주소(보통 https:// 주소)를 입력하세요.</translation>
+    </message>
+    <message>
+        <source>The server redirected the request to {target}. Use the final server address (usually the https:// one) in the sign-in settings.</source>
+        <translation>서버가 요청을 {target} 주소로 넘겼습니다. 로그인 설정에 최종 서버 주소(보통 https:// 주소)를 입력하세요.</translation>
+    </message>
+    <message>
+        <source>This server does not offer the Proctor Uploader service at this address (404). Check the server address.</source>
+        <translation>이 주소의 서버는 Proctor Uploader 서비스를 제공하지 않습니다(404). 서버 주소를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>The server or its storage is temporarily unavailable. It will be tried again.</source>
+        <translation>서버나 저장소를 일시적으로 사용할 수 없습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server or its storage is temporarily unavailable ({detail}). It will be tried again.</source>
+        <translation>서버나 저장소를 일시적으로 사용할 수 없습니다(서버 메시지: {detail}). 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server is busy. It will be tried again shortly.</source>
+        <translation>서버가 혼잡합니다. 잠시 후 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server is busy ({detail}). It will be tried again shortly.</source>
+        <translation>서버가 혼잡합니다(서버 메시지: {detail}). 잠시 후 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server ran into a problem. It will be tried again.</source>
+        <translation>서버에 문제가 생겼습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server ran into a problem ({detail}). It will be tried again.</source>
+        <translation>서버에 문제가 생겼습니다(서버 메시지: {detail}). 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>The server refused the request ({detail}).</source>
+        <translation>서버가 요청을 거부했습니다(서버 메시지: {detail}).</translation>
+    </message>
+    <message>
+        <source>The server refused the request (HTTP {status}).</source>
+        <translation>서버가 요청을 거부했습니다(HTTP {status}).</translation>
+    </message>
+    <message>
+        <source>The storage server refused a part ({answer}).</source>
+        <translation>저장소 서버가 업로드의 일부를 거부했습니다({answer}).</translation>
+    </message>
+    <message>
+        <source>Storage received different bytes than were read from the file; the part is sent again.</source>
+        <translation>저장소가 받은 데이터가 파일에서 읽은 데이터와 달라서, 그 부분을 다시 보냅니다.</translation>
+    </message>
+    <message>
         <source>Account refused</source>
         <translation>계정이 거부됨</translation>
     </message>

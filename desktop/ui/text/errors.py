@@ -2,17 +2,22 @@
 
 The Qt-free layers (`desktop.errors`, the API client, the engine) write English titles and messages,
 often with specifics such as the server address. The UI shows the title translated, and the message
-translated when it is a known fixed text. For a message with specifics in another language than
-English, it shows a translated general explanation chosen by the title, so a Korean proctor never
-reads an English sentence in a Korean window (the English original stays in the log and in the
-tooltip's details).
+translated when it is a known fixed text, or one of the frames of `desktop.errors.frames()` filled
+in with specifics: then the frame is translated and the specifics (the server's own words among
+them) are kept as they are. For any other message with specifics in another language than English,
+it shows a translated general explanation chosen by the title, so a Korean proctor never reads an
+English sentence of ours in a Korean window (the English original stays in the log).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import string
+
 from PySide6.QtCore import QCoreApplication
 
-from desktop.errors import QT_TRANSLATE_NOOP
+from desktop.errors import QT_TRANSLATE_NOOP, frames
 from desktop.ui.text import i18n
 
 # Title -> general explanation. Titles match the English ones in desktop/errors.py, the API client
@@ -225,6 +230,35 @@ def known_titles() -> frozenset[str]:
     return frozenset(_EXPLANATIONS)
 
 
+@functools.cache
+def _frame_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each frame with a pattern that matches a message made from it and captures its values."""
+    found = []
+    for frame in frames():
+        pattern = ""
+        for literal, field, _, _ in string.Formatter().parse(frame):
+            pattern += re.escape(literal)
+            if field is not None:
+                pattern += f"(?P<{field}>.+?)"
+        found.append((frame, re.compile(pattern, re.DOTALL)))
+    # The frame with the most fixed words first: "(HTTP {status})" before "({detail})".
+    found.sort(key=lambda item: -len(re.sub(r"\{\w+\}", "", item[0])))
+    return tuple(found)
+
+
+def _framed_text(message: str) -> str | None:
+    """`message` in the current language when it was made from a frame, else None.
+
+    The values filled into the frame (a server's own message, a status, an address) are kept
+    exactly as they were: only our words around them are translated.
+    """
+    for frame, pattern in _frame_patterns():
+        found = pattern.fullmatch(message)
+        if found is not None:
+            return QCoreApplication.translate("errors", frame).format(**found.groupdict())
+    return None
+
+
 def error_text(title: str | None, message: str | None) -> tuple[str, str]:
     """The (title, message) to show for an error, in the current language.
 
@@ -236,6 +270,8 @@ def error_text(title: str | None, message: str | None) -> tuple[str, str]:
     message = message or ""
     shown_title = QCoreApplication.translate("errors", title)
     shown_message = QCoreApplication.translate("errors", message) if message else ""
+    if i18n.current_language() != "en" and message and shown_message == message:
+        shown_message = _framed_text(message) or message
     if i18n.current_language() != "en" and (not message or shown_message == message):
         explanation = _EXPLANATIONS.get(title)
         if explanation is not None:
