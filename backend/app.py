@@ -96,8 +96,9 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While serving, hear session changes (PostgreSQL); at shutdown, stop, and close storage's
-    kept-alive connections while their event loop still runs."""
+    """While serving, hear session changes (PostgreSQL) and checkpoint off the event loop
+    (SQLite); at shutdown, stop, and close storage's kept-alive connections while their event loop
+    still runs."""
     services: Services = app.state.services
     listener = None
     # On PostgreSQL each process remembers active sessions while it hears every instance's
@@ -109,7 +110,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         listener = SessionListener(services.settings.database, services.db.sessions)
         listener.start()
     try:
-        yield
+        with services.db.serving():
+            yield
     finally:
         if listener is not None:
             listener.stop()

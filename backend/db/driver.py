@@ -99,6 +99,10 @@ class Driver(Protocol):
         without a BEGIN and a COMMIT."""
         ...
 
+    def serving(self) -> AbstractContextManager[None]:
+        """What the database needs beside the requests while a process serves them."""
+        ...
+
     def close(self) -> None:
         """Release every connection."""
         ...

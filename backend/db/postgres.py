@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -152,6 +152,10 @@ class PostgresDriver:
         """Autocommit statements on a pooled connection."""
         with self._loan() as conn:
             yield conn.tx()
+
+    def serving(self) -> AbstractContextManager[None]:
+        """Nothing beside the requests: the server checkpoints by itself."""
+        return nullcontext()
 
     def write_one(self) -> AbstractContextManager[Tx]:
         """Autocommit single-statement writes: as reads, the server makes each atomic."""

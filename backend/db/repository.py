@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from backend.db.accounts import AccountsRepository
@@ -34,6 +35,11 @@ class Database(AccountsRepository, UploadsRepository, EvidenceRepository):
         """Raise `DatabaseError` unless the database answers a trivial query."""
         with self._read() as tx:
             tx.one("SELECT 1 AS one")
+
+    def serving(self) -> AbstractContextManager[None]:
+        """For the life of a serving process: the database's work beside the requests (SQLite's
+        checkpoints, off the event loop)."""
+        return self._driver.serving()
 
     def close(self) -> None:
         """Release the connections."""

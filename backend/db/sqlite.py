@@ -2,7 +2,7 @@
 
 The request rate is tiny next to SQLite's, and one writer avoids `database is locked` errors under
 concurrent requests. Worker processes on one file take turns at writing through a lock file (see
-`_WriterTurns`); SQLite's own locking stays underneath.
+`backend.db.sqlite_writers`); SQLite's own locking stays underneath.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
 from backend.db.driver import Dialect, Row, Tx
 from backend.db.errors import ConstraintError, DatabaseError
+from backend.db.sqlite_checkpoints import checkpoints_in_background
+from backend.db.sqlite_writers import WriterTurns
 
 DIALECT = Dialect(name="sqlite", identity="INTEGER PRIMARY KEY AUTOINCREMENT", placeholder="?")
+# SQLite's default: a commit that leaves the WAL this many pages long checkpoints it.
+AUTOCHECKPOINT_PAGES = 1000
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -57,7 +56,7 @@ class SQLiteDriver:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.RLock()
-        self._writers = _WriterTurns(None if self.path == ":memory:" else Path(path))
+        self._writers = WriterTurns(None if self.path == ":memory:" else Path(path))
 
     def close(self) -> None:
         """Close the connection."""
@@ -95,57 +94,25 @@ class SQLiteDriver:
             yield Tx(self._conn.cursor(), DIALECT)
 
     @contextmanager
+    def serving(self) -> Iterator[None]:
+        """While a process serves requests: its checkpoints run on a thread of their own."""
+        if self.path == ":memory:":
+            yield
+            return
+        with self._lock:
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            with checkpoints_in_background(self.path):
+                yield
+        finally:
+            with self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+
+    @contextmanager
     def write_one(self) -> Iterator[Tx]:
         """Autocommit single-statement writes under the lock, in this process's turn to write."""
         with self._lock, self._writers.turn(), _translated():
             yield Tx(self._conn.cursor(), DIALECT)
-
-
-class _WriterTurns:
-    """Writers of one database file take turns across processes, waiting in the kernel.
-
-    SQLite lets one process write at a time; another that finds the file locked sleeps in its
-    busy handler, 1, 2, 5, 10 ms and longer, before it looks again, and the sleeping thread is a
-    worker's event loop, which stalls all its requests meanwhile. With `serve --workers N` in an
-    exam-end burst that happened hundreds of times (strace: 1-10 ms each, on writes of ~0.1 ms).
-    Waiting on a lock file instead, a writer resumes as soon as the one before it is done. Every
-    process of this backend (workers, the `user` and `uploads` commands) takes a turn; anything
-    else writing the file still meets SQLite's own lock. Where `fcntl` does not exist (Windows),
-    SQLite's busy handler is all there is.
-    """
-
-    def __init__(self, database: Path | None) -> None:
-        self._fd: int | None = None
-        self._depth = 0
-        if database is not None and fcntl is not None:
-            # Record locks (`lockf`) belong to the process: a child forked later does not share
-            # them, as it would share an `flock` on an inherited descriptor.
-            self._fd = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold the turn for the block (within one process callers are already serialised, and
-        a nested turn keeps the outer one)."""
-        fd = self._fd
-        if fd is None or self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        fcntl.lockf(fd, fcntl.LOCK_EX)
-        self._depth = 1
-        try:
-            yield
-        finally:
-            self._depth = 0
-            fcntl.lockf(fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 @contextmanager

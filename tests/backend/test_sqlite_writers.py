@@ -37,7 +37,8 @@ def test_a_write_waits_for_another_process_turn_and_goes_on_when_it_ends(
             stdout=subprocess.PIPE,
             text=True,
         ) as holder:
-            assert holder.stdout is not None and holder.stdin is not None
+            assert holder.stdout is not None
+            assert holder.stdin is not None
             try:
                 assert holder.stdout.readline().strip() == "held"
                 wrote = threading.Event()
