@@ -53,10 +53,18 @@ def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # the name lupdate loo
 # translation. So a Korean proctor reads the frame in Korean, while free text from the backend or
 # storage stays exactly as the server wrote it: it is not ours to translate, and IT needs it.
 _FRAMES: list[str] = []
+_PARTS: list[str] = []
 
 
 def _frame(template: str) -> str:
     _FRAMES.append(template)
+    return template
+
+
+def _part(template: str) -> str:
+    # Only ever a value inside a frame, never a whole message: kept apart, so that a whole message
+    # is never taken for one ("The server at {server}" would match any sentence naming a server).
+    _PARTS.append(template)
     return template
 
 
@@ -152,10 +160,114 @@ PART_DAMAGED = _frame(
     )
 )
 
+# Which server failed, as the frames below name it, mid-sentence ({where}) or first ({Where}); the
+# app translates these parts too, inside the frame around them.
+SERVER_AT = _part(QT_TRANSLATE_NOOP("errors", "the server at {server}"))
+SERVER_ANY = _part(QT_TRANSLATE_NOOP("errors", "the server"))
+SERVER_AT_START = _part(QT_TRANSLATE_NOOP("errors", "The server at {server}"))
+SERVER_ANY_START = _part(QT_TRANSLATE_NOOP("errors", "The server"))
+CA_BUNDLE_UNREADABLE = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The CA bundle file set in Settings cannot be read. Check the path, or clear it to use "
+        "the system's certificates.",
+    )
+)
+PROXY_FAILED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The proxy server refused or dropped the connection to {where}. Check the proxy settings "
+        "(HTTPS_PROXY) or ask IT.",
+    )
+)
+NO_ANSWER = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "{Where} did not answer in time. Check the network connection; the upload continues when "
+        "the server answers again.",
+    )
+)
+ADDRESS_INVALID = _frame(
+    QT_TRANSLATE_NOOP("errors", "The address of {where} is not valid. Check the server address.")
+)
+ANSWER_BROKE_OFF = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "The connection to {where} broke off ({name}). It will be tried again."
+    )
+)
+CANNOT_TALK = _frame(QT_TRANSLATE_NOOP("errors", "Could not talk to {where}: {reason}."))
+CERTIFICATE_EXPIRED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The security certificate of {where} has expired. Ask the server's administrator to "
+        "renew it.",
+    )
+)
+CERTIFICATE_OTHER_NAME = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The security certificate of {where} is for a different name. Check the server address "
+        "(use the exact name your organisation gave you).",
+    )
+)
+CERTIFICATE_UNTRUSTED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The security certificate of {where} is not issued by an authority this computer "
+        "trusts. If your organisation uses its own certificate authority, set its CA bundle in "
+        "Settings.",
+    )
+)
+NOT_HTTPS = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "{Where} does not speak https on this port. Check the address (http:// vs https:// and "
+        "the port).",
+    )
+)
+NO_SECURE_CONNECTION = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "A secure connection to {where} could not be established. Check the server address; if "
+        "your organisation uses its own certificate authority, set its CA bundle in Settings.",
+    )
+)
+NAME_NOT_FOUND = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "The name of {where} could not be found. Check the server address and the network "
+        "connection.",
+    )
+)
+CONNECTION_REFUSED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "{Where} refused the connection: it may be down or the address or port may be wrong. "
+        "Uploads continue when it is reachable.",
+    )
+)
+CONNECTION_INTERRUPTED = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors", "The connection to {where} was interrupted. It will be tried again."
+    )
+)
+UNREACHABLE = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "{Where} could not be reached. Check the network connection; uploads continue when it is "
+        "back.",
+    )
+)
+
 
 def frames() -> tuple[str, ...]:
     """Every message template above, for the app to translate and its test to check."""
     return tuple(_FRAMES)
+
+
+def frame_parts() -> tuple[str, ...]:
+    """Every template above that is only a value inside a frame (which server failed)."""
+    return tuple(_PARTS)
 
 
 class UploaderError(Exception):

@@ -57,82 +57,66 @@ def convert_http_errors(server_url: str = "") -> Iterator[None]:
         TlsError: Certificate problems, or a CA bundle that cannot be read.
         NetworkError: DNS, refused or reset connections, timeouts, proxy failures, broken responses.
     """
-    where = f"the server at {server_url}" if server_url else "the server"
+    # Each message is a frame of desktop.errors, so the app can say it in the proctor's language.
+    where = (
+        (
+            errors.SERVER_AT.format(server=server_url),
+            errors.SERVER_AT_START.format(server=server_url),
+        )
+        if server_url
+        else (errors.SERVER_ANY, errors.SERVER_ANY_START)
+    )
     try:
         yield
     except CaBundleError as exc:
-        raise TlsError(
-            "The CA bundle file set in Settings cannot be read. Check the path, or clear it "
-            "to use the system's certificates."
-        ) from exc
+        raise TlsError(errors.CA_BUNDLE_UNREADABLE) from exc
     except ssl.SSLError as exc:
         raise _tls_error(str(exc), where) from exc
     except ProxyError as exc:
-        raise NetworkError(
-            f"The proxy server refused or dropped the connection to {where}. Check the proxy "
-            "settings (HTTPS_PROXY) or ask IT."
-        ) from exc
+        raise NetworkError(errors.PROXY_FAILED.format(where=where[0])) from exc
     except TimeoutError as exc:
         raise NetworkError(
-            f"{where[0].upper()}{where[1:]} did not answer in time. Check the network connection; "
-            "the upload continues when the server answers again.",
-            title="Server not answering",
+            errors.NO_ANSWER.format(Where=where[1]), title="Server not answering"
         ) from exc
     except http.client.InvalidURL as exc:
-        raise NetworkError(
-            f"The address of {where} is not valid. Check the server address.", retryable=False
-        ) from exc
+        raise NetworkError(errors.ADDRESS_INVALID.format(where=where[0]), retryable=False) from exc
     except (ConnectionError, socket.gaierror) as exc:
         # The class name too: RemoteDisconnected's message does not say what happened.
         raise _connection_error(f"{type(exc).__name__}: {exc}", where) from exc
     except http.client.HTTPException as exc:
         # IncompleteRead, BadStatusLine and friends: the answer broke off on the way.
         raise NetworkError(
-            f"The connection to {where} broke off ({type(exc).__name__}). It will be tried again."
+            errors.ANSWER_BROKE_OFF.format(where=where[0], name=type(exc).__name__)
         ) from exc
     except OSError as exc:
         if exc.errno in _UNREACHABLE:
             raise _connection_error(str(exc), where) from exc
-        raise NetworkError(f"Could not talk to {where}: {exc.strerror or exc}.") from exc
+        raise NetworkError(
+            errors.CANNOT_TALK.format(where=where[0], reason=exc.strerror or exc)
+        ) from exc
 
 
-def _tls_error(text: str, where: str) -> TlsError:
+def _tls_error(text: str, where: tuple[str, str]) -> TlsError:
+    """`where`: the server as named mid-sentence, and first in a sentence."""
     lowered = text.lower()
     if "certificate has expired" in lowered:
-        detail = (
-            f"The security certificate of {where} has expired. "
-            "Ask the server's administrator to renew it."
-        )
+        frame = errors.CERTIFICATE_EXPIRED
     elif "mismatch" in lowered or "doesn't match" in lowered:
-        detail = (
-            f"The security certificate of {where} is for a different name. Check the server "
-            "address (use the exact name your organisation gave you)."
-        )
+        frame = errors.CERTIFICATE_OTHER_NAME
     elif (
         "self-signed" in lowered
         or "self signed" in lowered
         or "unable to get local issuer" in lowered
     ):
-        detail = (
-            f"The security certificate of {where} is not issued by an authority this computer "
-            "trusts. If your organisation uses its own certificate authority, set its CA bundle "
-            "in Settings."
-        )
+        frame = errors.CERTIFICATE_UNTRUSTED
     elif "wrong version number" in lowered or "record layer failure" in lowered:
-        detail = (
-            f"{where[0].upper()}{where[1:]} does not speak https on this port. Check the address "
-            "(http:// vs https:// and the port)."
-        )
+        frame = errors.NOT_HTTPS
     else:
-        detail = (
-            f"A secure connection to {where} could not be established. Check the server address; "
-            "if your organisation uses its own certificate authority, set its CA bundle in "
-            "Settings."
-        )
-    return TlsError(detail)
+        frame = errors.NO_SECURE_CONNECTION
+    return TlsError(frame.format(where=where[0], Where=where[1]))
 
 
-def _connection_error(text: str, where: str) -> NetworkError:
+def _connection_error(text: str, where: tuple[str, str]) -> NetworkError:
     lowered = text.lower()
     if any(
         marker in lowered
@@ -146,26 +130,16 @@ def _connection_error(text: str, where: str) -> NetworkError:
             "failed to resolve",
         )
     ):
-        return NetworkError(
-            f"The name of {where} could not be found. Check the server address and the network "
-            "connection.",
-            title="Server not found",
-        )
+        return NetworkError(errors.NAME_NOT_FOUND.format(where=where[0]), title="Server not found")
     if "refused" in lowered:
         return NetworkError(
-            f"{where[0].upper()}{where[1:]} refused the connection: it may be down or the address "
-            "or port may be wrong. Uploads continue when it is reachable.",
-            title="Server not reachable",
+            errors.CONNECTION_REFUSED.format(Where=where[1]), title="Server not reachable"
         )
     if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
         return NetworkError(
-            f"The connection to {where} was interrupted. It will be tried again.",
-            title="Connection dropped",
+            errors.CONNECTION_INTERRUPTED.format(where=where[0]), title="Connection dropped"
         )
-    return NetworkError(
-        f"{where[0].upper()}{where[1:]} could not be reached. Check the network connection; "
-        "uploads continue when it is back."
-    )
+    return NetworkError(errors.UNREACHABLE.format(Where=where[1]))
 
 
 def _error_body(response: Answer) -> tuple[str, str]:

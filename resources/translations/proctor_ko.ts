@@ -1109,6 +1109,82 @@
         <translation>저장소가 받은 데이터가 파일에서 읽은 데이터와 달라서, 그 부분을 다시 보냅니다.</translation>
     </message>
     <message>
+        <source>the server at {server}</source>
+        <translation>{server} 서버</translation>
+    </message>
+    <message>
+        <source>the server</source>
+        <translation>서버</translation>
+    </message>
+    <message>
+        <source>The server at {server}</source>
+        <translation>{server} 서버</translation>
+    </message>
+    <message>
+        <source>The server</source>
+        <translation>서버</translation>
+    </message>
+    <message>
+        <source>The CA bundle file set in Settings cannot be read. Check the path, or clear it to use the system&apos;s certificates.</source>
+        <translation>설정에 지정한 CA 번들 파일을 읽을 수 없습니다. 경로를 확인하거나, 시스템 인증서를 쓰려면 이 설정을 비우세요.</translation>
+    </message>
+    <message>
+        <source>The proxy server refused or dropped the connection to {where}. Check the proxy settings (HTTPS_PROXY) or ask IT.</source>
+        <translation>프록시 서버가 {where}로의 연결을 거부하거나 끊었습니다. 프록시 설정(HTTPS_PROXY)을 확인하거나 IT 부서에 문의하세요.</translation>
+    </message>
+    <message>
+        <source>{Where} did not answer in time. Check the network connection; the upload continues when the server answers again.</source>
+        <translation>{Where}가 제시간에 응답하지 않았습니다. 네트워크 연결을 확인하세요. 서버가 다시 응답하면 업로드가 이어집니다.</translation>
+    </message>
+    <message>
+        <source>The address of {where} is not valid. Check the server address.</source>
+        <translation>{where} 주소가 올바르지 않습니다. 서버 주소를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>The connection to {where} broke off ({name}). It will be tried again.</source>
+        <translation>{where}와의 연결이 응답 도중에 끊겼습니다({name}). 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Could not talk to {where}: {reason}.</source>
+        <translation>{where}와 통신할 수 없습니다: {reason}.</translation>
+    </message>
+    <message>
+        <source>The security certificate of {where} has expired. Ask the server&apos;s administrator to renew it.</source>
+        <translation>{where}의 보안 인증서가 만료되었습니다. 서버 관리자에게 인증서 갱신을 요청하세요.</translation>
+    </message>
+    <message>
+        <source>The security certificate of {where} is for a different name. Check the server address (use the exact name your organisation gave you).</source>
+        <translation>{where}의 보안 인증서가 다른 이름으로 발급되었습니다. 서버 주소를 확인하세요(기관에서 알려 준 이름을 그대로 쓰세요).</translation>
+    </message>
+    <message>
+        <source>The security certificate of {where} is not issued by an authority this computer trusts. If your organisation uses its own certificate authority, set its CA bundle in Settings.</source>
+        <translation>{where}의 보안 인증서는 이 컴퓨터가 신뢰하는 인증 기관에서 발급하지 않았습니다. 기관에서 자체 인증 기관을 쓴다면 설정에서 그 CA 번들을 지정하세요.</translation>
+    </message>
+    <message>
+        <source>{Where} does not speak https on this port. Check the address (http:// vs https:// and the port).</source>
+        <translation>{Where}는 이 포트에서 https를 쓰지 않습니다. 주소(http://와 https://, 포트 번호)를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>A secure connection to {where} could not be established. Check the server address; if your organisation uses its own certificate authority, set its CA bundle in Settings.</source>
+        <translation>{where}와 보안 연결을 맺을 수 없습니다. 서버 주소를 확인하세요. 기관에서 자체 인증 기관을 쓴다면 설정에서 그 CA 번들을 지정하세요.</translation>
+    </message>
+    <message>
+        <source>The name of {where} could not be found. Check the server address and the network connection.</source>
+        <translation>{where}의 이름을 찾을 수 없습니다. 서버 주소와 네트워크 연결을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>{Where} refused the connection: it may be down or the address or port may be wrong. Uploads continue when it is reachable.</source>
+        <translation>{Where}가 연결을 거부했습니다. 서버가 꺼져 있거나 주소 또는 포트가 잘못되었을 수 있습니다. 연결할 수 있게 되면 업로드가 이어집니다.</translation>
+    </message>
+    <message>
+        <source>The connection to {where} was interrupted. It will be tried again.</source>
+        <translation>{where}와의 연결이 끊겼습니다. 자동으로 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>{Where} could not be reached. Check the network connection; uploads continue when it is back.</source>
+        <translation>{Where}에 연결할 수 없습니다. 네트워크 연결을 확인하세요. 연결이 복구되면 업로드가 이어집니다.</translation>
+    </message>
+    <message>
         <source>Account refused</source>
         <translation>계정이 거부됨</translation>
     </message>

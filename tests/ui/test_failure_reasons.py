@@ -11,14 +11,16 @@ import importlib
 import json
 import pkgutil
 import re
+import socket
 import string
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
 import desktop
 import desktop.errors
-from desktop.api.http_errors import error_from_response
+from desktop.api.http_errors import convert_http_errors, error_from_response
 from desktop.api.transport import Answer
 from desktop.engine.events import JobState
 from desktop.engine.transfer import classify_response
@@ -54,7 +56,7 @@ def _error_classes() -> set[type[UploaderError]]:
 
 def test_every_failure_reason_has_a_korean_text(qtbot: Any) -> None:
     i18n.apply_language("ko")
-    frames = desktop.errors.frames()
+    frames = desktop.errors.frames() + desktop.errors.frame_parts()
     assert len(frames) >= 10
     for frame in frames:
         korean = QCoreApplication.translate("errors", frame)
@@ -75,8 +77,38 @@ def _answer(status: int, message: str = "", **headers: str) -> Answer:
     return Answer(status=status, headers=headers, content=body.encode())
 
 
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _network_failures() -> list[UploaderError]:
+    """What the API client makes of a refused connection and of a server that never answers."""
+    found = []
+    port = _closed_port()
+    with pytest.raises(UploaderError) as refused, convert_http_errors(f"https://127.0.0.1:{port}"):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    found.append(refused.value)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        address = silent.getsockname()
+        url = f"https://127.0.0.1:{address[1]}"
+        with (
+            pytest.raises(UploaderError) as no_answer,
+            convert_http_errors(url),
+            socket.create_connection(address, timeout=0.2) as client,
+        ):
+            client.recv(1)  # accepted by the kernel, never answered
+    found.append(no_answer.value)
+    return found
+
+
 def _failures() -> list[UploaderError]:
     """What the API client and the engine make of real error answers."""
+    return [*_answers_failures(), *_network_failures()]
+
+
+def _answers_failures() -> list[UploaderError]:
     return [
         error_from_response(_answer(409, SERVER_SAYS), context="upload"),
         error_from_response(_answer(503, SERVER_SAYS), context="upload"),
@@ -124,6 +156,9 @@ def test_queue_in_korean_shows_each_failure_in_korean_with_the_servers_words(qtb
     assert "약 5분 후에 다시 시도하세요" in tips[6]
     assert "https://uploads.example.edu/api" in tips[7]
     assert "403 AccessDenied" in tips[8]
+    # The server's address stays in a network failure's Korean sentence.
+    assert re.search(r"https://127\.0\.0\.1:\d+ 서버가 연결을 거부했습니다", tips[10]), tips[10]
+    assert re.search(r"https://127\.0\.0\.1:\d+ 서버가 제시간에 응답하지", tips[11]), tips[11]
 
 
 def test_error_notices_in_korean_keep_the_servers_words(qtbot: Any) -> None:

@@ -17,7 +17,7 @@ import string
 
 from PySide6.QtCore import QCoreApplication
 
-from desktop.errors import QT_TRANSLATE_NOOP, frames
+from desktop.errors import QT_TRANSLATE_NOOP, frame_parts, frames
 from desktop.ui.text import i18n
 
 # Title -> general explanation. Titles match the English ones in desktop/errors.py, the API client
@@ -231,10 +231,10 @@ def known_titles() -> frozenset[str]:
 
 
 @functools.cache
-def _frame_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Each frame with a pattern that matches a message made from it and captures its values."""
+def _frame_patterns(*, parts: bool = False) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each frame (or part) with a pattern matching a text made from it, capturing its values."""
     found = []
-    for frame in frames():
+    for frame in frame_parts() if parts else frames():
         pattern = ""
         for literal, field, _, _ in string.Formatter().parse(frame):
             pattern += re.escape(literal)
@@ -246,16 +246,21 @@ def _frame_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(found)
 
 
-def _framed_text(message: str) -> str | None:
+def _framed_text(message: str, *, parts: bool = False) -> str | None:
     """`message` in the current language when it was made from a frame, else None.
 
     The values filled into the frame (a server's own message, a status, an address) are kept
     exactly as they were: only our words around them are translated.
     """
-    for frame, pattern in _frame_patterns():
+    for frame, pattern in _frame_patterns(parts=parts):
         found = pattern.fullmatch(message)
         if found is not None:
-            return QCoreApplication.translate("errors", frame).format(**found.groupdict())
+            # A value may be a part ("the server at {server}"): said in the language too.
+            values = {
+                name: _framed_text(value, parts=True) or value
+                for name, value in found.groupdict().items()
+            }
+            return QCoreApplication.translate("errors", frame).format(**values)
     return None
 
 
