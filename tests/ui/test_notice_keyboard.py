@@ -181,9 +181,14 @@ def test_a_fading_notice_waits_while_the_keyboard_is_on_it(qtbot: Any) -> None:
 
 def test_the_close_button_has_a_spoken_name_in_english_and_korean(qtbot: Any) -> None:
     window = _window(qtbot)
-    notice: Notice = window.notices.post(Level.ERROR.value, "Storage error", "")
+    notice: Notice = window.notices.post(Level.ERROR.value, "Storage error", "part 3 refused")
     assert notice.close_button.accessibleName() == "Dismiss notice"
     assert notice.close_button.accessibleDescription() == "Storage error"
+    # The notice itself reads as its title and text, the repeat count included.
+    assert notice.accessibleName() == "Storage error"
+    assert notice.accessibleDescription() == "part 3 refused"
+    window.notices.post(Level.ERROR.value, "Storage error", "part 3 refused")
+    assert notice.accessibleName() == "Storage error (×2)"
     i18n.apply_language("ko")
     qtbot.waitUntil(lambda: bool(HANGUL.search(notice.close_button.accessibleName())))
     assert HANGUL.search(notice.close_button.toolTip())

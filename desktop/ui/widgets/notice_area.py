@@ -79,6 +79,9 @@ class Notice(QFrame):
         self.count = 1
         self.dismissed = False
         self._title_text = title
+        # What a screen reader says for the notice itself; its button says which notice it closes.
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(message)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 8, 8, 8)
         layout.setSpacing(10)
@@ -172,6 +175,7 @@ class Notice(QFrame):
         """The same notice was posted again: count it instead of stacking a copy."""
         self.count += 1
         self.title_label.setText(f"{self._title_text} (×{self.count})")
+        self.setAccessibleName(self.title_label.text())
 
     def focus_widgets(self) -> list[QWidget]:
         """The buttons Tab visits, left to right."""
