@@ -159,6 +159,23 @@ PART_DAMAGED = _frame(
         "Storage received different bytes than were read from the file; the part is sent again.",
     )
 )
+PART_CHECKSUM_DIFFERS = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "Storage acknowledged a part with a checksum that does not match the file; it is sent "
+        "again.",
+    )
+)
+STORAGE_CONNECTION_FAILED = _frame(
+    QT_TRANSLATE_NOOP("errors", "The connection to the storage server failed ({name}); retrying.")
+)
+STORED_OBJECT_DIFFERS = _frame(
+    QT_TRANSLATE_NOOP(
+        "errors",
+        "Storage reports {stored_size} bytes with checksum {stored}, but the file has {size} "
+        "bytes with checksum {proof}. The upload is not trusted; retry it.",
+    )
+)
 
 # Which server failed, as the frames below name it, mid-sentence ({where}) or first ({Where}); the
 # app translates these parts too, inside the frame around them.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
-from desktop import platforms
+from desktop import errors, platforms
 from desktop.api.models import RemotePart, UploadReceipt
 from desktop.engine import checksums, fingerprint, planner
 from desktop.engine.events import JobState
@@ -378,9 +378,9 @@ class ControlTasks:
         self._kit.store.replace_parts(job.job_id, [])
         self._kit.store.save_job(job)
         raise IntegrityError(
-            f"Storage reports {size:,} bytes with checksum {stored or 'none'}, but the "
-            f"file has {job.size:,} bytes with checksum {proof}. The upload is not trusted; retry "
-            "it.",
+            errors.STORED_OBJECT_DIFFERS.format(
+                stored_size=f"{size:,}", stored=stored or "none", size=f"{job.size:,}", proof=proof
+            ),
             title="Verification failed",
             retryable=False,
         )

@@ -373,9 +373,7 @@ class PartSender:
                     raise classify_response(
                         late[0].status, late[1], _retry_after(late[0])
                     ) from None
-                err = NetworkError(
-                    f"The connection to the storage server failed ({type(exc).__name__}); retrying."
-                )
+                err = NetworkError(errors.STORAGE_CONNECTION_FAILED.format(name=type(exc).__name__))
                 raise _StaleConnectionError(err) from None
         if resp.status // 100 != 2:
             progress(-sent)
@@ -384,10 +382,7 @@ class PartSender:
         etag = (resp.getheader("ETag") or "").strip().strip('"')
         if not etag or not _answer_matches(resp, headers, etag, expect_etag):
             progress(-sent)
-            raise IntegrityError(
-                "Storage acknowledged a part with a checksum that does not match the file; "
-                "it is sent again."
-            )
+            raise IntegrityError(errors.PART_CHECKSUM_DIFFERS)
         logger.debug(
             "part stored: %d bytes in %.3f s at offset %d",
             length,

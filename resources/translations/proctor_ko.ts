@@ -1109,6 +1109,18 @@
         <translation>저장소가 받은 데이터가 파일에서 읽은 데이터와 달라서, 그 부분을 다시 보냅니다.</translation>
     </message>
     <message>
+        <source>Storage acknowledged a part with a checksum that does not match the file; it is sent again.</source>
+        <translation>저장소가 받았다고 알린 부분의 체크섬이 파일과 일치하지 않아, 그 부분을 다시 보냅니다.</translation>
+    </message>
+    <message>
+        <source>The connection to the storage server failed ({name}); retrying.</source>
+        <translation>저장소 서버와의 연결이 실패했습니다({name}). 다시 시도합니다.</translation>
+    </message>
+    <message>
+        <source>Storage reports {stored_size} bytes with checksum {stored}, but the file has {size} bytes with checksum {proof}. The upload is not trusted; retry it.</source>
+        <translation>저장소는 {stored_size}바이트(체크섬 {stored})라고 알렸지만, 파일은 {size}바이트(체크섬 {proof})입니다. 이 업로드는 신뢰할 수 없으니 다시 시도하세요.</translation>
+    </message>
+    <message>
         <source>the server at {server}</source>
         <translation>{server} 서버</translation>
     </message>

@@ -23,7 +23,7 @@ import desktop.errors
 from desktop.api.http_errors import convert_http_errors, error_from_response
 from desktop.api.transport import Answer
 from desktop.engine.events import JobState
-from desktop.engine.transfer import classify_response
+from desktop.engine.transfer import IntegrityError, classify_response
 from desktop.errors import UploaderError
 from desktop.ui.messages import MessageCenter
 from desktop.ui.queue_model import Column, UploadQueueModel
@@ -103,9 +103,19 @@ def _network_failures() -> list[UploaderError]:
     return found
 
 
+def _verification_failure() -> UploaderError:
+    """What the engine says when the stored object is not the file (as engine/control.py does)."""
+    return IntegrityError(
+        desktop.errors.STORED_OBJECT_DIFFERS.format(
+            stored_size="1,000,000", stored="crc-b", size="1,000,001", proof="crc-a"
+        ),
+        title="Verification failed",
+    )
+
+
 def _failures() -> list[UploaderError]:
     """What the API client and the engine make of real error answers."""
-    return [*_answers_failures(), *_network_failures()]
+    return [*_answers_failures(), *_network_failures(), _verification_failure()]
 
 
 def _answers_failures() -> list[UploaderError]:
@@ -159,6 +169,7 @@ def test_queue_in_korean_shows_each_failure_in_korean_with_the_servers_words(qtb
     # The server's address stays in a network failure's Korean sentence.
     assert re.search(r"https://127\.0\.0\.1:\d+ 서버가 연결을 거부했습니다", tips[10]), tips[10]
     assert re.search(r"https://127\.0\.0\.1:\d+ 서버가 제시간에 응답하지", tips[11]), tips[11]
+    assert "1,000,000바이트(체크섬 crc-b)" in tips[12]
 
 
 def test_error_notices_in_korean_keep_the_servers_words(qtbot: Any) -> None:
