@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 
-from desktop import errors
+from desktop import error_frames
 from desktop.api.transport import Answer, CaBundleError, ProxyError
 from desktop.errors import (
     AuthError,
@@ -60,39 +60,41 @@ def convert_http_errors(server_url: str = "") -> Iterator[None]:
     # Each message is a frame of desktop.errors, so the app can say it in the proctor's language.
     where = (
         (
-            errors.SERVER_AT.format(server=server_url),
-            errors.SERVER_AT_START.format(server=server_url),
+            error_frames.SERVER_AT.format(server=server_url),
+            error_frames.SERVER_AT_START.format(server=server_url),
         )
         if server_url
-        else (errors.SERVER_ANY, errors.SERVER_ANY_START)
+        else (error_frames.SERVER_ANY, error_frames.SERVER_ANY_START)
     )
     try:
         yield
     except CaBundleError as exc:
-        raise TlsError(errors.CA_BUNDLE_UNREADABLE) from exc
+        raise TlsError(error_frames.CA_BUNDLE_UNREADABLE) from exc
     except ssl.SSLError as exc:
         raise _tls_error(str(exc), where) from exc
     except ProxyError as exc:
-        raise NetworkError(errors.PROXY_FAILED.format(where=where[0])) from exc
+        raise NetworkError(error_frames.PROXY_FAILED.format(where=where[0])) from exc
     except TimeoutError as exc:
         raise NetworkError(
-            errors.NO_ANSWER.format(Where=where[1]), title="Server not answering"
+            error_frames.NO_ANSWER.format(Where=where[1]), title="Server not answering"
         ) from exc
     except http.client.InvalidURL as exc:
-        raise NetworkError(errors.ADDRESS_INVALID.format(where=where[0]), retryable=False) from exc
+        raise NetworkError(
+            error_frames.ADDRESS_INVALID.format(where=where[0]), retryable=False
+        ) from exc
     except (ConnectionError, socket.gaierror) as exc:
         # The class name too: RemoteDisconnected's message does not say what happened.
         raise _connection_error(f"{type(exc).__name__}: {exc}", where) from exc
     except http.client.HTTPException as exc:
         # IncompleteRead, BadStatusLine and friends: the answer broke off on the way.
         raise NetworkError(
-            errors.ANSWER_BROKE_OFF.format(where=where[0], name=type(exc).__name__)
+            error_frames.ANSWER_BROKE_OFF.format(where=where[0], name=type(exc).__name__)
         ) from exc
     except OSError as exc:
         if exc.errno in _UNREACHABLE:
             raise _connection_error(str(exc), where) from exc
         raise NetworkError(
-            errors.CANNOT_TALK.format(where=where[0], reason=exc.strerror or exc)
+            error_frames.CANNOT_TALK.format(where=where[0], reason=exc.strerror or exc)
         ) from exc
 
 
@@ -100,19 +102,19 @@ def _tls_error(text: str, where: tuple[str, str]) -> TlsError:
     """`where`: the server as named mid-sentence, and first in a sentence."""
     lowered = text.lower()
     if "certificate has expired" in lowered:
-        frame = errors.CERTIFICATE_EXPIRED
+        frame = error_frames.CERTIFICATE_EXPIRED
     elif "mismatch" in lowered or "doesn't match" in lowered:
-        frame = errors.CERTIFICATE_OTHER_NAME
+        frame = error_frames.CERTIFICATE_OTHER_NAME
     elif (
         "self-signed" in lowered
         or "self signed" in lowered
         or "unable to get local issuer" in lowered
     ):
-        frame = errors.CERTIFICATE_UNTRUSTED
+        frame = error_frames.CERTIFICATE_UNTRUSTED
     elif "wrong version number" in lowered or "record layer failure" in lowered:
-        frame = errors.NOT_HTTPS
+        frame = error_frames.NOT_HTTPS
     else:
-        frame = errors.NO_SECURE_CONNECTION
+        frame = error_frames.NO_SECURE_CONNECTION
     return TlsError(frame.format(where=where[0], Where=where[1]))
 
 
@@ -130,16 +132,18 @@ def _connection_error(text: str, where: tuple[str, str]) -> NetworkError:
             "failed to resolve",
         )
     ):
-        return NetworkError(errors.NAME_NOT_FOUND.format(where=where[0]), title="Server not found")
+        return NetworkError(
+            error_frames.NAME_NOT_FOUND.format(where=where[0]), title="Server not found"
+        )
     if "refused" in lowered:
         return NetworkError(
-            errors.CONNECTION_REFUSED.format(Where=where[1]), title="Server not reachable"
+            error_frames.CONNECTION_REFUSED.format(Where=where[1]), title="Server not reachable"
         )
     if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
         return NetworkError(
-            errors.CONNECTION_INTERRUPTED.format(where=where[0]), title="Connection dropped"
+            error_frames.CONNECTION_INTERRUPTED.format(where=where[0]), title="Connection dropped"
         )
-    return NetworkError(errors.UNREACHABLE.format(Where=where[1]))
+    return NetworkError(error_frames.UNREACHABLE.format(Where=where[1]))
 
 
 def _error_body(response: Answer) -> tuple[str, str]:
@@ -178,46 +182,47 @@ def error_from_response(response: Answer, *, context: str = "generic") -> Upload
         return saying.format(detail=backend_message) if backend_message else plain
 
     if ctx is RequestContext.LOGIN and status == 401:
-        return AuthError(errors.SIGN_IN_REFUSED, title="Sign-in failed")
+        return AuthError(error_frames.SIGN_IN_REFUSED, title="Sign-in failed")
     if ctx is RequestContext.LOGIN and status == 429:
         return TooManyAttemptsError(
-            errors.SIGN_INS_PAUSED_FOR.format(minutes=max(1, round(retry_after / 60)))
+            error_frames.SIGN_INS_PAUSED_FOR.format(minutes=max(1, round(retry_after / 60)))
             if retry_after
-            else errors.SIGN_INS_PAUSED,
+            else error_frames.SIGN_INS_PAUSED,
             retry_after=retry_after,
         )
     if ctx in (RequestContext.LOGIN, RequestContext.REFRESH) and status == 403:
         return AuthError(
-            said(errors.ACCOUNT_REFUSED, errors.ACCOUNT_REFUSED_SAYING), title="Account refused"
+            said(error_frames.ACCOUNT_REFUSED, error_frames.ACCOUNT_REFUSED_SAYING),
+            title="Account refused",
         )
     if status == 401:
         if ctx is RequestContext.REFRESH:
-            return AuthError(errors.SIGN_IN_ENDED)
+            return AuthError(error_frames.SIGN_IN_ENDED)
         return AuthError()
     if status == 404 and ctx is RequestContext.UPLOAD and (code in _UPLOAD_NOT_FOUND_CODES):
         return UploadNotFoundError(status=status, code=code)
     if 300 <= status < 400:
         target = response.headers.get("location", "").split("?", 1)[0]
         return BackendError(
-            errors.REDIRECTED_TO.format(target=target) if target else errors.REDIRECTED,
+            error_frames.REDIRECTED_TO.format(target=target) if target else error_frames.REDIRECTED,
             status=status,
             code=code or "redirected",
             title="Server address moved",
         )
     if status == 404 and not code:
         return BackendError(
-            errors.NOT_OUR_SERVICE,
+            error_frames.NOT_OUR_SERVICE,
             status=status,
             code="not_found",
             title="Not a Proctor Uploader server",
         )
     if status == 429 or status == 408 or status >= 500:
         if status in (502, 503, 504):
-            text = said(errors.SERVER_UNAVAILABLE, errors.SERVER_UNAVAILABLE_SAYING)
+            text = said(error_frames.SERVER_UNAVAILABLE, error_frames.SERVER_UNAVAILABLE_SAYING)
         elif status in (429, 408):
-            text = said(errors.SERVER_BUSY, errors.SERVER_BUSY_SAYING)
+            text = said(error_frames.SERVER_BUSY, error_frames.SERVER_BUSY_SAYING)
         else:
-            text = said(errors.SERVER_PROBLEM, errors.SERVER_PROBLEM_SAYING)
+            text = said(error_frames.SERVER_PROBLEM, error_frames.SERVER_PROBLEM_SAYING)
         return BackendError(
             text,
             status=status,
@@ -226,7 +231,10 @@ def error_from_response(response: Answer, *, context: str = "generic") -> Upload
             retry_after=retry_after,
         )
     return BackendError(
-        said(errors.REQUEST_REFUSED_STATUS.format(status=status), errors.REQUEST_REFUSED_SAYING),
+        said(
+            error_frames.REQUEST_REFUSED_STATUS.format(status=status),
+            error_frames.REQUEST_REFUSED_SAYING,
+        ),
         status=status,
         code=code or f"http_{status}",
         title="Request refused",

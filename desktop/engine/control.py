@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
-from desktop import errors, platforms
+from desktop import error_frames, platforms
 from desktop.api.models import RemotePart, UploadReceipt
 from desktop.engine import checksums, fingerprint, planner
 from desktop.engine.events import JobState
@@ -378,7 +378,7 @@ class ControlTasks:
         self._kit.store.replace_parts(job.job_id, [])
         self._kit.store.save_job(job)
         raise IntegrityError(
-            errors.STORED_OBJECT_DIFFERS.format(
+            error_frames.STORED_OBJECT_DIFFERS.format(
                 stored_size=f"{size:,}", stored=stored or "none", size=f"{job.size:,}", proof=proof
             ),
             title="Verification failed",

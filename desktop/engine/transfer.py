@@ -32,7 +32,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from desktop import errors
+from desktop import error_frames
 from desktop.api.proxies import Route, new_connection, route_of
 from desktop.engine import sourcefile
 from desktop.engine.ratelimit import TokenBucket
@@ -164,7 +164,7 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
     if code == "NoSuchUpload" or (status == 404 and not code):
         return UploadNotFoundError(status=404, code="NoSuchUpload")
     if code in ("BadDigest", "InvalidDigest"):
-        return IntegrityError(errors.PART_DAMAGED)
+        return IntegrityError(error_frames.PART_DAMAGED)
     retryable = (
         status >= 500
         or status < 400  # not an error status at all: a confused answer, try again
@@ -173,7 +173,7 @@ def classify_response(status: int, body: bytes, retry_after: float | None = None
     )
     what = f"{status} {code}".strip() if code else str(status)
     return StorageError(
-        errors.PART_REFUSED.format(answer=what),
+        error_frames.PART_REFUSED.format(answer=what),
         status=status,
         code=code,
         retryable=retryable,
@@ -373,7 +373,9 @@ class PartSender:
                     raise classify_response(
                         late[0].status, late[1], _retry_after(late[0])
                     ) from None
-                err = NetworkError(errors.STORAGE_CONNECTION_FAILED.format(name=type(exc).__name__))
+                err = NetworkError(
+                    error_frames.STORAGE_CONNECTION_FAILED.format(name=type(exc).__name__)
+                )
                 raise _StaleConnectionError(err) from None
         if resp.status // 100 != 2:
             progress(-sent)
@@ -382,7 +384,7 @@ class PartSender:
         etag = (resp.getheader("ETag") or "").strip().strip('"')
         if not etag or not _answer_matches(resp, headers, etag, expect_etag):
             progress(-sent)
-            raise IntegrityError(errors.PART_CHECKSUM_DIFFERS)
+            raise IntegrityError(error_frames.PART_CHECKSUM_DIFFERS)
         logger.debug(
             "part stored: %d bytes in %.3f s at offset %d",
             length,

@@ -1,7 +1,7 @@
 """Every failure reason reads in Korean in a Korean window; the server's own words stay as sent.
 
 The reasons come from their one home: the error classes (every `UploaderError` subclass anywhere in
-the Qt-free code, found by walking the package) and the message frames of `desktop.errors.frames()`
+the Qt-free code, found by walking the package) and the message frames of `desktop.error_frames`
 that the API client and the engine fill in. A new class or frame without a Korean text fails here.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
 import desktop
-import desktop.errors
+import desktop.error_frames
 from desktop.api.http_errors import convert_http_errors, error_from_response
 from desktop.api.transport import Answer
 from desktop.engine.events import JobState
@@ -56,7 +56,7 @@ def _error_classes() -> set[type[UploaderError]]:
 
 def test_every_failure_reason_has_a_korean_text(qtbot: Any) -> None:
     i18n.apply_language("ko")
-    frames = desktop.errors.frames() + desktop.errors.frame_parts()
+    frames = desktop.error_frames.frames() + desktop.error_frames.frame_parts()
     assert len(frames) >= 10
     for frame in frames:
         korean = QCoreApplication.translate("errors", frame)
@@ -106,7 +106,7 @@ def _network_failures() -> list[UploaderError]:
 def _verification_failure() -> UploaderError:
     """What the engine says when the stored object is not the file (as engine/control.py does)."""
     return IntegrityError(
-        desktop.errors.STORED_OBJECT_DIFFERS.format(
+        desktop.error_frames.STORED_OBJECT_DIFFERS.format(
             stored_size="1,000,000", stored="crc-b", size="1,000,001", proof="crc-a"
         ),
         title="Verification failed",

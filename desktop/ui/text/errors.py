@@ -2,9 +2,9 @@
 
 The Qt-free layers (`desktop.errors`, the API client, the engine) write English titles and messages,
 often with specifics such as the server address. The UI shows the title translated, and the message
-translated when it is a known fixed text, or one of the frames of `desktop.errors.frames()` filled
-in with specifics: then the frame is translated and the specifics (the server's own words among
-them) are kept as they are. For any other message with specifics in another language than English,
+translated when it is a known fixed text, or one of the frames of `desktop.error_frames` filled in
+with specifics: then the frame is translated and the specifics (the server's own words among them)
+are kept as they are. For any other message with specifics in another language than English,
 it shows a translated general explanation chosen by the title, so a Korean proctor never reads an
 English sentence of ours in a Korean window (the English original stays in the log).
 """
@@ -17,7 +17,8 @@ import string
 
 from PySide6.QtCore import QCoreApplication
 
-from desktop.errors import QT_TRANSLATE_NOOP, frame_parts, frames
+from desktop.error_frames import frame_parts, frames
+from desktop.errors import QT_TRANSLATE_NOOP
 from desktop.ui.text import i18n
 
 # Title -> general explanation. Titles match the English ones in desktop/errors.py, the API client
