@@ -142,7 +142,9 @@ class PostgresDriver:
             cursor.execute(sql, params)
             # After a multi-statement execute the cursor is on the first statement's result.
             for text, _ in statements:
-                rows = cursor.fetchall() if cursor.description is not None else []
+                # Asked of the result itself: `description` builds a column object per column.
+                result = cursor.pgresult
+                rows = cursor.fetchall() if result is not None and result.nfields else []
                 results.append(_named(cursor, text, rows))
                 cursor.nextset()
         return results
