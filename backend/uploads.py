@@ -108,7 +108,7 @@ class UploadService:
         self._claim_stale_s = 4 * settings.s3_read_timeout_seconds + 60
 
     @asynccontextmanager
-    async def _upload_lock(self, name: str) -> AsyncIterator[_Claim]:
+    async def _upload_lock(self, name: str, *, read_upload: bool = False) -> AsyncIterator[_Claim]:
         """Serialise complete/abort of one upload (or creates with one client token).
 
         So a double click cannot complete twice, and a completion and an abort cannot interleave.
@@ -116,15 +116,27 @@ class UploadService:
         name; the worker processes of `serve --workers N` and other instances see each other
         through a claim row in the database, polled briefly, then `503 busy`. The body may give the
         claim up in its own last write (`_Claim.released`).
+
+        `read_upload`: `name` is an upload id, and the claim comes with that upload and its signed
+        checksums as they are now that nobody else can change them, read in the claim's own round
+        trip (`_Claim.upload`, `_Claim.signed`).
         """
         while (holder := self._holders.get(name)) is not None:
             await holder.wait()
         self._holders[name] = done = asyncio.Event()
         try:
             deadline = time.monotonic() + CLAIM_WAIT_S
+            claim = _Claim(name, self._owner)
             while True:
                 now = time.time()
-                if self._db.claim(name, self._owner, now, now - self._claim_stale_s):
+                stale_before = now - self._claim_stale_s
+                if read_upload:
+                    taken, claim.upload, claim.signed = self._db.claim_upload(
+                        name, self._owner, now, stale_before
+                    )
+                else:
+                    taken = self._db.claim(name, self._owner, now, stale_before)
+                if taken:
                     break
                 if time.monotonic() > deadline:
                     raise ApiError(
@@ -134,7 +146,6 @@ class UploadService:
                         headers={"Retry-After": "2"},
                     )
                 await asyncio.sleep(0.05)
-            claim = _Claim(name, self._owner)
             try:
                 yield claim
             finally:
@@ -568,9 +579,8 @@ class UploadService:
         equal it before the completion is recorded.
         """
         # Claimed before it is read: one read, of the state no other request can change now.
-        async with self._upload_lock(upload_id) as claim:
-            rec, signed = self._db.upload_and_signed_checksums(upload_id)
-            rec = self._owned(user, rec)
+        async with self._upload_lock(upload_id, read_upload=True) as claim:
+            rec, signed = self._owned(user, claim.upload), claim.signed
             if rec.status == "completed" and rec.receipt is not None:
                 return rec.receipt
             self._require_in_progress(rec)
@@ -927,11 +937,14 @@ class UploadService:
 
 @dataclasses.dataclass(slots=True)
 class _Claim:
-    """A claim `UploadService._upload_lock` holds; `released` once the body gave it up itself."""
+    """A claim `UploadService._upload_lock` holds; `released` once the body gave it up itself;
+    the upload and its signed checksums when the lock read them."""
 
     name: str
     owner: str
     released: bool = False
+    upload: UploadRecord | None = None
+    signed: dict[int, set[str]] = dataclasses.field(default_factory=dict)
 
 
 def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:

@@ -77,17 +77,13 @@ class Driver(Protocol):
         """
         ...
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Row | None]:
-        """Run writes as one transaction, all of them or none; each statement's first row (its
-        `RETURNING`), None for a statement that returns none.
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[list[Row]]:
+        """Run the statements as one transaction, all of them or none; each statement's rows
+        (a write's `RETURNING`, a read's result), in order.
 
         Where the database takes several statements in one message (PostgreSQL), that is one
         round trip where `transaction` costs one per statement, plus a BEGIN and a COMMIT.
         """
-        ...
-
-    def read_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[list[Row]]:
-        """Every row of each query, in one round trip where the database allows it."""
         ...
 
     def read(self) -> AbstractContextManager[Tx]:
@@ -121,11 +117,8 @@ class RepositoryBase:
     def _read(self) -> AbstractContextManager[Tx]:
         return self._driver.read()
 
-    def _write_all(self, *statements: tuple[str, Sequence[object]]) -> list[Row | None]:
+    def _write_all(self, *statements: tuple[str, Sequence[object]]) -> list[list[Row]]:
         return self._driver.write_all(statements)
-
-    def _read_all(self, *statements: tuple[str, Sequence[object]]) -> list[list[Row]]:
-        return self._driver.read_all(statements)
 
     def _write_one(self) -> AbstractContextManager[Tx]:
         """For a write that is a single statement: it commits by itself, so it skips the BEGIN and

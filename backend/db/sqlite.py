@@ -77,14 +77,9 @@ class SQLiteDriver:
                 raise
             cur.execute("COMMIT")
 
-    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Row | None]:
+    def write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[list[Row]]:
         """The statements in one transaction (in-process: no round trips to save)."""
         with self.transaction() as tx:
-            return [tx.one(sql, params) for sql, params in statements]
-
-    def read_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[list[Row]]:
-        """The queries one after the other (in-process: no round trips to save)."""
-        with self.read() as tx:
             return [tx.all(sql, params) for sql, params in statements]
 
     @contextmanager

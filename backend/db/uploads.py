@@ -15,6 +15,12 @@ _UPLOAD_COLUMNS = tuple(name for name in UploadRecord.__slots__ if name != "seq"
 _COLUMN_LIST = ", ".join(_UPLOAD_COLUMNS)
 _MARKS = ", ".join("?" for _ in _UPLOAD_COLUMNS)
 _RELEASE = "DELETE FROM claims WHERE name = ? AND owner = ?"
+# Insert the claim, or take over one older than the last value (its holder died).
+_CLAIM = (
+    "INSERT INTO claims (name, owner, claimed_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+    "claimed_at = excluded.claimed_at WHERE claims.claimed_at < ?"
+)
 _SIGNED_CHECKSUMS = "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?"
 
 
@@ -30,13 +36,20 @@ class UploadsRepository(RepositoryBase):
         One statement (insert, or take over a stale row), so it needs no transaction around it.
         """
         with self._write_one() as tx:
-            taken = tx.run(
-                "INSERT INTO claims (name, owner, claimed_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
-                "claimed_at = excluded.claimed_at WHERE claims.claimed_at < ?",
-                (name, owner, now, stale_before),
-            )
+            taken = tx.run(_CLAIM, (name, owner, now, stale_before))
         return taken == 1
+
+    def claim_upload(
+        self, upload_id: str, owner: str, now: float, stale_before: float
+    ) -> tuple[bool, UploadRecord | None, dict[int, set[str]]]:
+        """`claim` an upload by its id, and read it with its signed checksums in the same
+        transaction (one round trip on PostgreSQL); the reads are of no use unless it was taken."""
+        taken, uploads, signed = self._write_all(
+            (_CLAIM + " RETURNING owner", (upload_id, owner, now, stale_before)),
+            ("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)),
+            (_SIGNED_CHECKSUMS, (upload_id,)),
+        )
+        return bool(taken), (upload_from_row(uploads[0]) if uploads else None), _by_part(signed)
 
     def release(self, name: str, owner: str) -> None:
         """Give up the claim `name` if `owner` still holds it."""
@@ -67,8 +80,7 @@ class UploadsRepository(RepositoryBase):
     def insert_upload(self, rec: UploadRecord, *, client_token: str | None = None) -> UploadRecord:
         """Insert an upload row at a key reserved before (and map the client's token to it);
         returns it with its `seq`."""
-        row = self._write_all(*self._upload_inserts(rec, client_token))[0]
-        assert row is not None
+        (row,), *_ = self._write_all(*self._upload_inserts(rec, client_token))
         return _with_seq(rec, int(row["seq"]))
 
     def insert_upload_taking_key(
@@ -81,12 +93,11 @@ class UploadsRepository(RepositoryBase):
             (rec.key, rec.user_id, "multipart", time.time()),
         )
         try:
-            row = self._write_all(take, *self._upload_inserts(rec, client_token))[1]
+            _, (row,), *_ = self._write_all(take, *self._upload_inserts(rec, client_token))
         except ConstraintError:
             if self._key_held(rec.key):
                 return None
             raise
-        assert row is not None
         return _with_seq(rec, int(row["seq"]))
 
     def _key_held(self, key: str) -> bool:
@@ -130,17 +141,6 @@ class UploadsRepository(RepositoryBase):
         with self._read() as tx:
             row = tx.one("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,))
         return upload_from_row(row) if row else None
-
-    def upload_and_signed_checksums(
-        self, upload_id: str
-    ) -> tuple[UploadRecord | None, dict[int, set[str]]]:
-        """The upload (or None) and every checksum a URL of each of its parts was signed with,
-        read together (one round trip on PostgreSQL)."""
-        uploads, signed = self._read_all(
-            ("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)),
-            (_SIGNED_CHECKSUMS, (upload_id,)),
-        )
-        return (upload_from_row(uploads[0]) if uploads else None), _by_part(signed)
 
     def mark_completed(
         self,

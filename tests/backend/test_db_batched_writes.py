@@ -161,13 +161,16 @@ def test_a_refused_upload_write_that_is_not_about_the_key_is_not_mistaken_for_on
     assert db.reserve_key("k/1", user.id, "multipart")
 
 
-def test_the_upload_and_its_signed_checksums_are_read_together(db: Database) -> None:
+def test_an_upload_is_claimed_and_read_with_its_signed_checksums_together(db: Database) -> None:
     rec = _upload(db)
-    assert db.upload_and_signed_checksums("up_missing") == (None, {})
-    assert db.upload_and_signed_checksums("up_1") == (rec, {})
     db.record_signed_parts("up_1", [(1, "AAAA", 4), (1, "BBBB", 4), (2, "CCCC", None)])
-    assert db.upload_and_signed_checksums("up_1") == (
-        rec,
-        {1: {"AAAA", "BBBB"}, 2: {"CCCC"}},
-    )
-    assert db.signed_checksums("up_1") == {1: {"AAAA", "BBBB"}, 2: {"CCCC"}}
+    signed = {1: {"AAAA", "BBBB"}, 2: {"CCCC"}}
+    assert db.claim_upload("up_1", "worker-a", now=10.0, stale_before=0.0) == (True, rec, signed)
+    assert db.signed_checksums("up_1") == signed
+    # Held: another worker does not get it, and what it read is of no use to it.
+    assert db.claim_upload("up_1", "worker-b", now=11.0, stale_before=0.0)[0] is False
+    # A holder that died (its claim older than `stale_before`) is taken over.
+    assert db.claim_upload("up_1", "worker-b", now=99.0, stale_before=50.0)[0] is True
+    db.release("up_1", "worker-b")
+    # An id with no upload: claimed (and released by the caller), nothing read.
+    assert db.claim_upload("up_missing", "worker-a", now=12.0, stale_before=0.0) == (True, None, {})
