@@ -225,9 +225,10 @@ def test_a_listener_on_a_descriptor_above_1024_hears_too(
             os.close(fd)
 
 
-def test_a_lookup_that_read_before_a_revocation_does_not_remember_it(
-    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def signed_in(postgres: PostgresServer) -> Iterator[tuple[Database, User]]:
+    """A database with alice signed in (family `f1`, refresh token `j1`), its cache trusted as
+    if a listener listened (none runs: nothing can arrive)."""
     db: Database = open_database(postgres.create_database())
     try:
         user = db.add_user("alice", "not a real hash", "user")
@@ -235,26 +236,31 @@ def test_a_lookup_that_read_before_a_revocation_does_not_remember_it(
         db.add_refresh_token(
             jti="j1", family_id="f1", user_id=user.id, issued_at=now, expires_at=now + 600
         )
-        db.sessions.resume()  # as the listener does once it listens
-        real = psycopg.Cursor.execute
-
-        def read_then_revoked(
-            self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any
-        ) -> Any:
-            result = real(self, query, *args, **kwargs)
-            if _SESSION_QUERY in str(query):
-                monkeypatch.setattr(psycopg.Cursor, "execute", real)
-                # Another request signs out while this lookup's answer is on its way.
-                db.revoke_family("f1", "logout", time.time())
-            return result
-
-        monkeypatch.setattr(psycopg.Cursor, "execute", read_then_revoked)
-        # The lookup answers what it read before the sign-out...
-        assert db.active_session_user("f1", user.id) == user
-        # ...but does not remember it: the next one reads the revocation.
-        assert db.active_session_user("f1", user.id) is None
+        db.sessions.resume()
+        yield db, user
     finally:
         db.close()
+
+
+def test_a_lookup_that_read_before_a_revocation_does_not_remember_it(
+    signed_in: tuple[Database, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, user = signed_in
+    real = psycopg.Cursor.execute
+
+    def read_then_revoked(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        result = real(self, query, *args, **kwargs)
+        if _SESSION_QUERY in str(query):
+            monkeypatch.setattr(psycopg.Cursor, "execute", real)
+            # Another request signs out while this lookup's answer is on its way.
+            db.revoke_family("f1", "logout", time.time())
+        return result
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", read_then_revoked)
+    # The lookup answers what it read before the sign-out...
+    assert db.active_session_user("f1", user.id) == user
+    # ...but does not remember it: the next one reads the revocation.
+    assert db.active_session_user("f1", user.id) is None
 
 
 def test_a_sign_in_that_read_the_account_before_it_was_disabled_is_not_remembered(
@@ -288,22 +294,12 @@ _CHANGES: dict[str, Callable[[Database, User], object]] = {
 
 @pytest.mark.parametrize("change", list(_CHANGES))
 def test_a_change_of_sessions_is_seen_at_once_by_the_process_that_made_it(
-    postgres: PostgresServer, change: str
+    signed_in: tuple[Database, User], change: str
 ) -> None:
-    db: Database = open_database(postgres.create_database())
-    try:
-        user = db.add_user("alice", "not a real hash", "user")
-        now = time.time()
-        db.add_refresh_token(
-            jti="j1", family_id="f1", user_id=user.id, issued_at=now, expires_at=now + 600
-        )
-        # Listening as far as the cache knows, but nothing can arrive: no listener runs.
-        db.sessions.resume()
-        assert db.active_session_user("f1", user.id) == user
-        _CHANGES[change](db, user)
-        assert db.active_session_user("f1", user.id) != user
-    finally:
-        db.close()
+    db, user = signed_in
+    assert db.active_session_user("f1", user.id) == user
+    _CHANGES[change](db, user)
+    assert db.active_session_user("f1", user.id) != user
 
 
 def _user(n: int) -> User:

@@ -69,6 +69,27 @@ def _delete_what_was_handed_to_delete_later() -> None:
     QCoreApplication.processEvents()
 
 
+def main_window(qtbot: Any, *, shown: bool = True, active: bool = False) -> tuple[Any, Any]:
+    """The real main window and its queue model, one job uploading; `shown` at 1000 x 600 and
+    exposed, `active` also the active window (keyboard focus)."""
+    from desktop.ui.queue_model import UploadQueueModel
+    from desktop.ui.views.main_window import MainWindow
+
+    model = UploadQueueModel(refresh_ms=60_000)
+    model.add_job(make_job(state=JobState.UPLOADING, bytes_done=10, speed_bps=2048.0))
+    model.flush()
+    window = MainWindow(model, log_lines=[], log_path=None)
+    qtbot.addWidget(window)
+    if shown or active:
+        window.resize(1000, 600)
+        window.show()
+        qtbot.waitExposed(window)
+    if active:
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+    return window, model
+
+
 def make_job(**overrides: Any) -> JobSnapshot:
     """A realistic job snapshot; keyword arguments override fields."""
     n = next(_ids)

@@ -14,28 +14,18 @@ from PySide6.QtCore import QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QRawFont
 
 from desktop.config import AppConfig
-from desktop.engine.events import JobState
 from desktop.ui.dialogs.settings import SettingsDialog
-from desktop.ui.queue_model import Column, QueueSummary, UploadQueueModel
+from desktop.ui.queue_model import Column, QueueSummary
 from desktop.ui.text import i18n, labels
-from desktop.ui.views.main_window import MainWindow, summary_text
-from tests.ui.conftest import make_job
+from desktop.ui.views.main_window import summary_text
+from tests.ui.conftest import main_window
 
 ROOT = Path(__file__).resolve().parents[2]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-def _window(qtbot: Any) -> tuple[MainWindow, UploadQueueModel]:
-    model = UploadQueueModel(refresh_ms=60_000)
-    model.add_job(make_job(state=JobState.UPLOADING, bytes_done=10, speed_bps=2048.0))
-    model.flush()
-    window = MainWindow(model, log_lines=[], log_path=None)
-    qtbot.addWidget(window)
-    return window, model
-
-
 def test_korean_translation_loads_and_shows_hangul(qtbot: Any) -> None:
-    window, model = _window(qtbot)
+    window, model = main_window(qtbot, shown=False)
     assert window.add_files_action.text() == "Add files…"
     assert i18n.apply_language("ko") == "ko"
     # Widgets re-translate on the LanguageChange event Qt posts when a translator is installed.

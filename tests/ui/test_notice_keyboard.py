@@ -13,29 +13,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop.engine.events import JobState
 from desktop.ui.messages import Level
-from desktop.ui.queue_model import UploadQueueModel
 from desktop.ui.text import i18n
-from desktop.ui.views.main_window import MainWindow
 from desktop.ui.widgets.notice_area import Notice
-from tests.ui.conftest import make_job
+from tests.ui.conftest import main_window
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def _window(qtbot: Any) -> MainWindow:
-    model = UploadQueueModel(refresh_ms=60_000)
-    model.add_job(make_job(state=JobState.UPLOADING, bytes_done=10, speed_bps=2048.0))
-    model.flush()
-    window = MainWindow(model, log_lines=[], log_path=None)
-    qtbot.addWidget(window)
-    window.resize(1000, 600)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
 
 
 def _focus() -> QWidget | None:
@@ -67,7 +50,7 @@ def _tab_to(qtbot: Any, target: QWidget) -> QWidget | None:
 def test_tab_from_the_uploads_table_reaches_the_notice_without_it_taking_the_focus(
     qtbot: Any,
 ) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     table = window.queue_view.table
     table.setFocus()
     qtbot.waitUntil(table.hasFocus)
@@ -83,7 +66,7 @@ def test_tab_from_the_uploads_table_reaches_the_notice_without_it_taking_the_foc
 def test_enter_or_space_on_the_close_button_closes_and_gives_the_focus_back(
     qtbot: Any, key: Qt.Key
 ) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     notice = window.notices.post(Level.ERROR.value, "Storage error", "part 3 was refused")
     came_from = _tab_to(qtbot, notice.close_button)
     assert came_from is not None
@@ -97,7 +80,7 @@ def test_enter_or_space_on_the_close_button_closes_and_gives_the_focus_back(
 def test_escape_closes_the_focused_notice_and_the_focus_moves_down_the_stack(
     qtbot: Any,
 ) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     area = window.notices
     window.tabs.setCurrentIndex(1)
     field = window.history_view.search
@@ -130,7 +113,7 @@ def test_escape_closes_the_focused_notice_and_the_focus_moves_down_the_stack(
 
 
 def test_escape_on_the_middle_notice_keeps_the_others(qtbot: Any) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     area = window.notices
     oldest = area.post(Level.ERROR.value, "First", "")
     middle = area.post(Level.ERROR.value, "Second", "")
@@ -145,7 +128,7 @@ def test_escape_on_the_middle_notice_keeps_the_others(qtbot: Any) -> None:
 
 
 def test_enter_on_the_action_button_runs_it(qtbot: Any) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     area = window.notices
     other = area.post(Level.ERROR.value, "Storage error", "")
     notice = area.post(Level.WARNING.value, "Sign-in needed", "Sign in again to go on.")
@@ -165,7 +148,7 @@ def test_enter_on_the_action_button_runs_it(qtbot: Any) -> None:
 
 
 def test_a_fading_notice_waits_while_the_keyboard_is_on_it(qtbot: Any) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     area = window.notices
     area.fade_ms = {kind: 100 for kind in area.fade_ms}
     notice = area.post(Level.INFO.value, "History exported", "3 receipts saved")
@@ -180,7 +163,7 @@ def test_a_fading_notice_waits_while_the_keyboard_is_on_it(qtbot: Any) -> None:
 
 
 def test_the_close_button_has_a_spoken_name_in_english_and_korean(qtbot: Any) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot, active=True)[0]
     notice: Notice = window.notices.post(Level.ERROR.value, "Storage error", "part 3 refused")
     assert notice.close_button.accessibleName() == "Dismiss notice"
     assert notice.close_button.accessibleDescription() == "Storage error"

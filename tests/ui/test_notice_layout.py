@@ -8,23 +8,9 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QWidget
 
-from desktop.engine.events import JobState
 from desktop.ui.messages import Level
-from desktop.ui.queue_model import UploadQueueModel
 from desktop.ui.views.main_window import MainWindow
-from tests.ui.conftest import make_job
-
-
-def _window(qtbot: Any) -> MainWindow:
-    model = UploadQueueModel(refresh_ms=60_000)
-    model.add_job(make_job(state=JobState.UPLOADING, bytes_done=10, speed_bps=2048.0))
-    model.flush()
-    window = MainWindow(model, log_lines=[], log_path=None)
-    qtbot.addWidget(window)
-    window.resize(1000, 600)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+from tests.ui.conftest import main_window
 
 
 def _positions(window: MainWindow) -> dict[str, QRect]:
@@ -45,7 +31,7 @@ def _positions(window: MainWindow) -> dict[str, QRect]:
 
 @pytest.mark.parametrize("level", list(Level))
 def test_a_notice_shows_and_goes_without_moving_the_tabs(qtbot: Any, level: Level) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot)[0]
     area = window.notices
     area.fade_ms = {kind: 200 for kind in area.fade_ms}  # the fading levels fade quickly here
     before = _positions(window)
@@ -77,7 +63,7 @@ def test_a_notice_shows_and_goes_without_moving_the_tabs(qtbot: Any, level: Leve
 
 
 def test_notices_follow_the_window_corner_when_it_is_resized(qtbot: Any) -> None:
-    window = _window(qtbot)
+    window = main_window(qtbot)[0]
     area = window.notices
     area.post(Level.ERROR.value, "Upload failed", "webcam.mp4: the server refused the part")
     qtbot.waitUntil(area.isVisible)
