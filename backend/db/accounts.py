@@ -198,25 +198,29 @@ class AccountsRepository(RepositoryBase):
 
     # --- telling every instance that sessions changed ------------------------------------------
 
-    def _tell_sessions_changed(self, tx: Tx) -> None:
-        """In `tx`, a change of sessions: on PostgreSQL every instance hears it at commit.
+    def _sessions_changed(self) -> tuple[tuple[str, Sequence[object]], ...]:
+        """The statement that tells every instance, at commit, that sessions changed.
 
-        SQLite has no notifications and needs none: no session cache is used on it (one
-        machine; `user disable` from the CLI, another process, must still end tokens at once).
+        On PostgreSQL a notification; SQLite has none and needs none: no session cache is used
+        on it (one machine; `user disable` from the CLI, another process, must still end tokens
+        at once).
         """
         if self._driver.dialect.name == "postgresql":
-            tx.run(_NOTIFY_SESSIONS_CHANGED)
+            return ((_NOTIFY_SESSIONS_CHANGED, ()),)
+        return ()
+
+    def _tell_sessions_changed(self, tx: Tx) -> None:
+        """In `tx`, a change of sessions: every instance hears it at commit."""
+        for sql, params in self._sessions_changed():
+            tx.run(sql, params)
 
     def _change_sessions(
         self, sql: str, params: Sequence[object], *more: tuple[str, Sequence[object]]
     ) -> None:
         """Run writes that can end sessions in one transaction and tell every instance: the
         others when it commits, this one's cache right after."""
-        notice: tuple[tuple[str, Sequence[object]], ...] = ()
-        if self._driver.dialect.name == "postgresql":
-            notice = ((_NOTIFY_SESSIONS_CHANGED, ()),)
         try:
-            self._write_all((sql, params), *more, *notice)
+            self._write_all((sql, params), *more, *self._sessions_changed())
         finally:
             self.sessions.invalidate()
 

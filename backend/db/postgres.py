@@ -204,8 +204,8 @@ _COLUMN_NAMES: dict[tuple[str, int], tuple[str, ...]] = {}
 
 
 def _names(cursor: psycopg.Cursor[Any], sql: str) -> tuple[str, ...]:
-    description = cursor.pgresult
-    count = description.nfields if description is not None else 0
+    result = cursor.pgresult
+    count = result.nfields if result is not None else 0
     names = _COLUMN_NAMES.get((sql, count))
     if names is None:
         names = tuple(column.name for column in cursor.description or ())

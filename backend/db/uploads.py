@@ -21,6 +21,8 @@ _CLAIM = (
     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
     "claimed_at = excluded.claimed_at WHERE claims.claimed_at < ?"
 )
+# A key is handed out once, for good: the row stays after its upload ends.
+_TAKE_KEY = "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?)"
 _SIGNED_CHECKSUMS = "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?"
 
 
@@ -62,9 +64,7 @@ class UploadsRepository(RepositoryBase):
         """Claim `key` for good; False if it was ever handed out before."""
         with self._write_one() as tx:
             taken = tx.run(
-                "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING",
-                (key, user_id, source, time.time()),
+                _TAKE_KEY + " ON CONFLICT (key) DO NOTHING", (key, user_id, source, time.time())
             )
         return taken == 1
 
@@ -88,10 +88,7 @@ class UploadsRepository(RepositoryBase):
     ) -> UploadRecord | None:
         """Reserve `rec.key` for good and insert the upload row in one write; None (nothing
         written) if the key was ever handed out before."""
-        take = (
-            "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?)",
-            (rec.key, rec.user_id, "multipart", time.time()),
-        )
+        take = (_TAKE_KEY, (rec.key, rec.user_id, "multipart", time.time()))
         try:
             _, (row,), *_ = self._write_all(take, *self._upload_inserts(rec, client_token))
         except ConstraintError:
