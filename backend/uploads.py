@@ -13,7 +13,7 @@ import math
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -239,38 +239,37 @@ class UploadService:
         )
         algorithm = checksums.algorithm_for(self._settings.integrity)
 
-        def record(key: str, s3_upload_id: str) -> UploadRecord:
-            return UploadRecord(
-                seq=0,
-                upload_id="up_" + secrets.token_urlsafe(16),
-                s3_upload_id=s3_upload_id,
-                user_id=user.user_id,
-                username=user.username,
-                key=key,
-                filename=clean,
-                content_type=content_type,
-                size=size,
-                part_size=part_size,
-                part_count=part_count,
-                sha256=sha256.lower() if sha256 else None,
-                exam_id=exam_id,
-                kind=kind,
-                status="in_progress",
-                created_at=now,
-                completed_at=None,
-                aborted_at=None,
-                etag=None,
-                receipt=None,
-                checksum_algorithm=algorithm,
-            )
-
+        # Its key and storage's upload id come with the first free key.
+        template = UploadRecord(
+            seq=0,
+            upload_id="up_" + secrets.token_urlsafe(16),
+            s3_upload_id="",
+            user_id=user.user_id,
+            username=user.username,
+            key="",
+            filename=clean,
+            content_type=content_type,
+            size=size,
+            part_size=part_size,
+            part_count=part_count,
+            sha256=sha256.lower() if sha256 else None,
+            exam_id=exam_id,
+            kind=kind,
+            status="in_progress",
+            created_at=now,
+            completed_at=None,
+            aborted_at=None,
+            etag=None,
+            receipt=None,
+            checksum_algorithm=algorithm,
+        )
         rec = await self._create_at_free_key(
             base,
             user,
             content_type,
             {"exam-id": exam_id, "kind": kind, "owner": user.username},
             algorithm if checksums.is_crc(algorithm) else None,
-            record,
+            template,
             client_token,
         )
         logger.info(
@@ -311,11 +310,11 @@ class UploadService:
         content_type: str,
         metadata: dict[str, str],
         checksum_algorithm: str | None,
-        record: Callable[[str, str], UploadRecord],
+        template: UploadRecord,
         client_token: str | None,
     ) -> UploadRecord:
         """The upload, recorded: a multipart upload at the first candidate key that neither the
-        database nor storage has ever held, `record(key, storage's upload id)` inserted.
+        database nor storage has ever held, `template` inserted with that key and storage's id.
 
         The first candidate is nearly always free, so the upload is created there first and the
         key taken in the same database write that records the upload: one round trip, where
@@ -326,7 +325,8 @@ class UploadService:
         created = await self._create_if_free(base, *metadata_args, reserved=False)
         if created is not None:
             rec = self._db.insert_upload_taking_key(
-                record(base, created), client_token=client_token
+                dataclasses.replace(template, key=base, s3_upload_id=created),
+                client_token=client_token,
             )
             if rec is not None:
                 return rec
@@ -335,7 +335,10 @@ class UploadService:
         for key in self._reserved_candidates(base, user, "multipart", skip=1):
             created = await self._create_if_free(key, *metadata_args, reserved=True)
             if created is not None:
-                return self._db.insert_upload(record(key, created), client_token=client_token)
+                return self._db.insert_upload(
+                    dataclasses.replace(template, key=key, s3_upload_id=created),
+                    client_token=client_token,
+                )
         raise AssertionError("unreachable: the candidates end with a conflict")  # pragma: no cover
 
     async def _create_if_free(
