@@ -43,6 +43,7 @@ class SQLiteDriver:
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._conn.row_factory = _dict_row
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._writers = WriterTurns(None if self.path == ":memory:" else Path(path))
         except (OSError, sqlite3.Error) as exc:
             raise DatabaseError(f"cannot open the database {self.path}: {exc}") from exc
         # In WAL mode NORMAL still never corrupts the file; it syncs at checkpoints instead of on
@@ -56,7 +57,6 @@ class SQLiteDriver:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.RLock()
-        self._writers = WriterTurns(None if self.path == ":memory:" else Path(path))
 
     def close(self) -> None:
         """Close the connection."""

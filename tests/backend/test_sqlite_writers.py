@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.db import open_database
+from backend.db import DatabaseError, open_database
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX record locks")
 
@@ -79,3 +79,12 @@ def test_writes_within_one_process_still_run_one_after_another(tmp_path: Path) -
         assert [db.reserve_key(f"k/{n}", user.id, "single") for n in range(20)] == [False] * 20
     finally:
         db.close()
+
+
+def test_a_turn_file_that_cannot_be_opened_is_a_database_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "backend.sqlite3"
+    open_database(path).close()
+    (tmp_path / "backend.sqlite3.writers").unlink()
+    (tmp_path / "backend.sqlite3.writers").mkdir()  # what no write can take a turn on
+    with pytest.raises(DatabaseError, match=r"cannot open the database .*backend\.sqlite3"):
+        open_database(path)
