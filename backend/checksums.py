@@ -36,9 +36,13 @@ def algorithm_for(integrity: str) -> Algorithm:
     return name  # type: ignore[return-value]
 
 
+#: The algorithms storage combines into a full-object checksum.
+CRC_ALGORITHMS: tuple[Algorithm, ...] = ("CRC64NVME", "CRC32C")
+
+
 def is_crc(algorithm: str) -> bool:
     """True for the algorithms storage combines into a full-object checksum."""
-    return algorithm in ("CRC64NVME", "CRC32C")
+    return algorithm in CRC_ALGORITHMS
 
 
 def decode(algorithm: str, value: str) -> bytes:

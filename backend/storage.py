@@ -127,6 +127,20 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """Storage's answer to a completion.
+
+    Attributes:
+        etag: The object's ETag without quotes.
+        checksums: The whole object's CRCs the answer names, base64 by algorithm (AWS and
+            SeaweedFS name the one the upload was created with; other stores may name none).
+    """
+
+    etag: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectStream:
     """A stored object being read.
 
@@ -171,8 +185,10 @@ class Storage(Protocol):
         part_number: int,
         expires_in: int,
         checksum: Checksum | None,
+        length: int | None = None,
     ) -> PresignedRequest:
-        """A URL that accepts one part by plain HTTP PUT (only bytes with `checksum`, if given)."""
+        """A URL that accepts one part by plain HTTP PUT (only bytes with `checksum`, and only
+        `length` of them, where given)."""
 
     async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         """Every part storage holds for the upload (re-sent parts may appear more than once)."""
@@ -183,8 +199,8 @@ class Storage(Protocol):
         upload_id: str,
         parts: list[PartToComplete],
         full_object: Checksum | None = None,
-    ) -> str:
-        """Complete the upload from its parts; returns the ETag without quotes."""
+    ) -> Completion:
+        """Complete the upload from its parts; storage's answer."""
 
     async def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload and free its parts."""
@@ -223,7 +239,6 @@ _UNAVAILABLE_CODES = {
     "500",
 }
 _INVALID_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
-_CRC_NAMES = ("CRC64NVME", "CRC32C")
 _MAX_ATTEMPTS = 3
 # Storage calls in flight at once, per client (boto3's calls run on uvicorn's 40 worker threads;
 # the lean client's on the event loop, where a burst could otherwise open a connection per request).
@@ -311,8 +326,9 @@ class S3Storage:
             head = await self._lean.head(key, checksums=checksums)
         if head is None:
             return None
-        found = {name: head.checksums[name] for name in _CRC_NAMES if head.checksums.get(name)}
-        return ObjectInfo(size=head.size, etag=strip_etag(head.etag), checksums=found)
+        return ObjectInfo(
+            size=head.size, etag=strip_etag(head.etag), checksums=_crcs(head.checksums)
+        )
 
     def read(self, key: str, chunk_size: int) -> ObjectStream | None:
         """Stream the object at `key` (GET), or None when there is none."""
@@ -362,22 +378,26 @@ class S3Storage:
         part_number: int,
         expires_in: int,
         checksum: Checksum | None,
+        length: int | None = None,
     ) -> PresignedRequest:
-        """A URL for one part; with `checksum` its header is signed and storage verifies the bytes.
+        """A URL for one part; with `checksum` its header is signed and storage verifies the bytes;
+        with `length`, so is the Content-Length, and storage refuses a part of any other size.
 
-        The checksum header is the only ``x-amz-*`` header signed (botocore signs exactly
-        ``host;x-amz-checksum-crc64nvme``), so a plain PUT carrying it works; any other
-        ``x-amz-*`` header a client added would have to be signed too, or storage answers 403.
+        The checksum header is the only ``x-amz-*`` header signed, so a plain PUT carrying it
+        works; any other ``x-amz-*`` header a client added would have to be signed too, or storage
+        answers 403. The Content-Length is not among the returned headers: every HTTP client sends
+        it from the body, and sending it twice would be a malformed request.
         """
         headers: dict[str, str] = {}
         if checksum is not None:
             headers[checksums.header(checksum.algorithm)] = checksum.value
+        signed = headers if length is None else {**headers, "content-length": str(length)}
         with self._lean_errors("presign part"):
             url = self._lean.presign(
                 "PUT",
                 key,
                 {"uploadId": upload_id, "partNumber": str(part_number)},
-                headers,
+                signed,
                 expires_in,
             )
         return PresignedRequest(url=url, headers=headers)
@@ -399,7 +419,7 @@ class S3Storage:
                     strip_etag(p.etag),
                     p.size,
                     p.last_modified,
-                    next((p.checksums[n] for n in _CRC_NAMES if p.checksums.get(n)), None),
+                    next(iter(_crcs(p.checksums).values()), None),
                 )
                 for p in page.parts
             )
@@ -416,8 +436,8 @@ class S3Storage:
         upload_id: str,
         parts: list[PartToComplete],
         full_object: Checksum | None = None,
-    ) -> str:
-        """Complete the upload; returns the multipart ETag without quotes.
+    ) -> Completion:
+        """Complete the upload; storage's answer (the multipart ETag and the CRC it names).
 
         With `full_object`, every part's CRC and the whole object's go to storage, which refuses
         (BadDigest) a part list or an object whose bytes do not have them.
@@ -437,8 +457,8 @@ class S3Storage:
             headers[checksums.header(full_object.algorithm)] = full_object.value
             headers["x-amz-checksum-type"] = "FULL_OBJECT"
         with self._lean_errors("complete multipart upload"):
-            etag = await self._lean.complete(key, upload_id, listed, headers)
-        return strip_etag(etag)
+            done = await self._lean.complete(key, upload_id, listed, headers)
+        return Completion(strip_etag(done.etag), _crcs(done.checksums))
 
     async def abort(self, key: str, upload_id: str) -> None:
         """Abort the upload; storage frees its parts."""
@@ -500,6 +520,11 @@ class NoSuchKeyError(StorageError):
 
 class NoLifecycleError(StorageError):
     """The bucket has no lifecycle configuration (internal to this module)."""
+
+
+def _crcs(named: dict[str, str]) -> dict[str, str]:
+    """The CRCs among the checksums storage `named` (by upper-case algorithm name)."""
+    return {name: named[name] for name in checksums.CRC_ALGORITHMS if named.get(name)}
 
 
 def _translate(what: str, exc: botocore.exceptions.ClientError) -> StorageError:

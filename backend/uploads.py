@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend import checksums
-from backend.db import Database, UploadRecord
+from backend.db import Database, SignedParts, UploadRecord
 from backend.errors import ApiError, not_found
 from backend.keys import candidate_keys, object_key, sanitise_filename
 from backend.receipts.issuer import IssuedReceipt, ReceiptFacts, ReceiptIssuer, StorageChecksum
@@ -514,12 +514,15 @@ class UploadService:
                     f"checksums: this upload needs the {algorithm} of every part to sign; "
                     f"missing for part {_short(missing)}.",
                 )
+        # A CRC upload of known size signs each part's planned size into its URL too: storage
+        # then refuses a part of any other size, and completion need not ask storage for the
+        # object's size afterwards (one call fewer per upload).
+        sizes = {n: None if rec.size is None else _planned_size(rec, n) for n in numbers}
+        lengths_signed = checksums.is_crc(algorithm) and rec.size is not None
         self._db.record_signed_parts(
             rec.upload_id,
-            [
-                (n, v, None if rec.size is None else _planned_size(rec, n))
-                for n, v in sorted(wanted.items())
-            ],
+            [(n, v, sizes[n]) for n, v in sorted(wanted.items())],
+            lengths_signed=lengths_signed,
         )
         ttl = self._settings.url_ttl_seconds
         expires_at = iso(time.time() + ttl) or ""
@@ -533,6 +536,7 @@ class UploadService:
                         n,
                         ttl,
                         Checksum(algorithm, wanted[n]) if n in wanted else None,
+                        sizes[n] if lengths_signed else None,
                     ),
                 )
                 for n in numbers
@@ -604,9 +608,11 @@ class UploadService:
                     "sha256 differs from the one declared when the upload was created.",
                 )
             ordered = sorted(parts, key=lambda p: p.part_number)
-            expected = self._expected_checksum(rec, ordered, checksum, signed)
+            expected = self._expected_checksum(rec, ordered, checksum, signed.checksums)
             try:
-                etag, stored = await self._assemble(rec, ordered, expected, list_first=sized_now)
+                etag, stored = await self._assemble(
+                    rec, ordered, expected, list_first=sized_now, sizes_signed=signed.lengths_signed
+                )
             except ApiError as exc:
                 if exc.code == "upload_not_found":
                     recovered = await self._recover_completed(rec, expected)
@@ -688,6 +694,7 @@ class UploadService:
         expected: Checksum | None,
         *,
         list_first: bool,
+        sizes_signed: bool,
     ) -> tuple[str, str | None]:
         """Complete in storage, then check the object it reports; its ETag and CRC.
 
@@ -695,20 +702,35 @@ class UploadService:
         not hold (InvalidPart), a part whose bytes lack the CRC named for it or an object whose
         CRC is not `expected` (BadDigest). `expected` is combined from the parts' CRCs at their
         planned sizes, so a part of another size changes it, except the first part's size, which
-        CRC combination never uses: the HEAD after completing catches that one by the total size.
+        CRC combination never uses. That one is settled before storage assembles anything when
+        every part URL was signed with its size (`sizes_signed`: storage refused other sizes) or
+        the parts were listed first; then the CRC storage names in its answer is the object's, and
+        only where it names none does a HEAD after completing ask for it. Otherwise the HEAD
+        checks the total size too.
         Listing the parts first (one more call) would add nothing but the error's name, so only
         MD5 uploads do it, and `list_first` ones: an open upload's size is stated only now, and a
         wrong one is then refused as `size_mismatch`, the upload kept, on any store.
         """
-        if expected is None or list_first:
+        listed = expected is None or list_first
+        if listed:
             await self._check_listed_parts(rec, parts)
         with storage_errors():
-            etag = await self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
-            info = await self._storage.head(rec.key, checksums=expected is not None)
-        if info is None:
-            logger.error("Upload %s: no object after completing", rec.upload_id)
-            raise ApiError(502, "storage_error", "Storage has no object after completing.")
-        return etag or info.etag, await self._accept_assembled(rec, info, expected)
+            done = await self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
+        if (
+            expected is not None
+            and (sizes_signed or listed)
+            and expected.algorithm in done.checksums
+        ):
+            assert rec.size is not None, "completion gives an open upload its final size first"
+            info = ObjectInfo(rec.size, done.etag, done.checksums)
+        else:
+            with storage_errors():
+                found = await self._storage.head(rec.key, checksums=expected is not None)
+            if found is None:
+                logger.error("Upload %s: no object after completing", rec.upload_id)
+                raise ApiError(502, "storage_error", "Storage has no object after completing.")
+            info = found
+        return done.etag or info.etag, await self._accept_assembled(rec, info, expected)
 
     async def _accept_assembled(
         self, rec: UploadRecord, info: ObjectInfo, expected: Checksum | None
@@ -947,7 +969,9 @@ class _Claim:
     owner: str
     released: bool = False
     upload: UploadRecord | None = None
-    signed: dict[int, set[str]] = dataclasses.field(default_factory=dict)
+    signed: SignedParts = dataclasses.field(
+        default_factory=lambda: SignedParts({}, lengths_signed=False)
+    )
 
 
 def latest_parts(parts: list[StoredPart]) -> list[StoredPart]:

@@ -39,7 +39,14 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
     from backend.security import hash_password
     from backend.server import bind_socket, make_server, settle_heap
     from backend.settings import Settings
-    from backend.storage import Checksum, ObjectInfo, PartToComplete, PresignedRequest, StoredPart
+    from backend.storage import (
+        Checksum,
+        Completion,
+        ObjectInfo,
+        PartToComplete,
+        PresignedRequest,
+        StoredPart,
+    )
 
     class InstantStorage:
         """Answers the calls of create, sign and complete at once, consistently."""
@@ -59,7 +66,13 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
             return uuid.uuid4().hex
 
         def presign_part(
-            self, key: str, upload_id: str, number: int, ttl: int, checksum: Checksum | None
+            self,
+            key: str,
+            upload_id: str,
+            number: int,
+            ttl: int,
+            checksum: Checksum | None,
+            length: int | None = None,
         ) -> PresignedRequest:
             headers = {"x-amz-checksum-crc64nvme": checksum.value} if checksum else {}
             return PresignedRequest(f"http://127.0.0.1:9/{key}?partNumber={number}", headers)
@@ -73,9 +86,9 @@ def _serve(data_dir: Path, port: int, database_url: str, log_level: str) -> None
             upload_id: str,
             parts: list[PartToComplete],
             full_object: Checksum | None = None,
-        ) -> str:
+        ) -> Completion:
             self._done[key] = {full_object.algorithm: full_object.value} if full_object else {}
-            return "etag-1"
+            return Completion("etag-1", self._done[key])
 
         async def abort(self, key: str, upload_id: str) -> None:
             return None

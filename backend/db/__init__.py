@@ -6,7 +6,7 @@ repository module of its area (`accounts.py`, `uploads.py`, or a new mixin of `D
 """
 
 from backend.db.errors import ConstraintError, DatabaseError, SchemaTooNewError
-from backend.db.records import AuditRecord, UploadRecord, User
+from backend.db.records import AuditRecord, SignedParts, UploadRecord, User
 from backend.db.repository import Database, open_configured, open_database
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "SchemaTooNewError",
+    "SignedParts",
     "UploadRecord",
     "User",
     "open_configured",

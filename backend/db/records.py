@@ -99,3 +99,17 @@ class AuditRecord:
     size: int | None
     sha256: str | None
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedParts:
+    """What the part URLs of one upload were signed with.
+
+    Attributes:
+        checksums: Every checksum a URL of each part number was signed with.
+        lengths_signed: Every one of those URLs was signed with its part's planned size as its
+            Content-Length, so storage held no part of another size (vacuously true for none).
+    """
+
+    checksums: dict[int, set[str]]
+    lengths_signed: bool

@@ -165,6 +165,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "whether a part URL was signed with its Content-Length (0: any length; every URL signed "
+        "before, or by an older instance during an upgrade, was)",
+        ("ALTER TABLE signed_parts ADD COLUMN length_signed INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

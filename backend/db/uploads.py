@@ -9,7 +9,7 @@ from typing import Any
 
 from backend.db.driver import RepositoryBase, Row
 from backend.db.errors import ConstraintError
-from backend.db.records import UploadRecord
+from backend.db.records import SignedParts, UploadRecord
 
 _UPLOAD_COLUMNS = tuple(name for name in UploadRecord.__slots__ if name != "seq")
 _COLUMN_LIST = ", ".join(_UPLOAD_COLUMNS)
@@ -23,7 +23,9 @@ _CLAIM = (
 )
 # A key is handed out once, for good: the row stays after its upload ends.
 _TAKE_KEY = "INSERT INTO keys (key, user_id, source, created_at) VALUES (?, ?, ?, ?)"
-_SIGNED_CHECKSUMS = "SELECT part_number, checksum FROM signed_parts WHERE upload_id = ?"
+_SIGNED_CHECKSUMS = (
+    "SELECT part_number, checksum, length_signed FROM signed_parts WHERE upload_id = ?"
+)
 
 
 class UploadsRepository(RepositoryBase):
@@ -43,15 +45,19 @@ class UploadsRepository(RepositoryBase):
 
     def claim_upload(
         self, upload_id: str, owner: str, now: float, stale_before: float
-    ) -> tuple[bool, UploadRecord | None, dict[int, set[str]]]:
-        """`claim` an upload by its id, and read it with its signed checksums in the same
+    ) -> tuple[bool, UploadRecord | None, SignedParts]:
+        """`claim` an upload by its id, and read it with its signed parts in the same
         transaction (one round trip on PostgreSQL); the reads are of no use unless it was taken."""
         taken, uploads, signed = self._write_all(
             (_CLAIM + " RETURNING owner", (upload_id, owner, now, stale_before)),
             ("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)),
             (_SIGNED_CHECKSUMS, (upload_id,)),
         )
-        return bool(taken), (upload_from_row(uploads[0]) if uploads else None), _by_part(signed)
+        return (
+            bool(taken),
+            upload_from_row(uploads[0]) if uploads else None,
+            SignedParts(_by_part(signed), all(row["length_signed"] for row in signed)),
+        )
 
     def release(self, name: str, owner: str) -> None:
         """Give up the claim `name` if `owner` still holds it."""
@@ -195,23 +201,37 @@ class UploadsRepository(RepositoryBase):
             )
         return int(row["total"]) if row else 0
 
-    def record_signed_parts(self, upload_id: str, parts: list[tuple[int, str, int | None]]) -> None:
-        """Remember `(part_number, checksum, size)` of part URLs just signed (repeats are kept
-        once; size None while the upload's size is not known), so completion and resume know
-        which bytes storage can have accepted."""
+    def record_signed_parts(
+        self,
+        upload_id: str,
+        parts: list[tuple[int, str, int | None]],
+        *,
+        lengths_signed: bool = False,
+    ) -> None:
+        """Remember `(part_number, checksum, size)` of part URLs just signed (size None while
+        the upload's size is not known), so completion and resume know which bytes storage can
+        have accepted; `lengths_signed`: each URL was signed with its part's size as its
+        Content-Length, so storage refuses any other.
+
+        A part signed again with the same checksum keeps one row, which says "any length" if
+        any of its URLs allowed one.
+        """
         if not parts:
             return
         now = time.time()
-        # One multi-row statement (at most 100 rows of 5 values): atomic by itself, and one
+        # One multi-row statement (at most 100 rows of 6 values): atomic by itself, and one
         # round trip on PostgreSQL where a row per statement would be one each.
-        rows = ", ".join("(?, ?, ?, ?, ?)" for _ in parts)
+        rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in parts)
         params: list[object] = []
         for n, checksum, size in parts:
-            params += (upload_id, n, checksum, size, now)
+            params += (upload_id, n, checksum, size, now, int(lengths_signed))
         with self._write_one() as tx:
             tx.run(
-                "INSERT INTO signed_parts (upload_id, part_number, checksum, size, signed_at) "
-                f"VALUES {rows} ON CONFLICT (upload_id, part_number, checksum) DO NOTHING",
+                "INSERT INTO signed_parts "
+                "(upload_id, part_number, checksum, size, signed_at, length_signed) "
+                f"VALUES {rows} ON CONFLICT (upload_id, part_number, checksum) DO UPDATE "
+                "SET length_signed = excluded.length_signed "
+                "WHERE excluded.length_signed < signed_parts.length_signed",
                 params,
             )
 

@@ -83,6 +83,20 @@ class Head:
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """What CompleteMultipartUpload answers.
+
+    Attributes:
+        etag: The object's ETag as sent (quoted).
+        checksums: The whole object's checksums the answer names, by upper-case algorithm name
+            (AWS and SeaweedFS name the full-object CRC; some stores name none).
+    """
+
+    etag: str
+    checksums: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class ListedPart:
     """One `<Part>` of ListParts.
 
@@ -275,11 +289,7 @@ class LeanS3:
                 _text(p, "ETag"),
                 int(_text(p, "Size")),
                 _timestamp(_text(p, "LastModified")),
-                {
-                    name: value
-                    for name in ("CRC64NVME", "CRC32C")
-                    if (value := _text(p, f"Checksum{name}"))
-                },
+                _checksums(p),
             )
             for p in _children(root, "Part")
         ]
@@ -295,8 +305,8 @@ class LeanS3:
         upload_id: str,
         parts: list[tuple[int, str, dict[str, str]]],
         headers: dict[str, str],
-    ) -> str:
-        """CompleteMultipartUpload of `(number, quoted etag, {ChecksumX: value})`; its ETag."""
+    ) -> Completion:
+        """CompleteMultipartUpload of `(number, quoted etag, {ChecksumX: value})`; its answer."""
         body = "".join(
             f"<Part><ETag>{escape(etag)}</ETag>"
             + "".join(f"<{name}>{escape(value)}</{name}>" for name, value in sums.items())
@@ -305,7 +315,8 @@ class LeanS3:
         )
         xml = f'<CompleteMultipartUpload xmlns="{_NS[1:-1]}">{body}</CompleteMultipartUpload>'
         resp = await self._request("POST", key, {"uploadId": upload_id}, headers, xml.encode())
-        return _text(_xml(resp.data), "ETag")
+        root = _xml(resp.data)
+        return Completion(_text(root, "ETag"), _checksums(root))
 
     async def abort(self, key: str, upload_id: str) -> None:
         """AbortMultipartUpload."""
@@ -391,6 +402,16 @@ def _text(el: ET.Element, name: str) -> str:
         if _local(child.tag) == name:
             return (child.text or "").strip()
     return ""
+
+
+def _checksums(el: ET.Element) -> dict[str, str]:
+    """The `<ChecksumX>` children of `el` by upper-case algorithm name (not `<ChecksumType>`)."""
+    found = {}
+    for child in el:
+        name = _local(child.tag)
+        if name.startswith("Checksum") and name != "ChecksumType" and child.text:
+            found[name[len("Checksum") :].upper()] = child.text.strip()
+    return found
 
 
 def _timestamp(value: str) -> float:

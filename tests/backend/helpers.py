@@ -18,6 +18,7 @@ class Client:
     """A signed-in user of a running backend."""
 
     def __init__(self, backend: RunningBackend, username: str, password: str = PASSWORD) -> None:
+        self.backend = backend
         self.api = backend.api
         self.session = requests.Session()
         tokens = backend.login(username, password)

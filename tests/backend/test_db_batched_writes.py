@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.db import ConstraintError, Database, UploadRecord, open_database
+from backend.db import ConstraintError, Database, SignedParts, UploadRecord, open_database
 from backend.db.driver import Driver
 from backend.db.postgres import PostgresDriver
 from backend.db.sqlite import SQLiteDriver
@@ -165,7 +165,11 @@ def test_an_upload_is_claimed_and_read_with_its_signed_checksums_together(db: Da
     rec = _upload(db)
     db.record_signed_parts("up_1", [(1, "AAAA", 4), (1, "BBBB", 4), (2, "CCCC", None)])
     signed = {1: {"AAAA", "BBBB"}, 2: {"CCCC"}}
-    assert db.claim_upload("up_1", "worker-a", now=10.0, stale_before=0.0) == (True, rec, signed)
+    assert db.claim_upload("up_1", "worker-a", now=10.0, stale_before=0.0) == (
+        True,
+        rec,
+        SignedParts(signed, lengths_signed=False),
+    )
     assert db.signed_checksums("up_1") == signed
     # Held: another worker does not get it, and what it read is of no use to it.
     assert db.claim_upload("up_1", "worker-b", now=11.0, stale_before=0.0)[0] is False
@@ -173,4 +177,33 @@ def test_an_upload_is_claimed_and_read_with_its_signed_checksums_together(db: Da
     assert db.claim_upload("up_1", "worker-b", now=99.0, stale_before=50.0)[0] is True
     db.release("up_1", "worker-b")
     # An id with no upload: claimed (and released by the caller), nothing read.
-    assert db.claim_upload("up_missing", "worker-a", now=12.0, stale_before=0.0) == (True, None, {})
+    assert db.claim_upload("up_missing", "worker-a", now=12.0, stale_before=0.0) == (
+        True,
+        None,
+        SignedParts({}, lengths_signed=True),
+    )
+
+
+def test_sizes_count_as_signed_only_while_every_url_of_the_upload_carried_one(
+    db: Database,
+) -> None:
+    _upload(db)
+
+    def lengths_signed() -> bool:
+        taken, _, signed = db.claim_upload("up_1", "worker-a", now=10.0, stale_before=0.0)
+        assert taken
+        db.release("up_1", "worker-a")
+        return signed.lengths_signed
+
+    db.record_signed_parts("up_1", [(1, "AAAA", 4), (2, "CCCC", 2)], lengths_signed=True)
+    assert lengths_signed()
+    # The same URLs again: still every one with its size.
+    db.record_signed_parts("up_1", [(1, "AAAA", 4)], lengths_signed=True)
+    assert lengths_signed()
+    # Part 2 with the same checksum once without its size (as an older backend signed them):
+    # that URL admits any size, and no later signing with a size makes it go away.
+    db.record_signed_parts("up_1", [(2, "CCCC", 2)], lengths_signed=False)
+    assert not lengths_signed()
+    db.record_signed_parts("up_1", [(2, "CCCC", 2)], lengths_signed=True)
+    assert not lengths_signed()
+    assert db.signed_checksums("up_1") == {1: {"AAAA"}, 2: {"CCCC"}}

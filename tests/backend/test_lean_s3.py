@@ -36,6 +36,7 @@ from backend.storage import (
     StorageError,
     StorageUnavailableError,
 )
+from tests.backend.helpers import multipart_etag
 from tests.support.checksums import crc64nvme
 from tests.support.lean import no_backoff, run
 from tests.support.storage import S3Endpoint, free_port, make_bucket
@@ -166,7 +167,8 @@ async def _errors_map_onto_the_same_exceptions(storage: S3Storage) -> None:
     done = await storage.complete(
         _KEY, upload_id, [PartToComplete(1, etag, crc)], Checksum("CRC64NVME", crc)
     )
-    assert done
+    # SeaweedFS, as AWS, names the object's full CRC in its answer.
+    assert (done.etag, done.checksums) == (multipart_etag(data, 1000), {"CRC64NVME": crc})
     info = await storage.head(_KEY, checksums=True)
     assert info is not None
     assert (info.size, info.checksums["CRC64NVME"]) == (1000, crc)
@@ -174,6 +176,39 @@ async def _errors_map_onto_the_same_exceptions(storage: S3Storage) -> None:
     await storage.abort("other", other)
     with pytest.raises(NoSuchUploadError):
         await storage.list_parts("other", other)
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_a_part_url_signed_with_its_length_admits_that_many_bytes_only(
+    storage: S3Storage,
+) -> None:
+    run(storage, _length_bound_part(storage))
+
+
+async def _length_bound_part(storage: S3Storage) -> None:
+    upload_id = await storage.create_multipart(_KEY, "video/webm", {}, "CRC64NVME")
+    for sent in (b"x" * 999, b"x" * 1001, b""):
+        signed = storage.presign_part(
+            _KEY, upload_id, 1, 60, Checksum("CRC64NVME", crc64nvme(sent)), 1000
+        )
+        # Nothing in the headers says so: every client sends the body's length itself.
+        assert "content-length" not in {name.lower() for name in signed.headers}
+        refused = await asyncio.to_thread(
+            requests.put, signed.url, data=sent, headers=signed.headers, timeout=30
+        )
+        assert refused.status_code == 403, refused.text
+        assert "SignatureDoesNotMatch" in refused.text
+    assert await storage.list_parts(_KEY, upload_id) == []
+    data = os.urandom(1000)
+    signed = storage.presign_part(
+        _KEY, upload_id, 1, 60, Checksum("CRC64NVME", crc64nvme(data)), 1000
+    )
+    put = await asyncio.to_thread(
+        requests.put, signed.url, data=data, headers=signed.headers, timeout=30
+    )
+    assert put.status_code == 200, put.text
+    assert [p.size for p in await storage.list_parts(_KEY, upload_id)] == [1000]
 
 
 @pytest.mark.integration

@@ -14,13 +14,33 @@ import pytest
 import requests
 
 from tests.backend.conftest import add_test_users
-from tests.backend.helpers import Client, error_code, sign_one
+from tests.backend.helpers import MIB, Client, error_code, sign_one
 from tests.support.backend_server import RunningBackend, run_backend
+from tests.support.checksums import crc64nvme
 from tests.support.faultproxy import FaultProxy
-from tests.support.faultrules import Rule, internal_error, slow_down
+from tests.support.faultrules import Rule, internal_error, respond, slow_down
 from tests.support.storage import S3Endpoint, make_bucket, s3_client
 
 pytestmark = pytest.mark.integration
+
+
+def _proxied(
+    endpoint: S3Endpoint, tmp_path: Path
+) -> Iterator[tuple[RunningBackend, FaultProxy, Client]]:
+    bucket = make_bucket(endpoint)
+    with (
+        FaultProxy(upstream=endpoint.endpoint_url) as proxy,
+        run_backend(
+            endpoint,
+            bucket=bucket,
+            data_dir=tmp_path / "b",
+            s3_endpoint_url=proxy.url,
+            s3_public_endpoint_url=endpoint.endpoint_url,
+            s3_connect_timeout_seconds=1,
+        ) as backend,
+    ):
+        add_test_users(backend, "alice")
+        yield backend, proxy, Client(backend, "alice")
 
 
 @pytest.fixture
@@ -28,20 +48,79 @@ def proxied(
     moto_endpoint: S3Endpoint, tmp_path: Path
 ) -> Iterator[tuple[RunningBackend, FaultProxy, Client]]:
     """A backend whose own S3 calls go through a fault proxy to moto."""
-    bucket = make_bucket(moto_endpoint)
-    with (
-        FaultProxy(upstream=moto_endpoint.endpoint_url) as proxy,
-        run_backend(
-            moto_endpoint,
-            bucket=bucket,
-            data_dir=tmp_path / "b",
-            s3_endpoint_url=proxy.url,
-            s3_public_endpoint_url=moto_endpoint.endpoint_url,
-            s3_connect_timeout_seconds=1,
-        ) as backend,
-    ):
-        add_test_users(backend, "alice")
-        yield backend, proxy, Client(backend, "alice")
+    yield from _proxied(moto_endpoint, tmp_path)
+
+
+@pytest.fixture
+def proxied_seaweedfs(
+    seaweedfs_endpoint: S3Endpoint, tmp_path: Path
+) -> Iterator[tuple[RunningBackend, FaultProxy, Client]]:
+    """A backend whose own S3 calls go through a fault proxy to SeaweedFS."""
+    yield from _proxied(seaweedfs_endpoint, tmp_path)
+
+
+def _completed_asking(
+    proxy: FaultProxy, alice: Client, data: bytes
+) -> tuple[requests.Response, list[str]]:
+    """Upload `data` in 5 MiB parts and complete it: the answer, and the storage calls the
+    backend made for the completion."""
+    upload = alice.create(len(data), part_size=5 * MIB)
+    parts = alice.put_parts(upload, data)  # straight to storage: the public endpoint
+    proxy.reset_stats()
+    done = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+    return done, [r.method for r in proxy.stats().log]
+
+
+@pytest.mark.seaweedfs
+def test_a_completion_asks_storage_nothing_more_when_its_answer_names_the_crc(
+    proxied_seaweedfs: tuple[RunningBackend, FaultProxy, Client], seaweedfs_endpoint: S3Endpoint
+) -> None:
+    # Every part URL carried its size, so storage refused parts of other sizes, and its answer
+    # names the object's CRC: no HEAD after completing.
+    backend, proxy, alice = proxied_seaweedfs
+    data = os.urandom(6 * MIB)
+    done, calls = _completed_asking(proxy, alice, data)
+    assert done.status_code == 200, done.text
+    assert calls == ["POST"]
+    assert done.json()["checksum"] == crc64nvme(data)
+    stored = s3_client(seaweedfs_endpoint).head_object(
+        Bucket=backend.settings.bucket, Key=done.json()["key"], ChecksumMode="ENABLED"
+    )
+    assert (stored["ContentLength"], stored["ChecksumCRC64NVME"]) == (len(data), crc64nvme(data))
+
+
+def test_a_completion_answer_naming_no_crc_is_followed_by_a_head(
+    proxied: tuple[RunningBackend, FaultProxy, Client],
+) -> None:
+    # moto's answer names no CRC: the backend asks for the object's (and its size) after.
+    _, proxy, alice = proxied
+    data = os.urandom(6 * MIB)
+    done, calls = _completed_asking(proxy, alice, data)
+    assert done.status_code == 200, done.text
+    assert calls == ["POST", "HEAD"]
+    assert done.json()["checksum"] == crc64nvme(data)
+
+
+def test_a_completion_answer_naming_another_crc_gets_no_receipt(
+    proxied: tuple[RunningBackend, FaultProxy, Client],
+) -> None:
+    _, proxy, alice = proxied
+    data = os.urandom(100)
+    upload = alice.create(len(data))
+    parts = alice.put_parts(upload, data)
+    answer = (
+        '<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult>'
+        f'<ETag>"{"0" * 32}-1"</ETag><ChecksumCRC64NVME>{crc64nvme(b"other")}</ChecksumCRC64NVME>'
+        "<ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"
+    )
+    proxy.add_rule(Rule(method="POST", query="uploadId=", action=respond(200, answer.encode())))
+    resp = alice.post(f"/uploads/{upload['upload_id']}/complete", {"parts": parts})
+    assert resp.status_code == 409, resp.text
+    assert error_code(resp) == "checksum_mismatch"
+    info = alice.get(f"/uploads/{upload['upload_id']}").json()
+    assert (info["status"], info.get("receipt")) == ("aborted", None)
+    # What storage holds under the key was deleted: nothing unreceipted under a recording's name.
+    assert [r.method for r in proxy.stats().log][-1] == "DELETE"
 
 
 def test_storage_down_gives_503_and_the_service_recovers(

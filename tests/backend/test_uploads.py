@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from backend.storage import Checksum
 from backend.uploads import plan_parts
 from tests.backend.conftest import add_test_users
 from tests.backend.helpers import MIB, Client, error_code, multipart_etag, sign_one
@@ -224,12 +225,12 @@ def test_storage_refuses_a_lying_etag_wrong_bytes_and_a_short_part_and_keeps_the
     assert resp.status_code == 409, resp.text
     assert error_code(resp) == "checksum_mismatch"
 
-    # Part 3 sent again shorter than planned: the whole object's CRC combined at the planned
-    # sizes is not the one of these bytes.
-    short = _put_one(alice, uid, 3, b"short")
-    resp = alice.post(f"/uploads/{uid}/complete", {"parts": [parts[0], parts[1], short]})
-    assert resp.status_code == 409, resp.text
-    assert error_code(resp) == "checksum_mismatch"
+    # Part 3 sent again shorter than planned: its URL is signed with its planned size, so
+    # storage refuses it as it arrives and keeps the part it has.
+    short = sign_one(alice, uid, 3, b"short")
+    resp = requests.put(short["url"], data=b"short", headers=short["headers"], timeout=30)
+    assert resp.status_code == 403, resp.text
+    assert "SignatureDoesNotMatch" in resp.text
     assert alice.get(f"/uploads/{uid}").json()["status"] == "in_progress"
 
     # Nothing was lost: the right bytes again, and the upload completes.
@@ -241,18 +242,61 @@ def test_storage_refuses_a_lying_etag_wrong_bytes_and_a_short_part_and_keeps_the
 
 @pytest.mark.integration
 @pytest.mark.seaweedfs
-def test_a_first_part_larger_than_planned_gets_no_receipt(
+def test_a_part_of_another_size_than_planned_never_reaches_storage(seaweed_alice: Client) -> None:
+    # CRC combination never uses the first part's length, so only its size could make an object
+    # of another size than declared pass storage's checks at completion: storage refuses it as
+    # it arrives, because its URL is signed with its planned size.
+    alice = seaweed_alice
+    data = os.urandom(11 * MIB)
+    upload = alice.create(len(data), part_size=5 * MIB)
+    uid = upload["upload_id"]
+    for wrong in (data[: 5 * MIB] + b"+", data[: 5 * MIB - 1]):
+        signed = sign_one(alice, uid, 1, wrong)
+        resp = requests.put(signed["url"], data=wrong, headers=signed["headers"], timeout=30)
+        assert resp.status_code == 403, resp.text
+    parts = alice.put_parts(upload, data)
+    resp = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["size"], resp.json()["checksum"]) == (len(data), crc64nvme(data))
+
+
+def _put_unbound(alice: Client, upload_id: str, number: int, chunk: bytes) -> dict[str, Any]:
+    """Send `chunk` as part `number` through a URL signed with its CRC but not its length, as
+    an older backend signed them, recorded as such."""
+    services = alice.backend.services
+    rec = services.db.get_upload(upload_id)
+    assert rec is not None
+    crc = crc64nvme(chunk)
+    services.db.record_signed_parts(upload_id, [(number, crc, len(chunk))])
+    signed = services.storage.presign_part(
+        rec.key, rec.s3_upload_id, number, 60, Checksum("CRC64NVME", crc)
+    )
+    resp = requests.put(signed.url, data=chunk, headers=signed.headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return {"part_number": number, "etag": resp.headers["ETag"].strip('"'), "checksum": crc}
+
+
+@pytest.mark.integration
+@pytest.mark.seaweedfs
+def test_a_part_of_another_size_through_a_url_without_its_length_gets_no_receipt(
     seaweed_backend: Any, seaweedfs_endpoint: S3Endpoint
 ) -> None:
-    # CRC combination never uses the first part's length, so storage accepts this completion;
-    # the HEAD after completing sees the total size, the backend deletes the object and the
+    # A URL signed before part URLs carried their size admits any size. A later part of another
+    # size changes the whole object's CRC, which storage refuses, keeping the upload; a first part
+    # of another size does not (CRC combination never uses its length), so storage assembles it
+    # and the HEAD after completing sees the total size: the backend deletes the object and the
     # upload ends without a receipt.
     alice, bucket = seaweed_backend()
     data = os.urandom(11 * MIB)
     upload = alice.create(len(data), part_size=5 * MIB)
     uid = upload["upload_id"]
     parts = alice.put_parts(upload, data)
-    parts[0] = _put_one(alice, uid, 1, data[: 5 * MIB] + b"+")
+    short = _put_unbound(alice, uid, 3, b"short")
+    resp = alice.post(f"/uploads/{uid}/complete", {"parts": [parts[0], parts[1], short]})
+    assert resp.status_code == 409, resp.text
+    assert error_code(resp) == "checksum_mismatch"
+    assert alice.get(f"/uploads/{uid}").json()["status"] == "in_progress"
+    parts[0] = _put_unbound(alice, uid, 1, data[: 5 * MIB] + b"+")
     resp = alice.post(f"/uploads/{uid}/complete", {"parts": parts})
     assert resp.status_code == 409, resp.text
     assert error_code(resp) == "size_mismatch"
@@ -390,7 +434,7 @@ def test_crc_bound_url_refuses_a_flipped_bit_and_any_other_header(seaweed_alice:
     signed = sign_one(seaweed_alice, uid, 1, data)
     assert signed["headers"] == {"x-amz-checksum-crc64nvme": crc}
     query = parse_qs(urlsplit(signed["url"]).query)
-    assert query["X-Amz-SignedHeaders"] == ["host;x-amz-checksum-crc64nvme"]
+    assert query["X-Amz-SignedHeaders"] == ["content-length;host;x-amz-checksum-crc64nvme"]
     flipped = bytearray(data)
     flipped[40_000] ^= 0x10
     bad = requests.put(signed["url"], data=bytes(flipped), headers=signed["headers"], timeout=30)
@@ -510,7 +554,8 @@ def test_urls_carry_the_configured_lifetime(shared_backend: RunningBackend) -> N
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     # Plain HTTP clients send exactly one x-amz-* header, the signed part checksum; nothing the
     # SDK would otherwise add (a CRC32 of an empty body, x-amz-sdk-checksum-algorithm) is signed.
-    assert query["X-Amz-SignedHeaders"] == ["host;x-amz-checksum-crc64nvme"]
+    # The part's planned size is, as the Content-Length every client sends.
+    assert query["X-Amz-SignedHeaders"] == ["content-length;host;x-amz-checksum-crc64nvme"]
     assert "x-amz-sdk-checksum-algorithm" not in signed["url"].lower()
 
 
