@@ -141,9 +141,11 @@ def _tree(root: int) -> list[int]:
     while todo:
         pid = todo.pop()
         pids.append(pid)
-        for children in Path(f"/proc/{pid}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                todo.extend(int(c) for c in children.read_text().split())
+        # A process that exits meanwhile takes its /proc entries with it, at any step of this.
+        with contextlib.suppress(OSError, ValueError):
+            for children in list(Path(f"/proc/{pid}/task").glob("*/children")):
+                with contextlib.suppress(OSError):
+                    todo.extend(int(c) for c in children.read_text().split())
     return pids
 
 
