@@ -711,16 +711,12 @@ class UploadService:
         MD5 uploads do it, and `list_first` ones: an open upload's size is stated only now, and a
         wrong one is then refused as `size_mismatch`, the upload kept, on any store.
         """
-        listed = expected is None or list_first
-        if listed:
+        if expected is None or list_first:
             await self._check_listed_parts(rec, parts)
         with storage_errors():
             done = await self._storage.complete(rec.key, rec.s3_upload_id, parts, expected)
-        if (
-            expected is not None
-            and (sizes_signed or listed)
-            and expected.algorithm in done.checksums
-        ):
+        first_size_settled = sizes_signed or list_first
+        if expected is not None and first_size_settled and expected.algorithm in done.checksums:
             assert rec.size is not None, "completion gives an open upload its final size first"
             info = ObjectInfo(rec.size, done.etag, done.checksums)
         else:
